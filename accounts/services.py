@@ -1,0 +1,128 @@
+"""Writes with rules for users, organisations and memberships. Every interface calls these."""
+
+from __future__ import annotations
+
+from django.contrib.auth.password_validation import validate_password
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from rest_framework.authtoken.models import Token
+
+from core.exceptions import ApplicationError, PermissionDenied
+from reference.selectors import place_resolve
+
+from .models import Membership, Organization, User, normalize_email
+from .validators import normalize_credit_code
+
+
+def _full_clean(obj: User | Organization | Membership) -> None:
+    """Model validation turned into the domain error, naming the first field at fault."""
+    try:
+        obj.full_clean()
+    except ValidationError as error:
+        field, messages = next(iter(error.message_dict.items()))
+        raise ApplicationError(" ".join(messages), field=None if field == "__all__" else field) from error
+
+
+@transaction.atomic
+def user_sign_up(
+    *,
+    email: str,
+    password: str,
+    full_name: str,
+    organization_name: str,
+    organization_kind: str,
+    location: str,
+    credit_code: str = "",
+    website: str = "",
+    description: str = "",
+    language: str = "zh-hans",
+) -> User:
+    """Create a user, a new (unverified) organisation and the owner membership that joins them."""
+    email = normalize_email(email)
+    if User.objects.filter(email__iexact=email).exists():
+        raise ApplicationError("An account with this e-mail address already exists.", field="email")
+    name = organization_name.strip()
+    if Organization.objects.filter(name__iexact=name).exists():
+        raise ApplicationError(
+            "An organisation with this name is already registered; ask its owner to add you as a member.",
+            field="organization_name",
+        )
+    province, city = place_resolve(text=location, field="location")
+    user = User(email=email, full_name=full_name.strip(), language=language)
+    try:
+        validate_password(password, user)
+    except ValidationError as error:
+        raise ApplicationError(" ".join(error.messages), field="password") from error
+    user.set_password(password)
+    _full_clean(user)
+    organization = Organization(
+        name=name,
+        kind=organization_kind,
+        province=province,
+        city=city,
+        credit_code=normalize_credit_code(credit_code),
+        website=website.strip(),
+        description=description.strip(),
+    )
+    try:
+        _full_clean(organization)
+    except ApplicationError as error:
+        error.field = {"name": "organization_name", "kind": "organization_kind"}.get(error.field or "", error.field)
+        raise
+    try:
+        user.save()
+        organization.save()
+    except IntegrityError as error:  # a concurrent sign-up took the e-mail or the name first
+        raise ApplicationError("This e-mail address or organisation was just registered.", field="email") from error
+    Membership.objects.create(user=user, organization=organization, role=Membership.Role.OWNER)
+    return user
+
+
+@transaction.atomic
+def user_update_profile(*, user: User, full_name: str, language: str) -> User:
+    user.full_name = full_name.strip()
+    user.language = language
+    _full_clean(user)
+    user.save(update_fields=["full_name", "language"])
+    return user
+
+
+@transaction.atomic
+def organization_set_verified(*, organization: Organization, verified: bool, by: User) -> Organization:
+    """Staff mark an organisation as verified (or withdraw it)."""
+    if not by.is_staff:
+        raise PermissionDenied("Only platform staff verify organisations.")
+    organization = Organization.objects.select_for_update().get(pk=organization.pk)
+    if organization.verified == verified:
+        return organization
+    organization.verified = verified
+    organization.verified_at = timezone.now() if verified else None
+    organization.verified_by = by if verified else None
+    organization.save(update_fields=["verified", "verified_at", "verified_by", "updated_at"])
+    return organization
+
+
+@transaction.atomic
+def membership_add(*, organization: Organization, email: str, role: str, by: User) -> Membership:
+    """An owner of the organisation (or staff) adds an existing user as a member or owner."""
+    if not (by.is_staff or organization.memberships.filter(user=by, role=Membership.Role.OWNER).exists()):
+        raise PermissionDenied("Only an owner of the organisation adds members.")
+    try:
+        user = User.objects.get(email__iexact=normalize_email(email))
+    except User.DoesNotExist as error:
+        raise ApplicationError("No user has this e-mail address; they sign up first.", field="email") from error
+    membership, created = Membership.objects.get_or_create(
+        user=user, organization=organization, defaults={"role": role}
+    )
+    if not created and membership.role != role:
+        membership.role = role
+        membership.save(update_fields=["role"])
+    return membership
+
+
+@transaction.atomic
+def api_token_regenerate(*, user: User) -> Token:
+    """Replace the user's API token with a new one (the old one stops working at once)."""
+    Token.objects.filter(user=user).delete()
+    return Token.objects.create(user=user)

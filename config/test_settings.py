@@ -1,0 +1,11 @@
+"""Settings for the test suite: the real settings, with a fast password hasher and in-memory e-mail.
+
+The database and broker still come from the environment, so CI runs the suite on PostgreSQL and Redis.
+"""
+
+from .settings import *  # noqa: F403
+
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+STORAGES["staticfiles"]["BACKEND"] = "django.contrib.staticfiles.storage.StaticFilesStorage"  # noqa: F405
+LANGUAGE_CODE = "en"

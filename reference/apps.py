@@ -1,0 +1,12 @@
+from django.apps import AppConfig
+from django.db.models.signals import post_migrate
+
+
+class ReferenceConfig(AppConfig):
+    name = "reference"
+    verbose_name = "Reference data: domains and regions"
+
+    def ready(self) -> None:
+        from .loaders import load_reference_data_after_migrate
+
+        post_migrate.connect(load_reference_data_after_migrate, sender=self, dispatch_uid="reference-load")

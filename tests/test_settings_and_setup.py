@@ -1,0 +1,60 @@
+"""The project's settings and set-up commands, run as a user would run them."""
+
+import io
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _run(args: list[str], **env: str) -> subprocess.CompletedProcess[str]:
+    environment = {k: v for k, v in os.environ.items() if k not in {"SECRET_KEY", "DEBUG"}}
+    environment.update(env)
+    return subprocess.run(  # noqa: S603
+        [sys.executable, *args], cwd=ROOT, env=environment, capture_output=True, text=True, timeout=120, check=False
+    )
+
+
+def test_production_mode_refuses_to_start_without_a_secret_key():
+    result = _run(["manage.py", "check"], DEBUG="false", DJANGO_SETTINGS_MODULE="config.settings")
+    assert result.returncode != 0
+    assert "SECRET_KEY must be set" in result.stderr
+
+
+def test_production_mode_starts_with_a_secret_key_and_check_is_clean():
+    result = _run(
+        ["manage.py", "check"],
+        DEBUG="false",
+        SECRET_KEY="a-long-random-production-secret-for-the-test-only",
+        ALLOWED_HOSTS="techmatch.example.cn",
+        DJANGO_SETTINGS_MODULE="config.settings",
+    )
+    assert result.returncode == 0, result.stderr
+    assert "no issues" in result.stdout
+
+
+def test_development_default_check_is_clean():
+    result = _run(["manage.py", "check", "--fail-level", "WARNING"], DJANGO_SETTINGS_MODULE="config.settings")
+    assert result.returncode == 0, result.stderr
+
+
+@pytest.mark.django_db
+def test_demo_loader_creates_logins_and_a_staff_account_and_is_idempotent():
+    from django.core.management import CommandError, call_command
+
+    from accounts.models import Membership, Organization, User
+
+    with pytest.raises(CommandError, match="development"):
+        call_command("load_demo")  # the test runner runs with DEBUG off, like production
+    out = io.StringIO()
+    call_command("load_demo", "--force", stdout=out)
+    call_command("load_demo", "--force", stdout=out)
+    assert "admin@demo.techmatch.cn" in out.getvalue()
+    kinds = set(Organization.objects.values_list("kind", flat=True))
+    assert {"university", "research_institute", "enterprise", "organiser"} <= kinds
+    assert Membership.objects.filter(role="owner").count() == Organization.objects.count() >= 6
+    assert User.objects.filter(is_staff=True, email="admin@demo.techmatch.cn").count() == 1
