@@ -41,3 +41,42 @@ class MembershipFactory(DjangoModelFactory):
     user = factory.SubFactory(UserFactory)
     organization = factory.SubFactory(OrganizationFactory)
     role = Membership.Role.OWNER
+
+
+def achievement(organization: Organization, by: User | None = None, domains: tuple[str, ...] = ("ai",), **fields):
+    """A draft achievement made through the service, as every interface makes one."""
+    from marketplace import services
+    from marketplace.models import Achievement
+
+    values = {
+        "title": "基于深度学习的工业视觉缺陷检测系统",
+        "summary": "面向3C电子和汽车零部件的表面缺陷检测，小样本训练，检出率99%以上。",
+        "province": organization.province,
+        "city": organization.city,
+        "trl": 6,
+        "modes": ["license", "transfer"],
+        "contact_name": "张工",
+        "contact_phone": "13800000000",
+        "contact_email": "zhang@secret.example.cn",
+        **fields,
+    }
+    return services.posting_create(model=Achievement, organization=organization, by=by, domain_codes=domains, **values)
+
+
+def need(organization: Organization, by: User | None = None, domains: tuple[str, ...] = ("ai",), **fields):
+    from marketplace import services
+    from marketplace.models import Need
+
+    values = {
+        "title": "汽车零部件表面缺陷自动检测",
+        "description": "冲压件表面划痕、凹坑人工目检漏检率高，希望引入机器视觉在线检测。",
+        "province": organization.province,
+        "city": organization.city,
+        "min_trl": 5,
+        "budget_wan": 100,
+        "region_scope": "national",
+        "contact_name": "李经理",
+        "contact_email": "li@secret.example.cn",
+        **fields,
+    }
+    return services.posting_create(model=Need, organization=organization, by=by, domain_codes=domains, **values)

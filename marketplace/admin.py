@@ -1,0 +1,166 @@
+"""The moderation queue: submitted postings wait here for staff to approve or reject them."""
+
+from __future__ import annotations
+
+from django import forms
+from django.contrib import admin, messages
+from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
+from django.db.models import Q, QuerySet
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.utils.translation import gettext_lazy as _
+
+from core.exceptions import ApplicationError
+
+from . import services
+from .models import Achievement, Need, PostingTransition
+
+
+class RejectForm(forms.Form):
+    reason = forms.CharField(label=_("Reason (the organisation sees it)"), widget=forms.Textarea(attrs={"rows": 3}))
+
+
+class TransitionInline(admin.TabularInline):
+    model = PostingTransition
+    fields = ("at", "from_status", "to_status", "by", "reason")
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False
+
+
+class ParentDomainFilter(admin.SimpleListFilter):
+    title = _("domain (with subdomains)")
+    parameter_name = "domain"
+
+    def lookups(self, request: HttpRequest, model_admin: admin.ModelAdmin) -> list[tuple[str, str]]:
+        from reference.models import Domain
+
+        return [(d.code, ("— " if d.parent_id else "") + d.name_zh) for d in Domain.objects.all()]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet) -> QuerySet:
+        from reference.selectors import domain_codes_with_descendants
+
+        if not self.value():
+            return queryset
+        return queryset.filter(domains__code__in=domain_codes_with_descendants([self.value()])).distinct()
+
+
+class ClusterFilter(admin.SimpleListFilter):
+    title = _("regional cluster")
+    parameter_name = "cluster"
+
+    def lookups(self, request: HttpRequest, model_admin: admin.ModelAdmin) -> list[tuple[str, str]]:
+        from reference.models import Cluster
+
+        return [(c.code, c.name_zh) for c in Cluster.objects.all()]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet) -> QuerySet:
+        from reference.models import Cluster
+
+        if not self.value():
+            return queryset
+        cluster = Cluster.objects.get(pk=self.value())
+        return queryset.filter(Q(province__clusters=cluster) | Q(city__clusters=cluster)).distinct()
+
+
+class PostingAdmin(admin.ModelAdmin):
+    list_display = ("title", "organization", "status", "province", "city", "language", "created_at", "published_at")
+    list_filter = (
+        "status",
+        ParentDomainFilter,
+        "province",
+        ClusterFilter,
+        "language",
+        "organization__kind",
+        "organization__verified",
+    )
+    search_fields = ("title", "external_ref", "organization__name")
+    autocomplete_fields = ("organization", "province", "city")
+    filter_horizontal = ("domains",)
+    list_select_related = ("organization", "province", "city")
+    readonly_fields = (
+        "status",
+        "rejection_reason",
+        "created_by",
+        "created_at",
+        "updated_at",
+        "published_at",
+        "closed_at",
+    )
+    inlines = [TransitionInline]
+    actions = ["approve_selected", "reject_selected"]
+    date_hierarchy = "created_at"
+
+    def save_related(self, request: HttpRequest, form: forms.ModelForm, formsets: list, change: bool) -> None:
+        # Status moves only through the actions; field edits are re-indexed for search like any other edit.
+        super().save_related(request, form, formsets, change)
+        services.posting_reindex(posting=form.instance)
+
+    @admin.action(description=_("Approve and publish the selected postings"))
+    def approve_selected(self, request: HttpRequest, queryset: QuerySet) -> None:
+        done, errors = 0, []
+        for posting in queryset:
+            try:
+                services.posting_approve(posting=posting, by=request.user)
+                done += 1
+            except ApplicationError as error:
+                errors.append(f"{posting.title}: {error.message}")
+        if done:
+            self.message_user(request, _("%(count)d postings published.") % {"count": done}, messages.SUCCESS)
+        for error in errors:
+            self.message_user(request, error, messages.ERROR)
+
+    @admin.action(description=_("Reject the selected postings (with a reason)"))
+    def reject_selected(self, request: HttpRequest, queryset: QuerySet) -> HttpResponse | None:
+        form = RejectForm(request.POST if "reason" in request.POST else None)
+        if form.is_valid():
+            done, errors = 0, []
+            for posting in queryset:
+                try:
+                    services.posting_reject(posting=posting, by=request.user, reason=form.cleaned_data["reason"])
+                    done += 1
+                except ApplicationError as error:
+                    errors.append(f"{posting.title}: {error.message}")
+            if done:
+                self.message_user(request, _("%(count)d postings rejected.") % {"count": done}, messages.SUCCESS)
+            for error in errors:
+                self.message_user(request, error, messages.ERROR)
+            return None
+        return render(
+            request,
+            "admin/marketplace/reject.html",
+            {
+                **self.admin_site.each_context(request),
+                "title": _("Reject postings"),
+                "form": form,
+                "postings": queryset,
+                "action_checkbox_name": ACTION_CHECKBOX_NAME,
+                "opts": self.model._meta,
+            },
+        )
+
+
+@admin.register(Achievement)
+class AchievementAdmin(PostingAdmin):
+    list_filter = (*PostingAdmin.list_filter, "ip_status", "trl")
+
+
+@admin.register(Need)
+class NeedAdmin(PostingAdmin):
+    list_filter = (*PostingAdmin.list_filter, "region_scope")
+
+
+@admin.register(PostingTransition)
+class PostingTransitionAdmin(admin.ModelAdmin):
+    list_display = ("at", "achievement", "need", "from_status", "to_status", "by", "reason")
+    list_filter = ("to_status",)
+    date_hierarchy = "at"
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False

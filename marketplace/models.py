@@ -1,0 +1,267 @@
+"""Achievements (what universities and institutes offer) and needs (what enterprises ask for).
+
+Both are postings: they share the owner, the place, the domains and keywords, the confidential contact, the external
+reference and the life cycle draft -> submitted -> published -> closed (or rejected, with the staff's reason).
+Every change of status goes through ``marketplace.services`` and is recorded as a ``PostingTransition``.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.db.models import F, Q
+from django.utils.translation import gettext_lazy as _
+
+TRL_VALIDATORS = [MinValueValidator(1), MaxValueValidator(9)]
+MAX_KEYWORDS = 8
+
+
+class CooperationMode(models.TextChoices):
+    TRANSFER = "transfer", _("transfer")
+    LICENSE = "license", _("licence")
+    CO_DEVELOPMENT = "co_development", _("co-development")
+    EQUITY = "equity", _("equity")
+    SERVICE = "service", _("technical service")
+
+
+class Status(models.TextChoices):
+    DRAFT = "draft", _("draft")
+    SUBMITTED = "submitted", _("submitted")
+    PUBLISHED = "published", _("published")
+    CLOSED = "closed", _("closed")
+    REJECTED = "rejected", _("rejected")
+
+
+class Language(models.TextChoices):
+    ZH = "zh", _("Chinese")
+    EN = "en", _("English")
+
+
+def validate_modes(value: object) -> None:
+    if not isinstance(value, list) or any(mode not in CooperationMode.values for mode in value):
+        raise ValidationError(
+            _("Cooperation modes must be a list drawn from: %(modes)s."),
+            params={"modes": ", ".join(CooperationMode.values)},
+            code="modes",
+        )
+    if len(set(value)) != len(value):
+        raise ValidationError(_("A cooperation mode is listed twice."), code="modes_duplicate")
+
+
+def validate_keywords(value: object) -> None:
+    if not isinstance(value, list) or any(not isinstance(word, str) or not word.strip() for word in value):
+        raise ValidationError(_("Keywords must be a list of non-empty words."), code="keywords")
+    if len(value) > MAX_KEYWORDS:
+        raise ValidationError(
+            _("At most %(max)d keywords; %(count)d given."),
+            params={"max": MAX_KEYWORDS, "count": len(value)},
+            code="keywords_count",
+        )
+
+
+class Posting(models.Model):
+    """What achievements and needs share."""
+
+    organization = models.ForeignKey(
+        "accounts.Organization", verbose_name=_("organisation"), on_delete=models.PROTECT, related_name="+"
+    )
+    external_ref = models.CharField(
+        _("reference"),
+        max_length=64,
+        blank=True,
+        help_text=_("The organisation's own reference; unique within the organisation. Imports update by it."),
+    )
+    title = models.CharField(_("title"), max_length=200)
+    domains = models.ManyToManyField("reference.Domain", verbose_name=_("domains"), blank=True, related_name="+")
+    keywords = models.JSONField(_("keywords"), default=list, blank=True, validators=[validate_keywords])
+    modes = models.JSONField(_("cooperation modes"), default=list, blank=True, validators=[validate_modes])
+    province = models.ForeignKey(
+        "reference.Province", verbose_name=_("province"), on_delete=models.PROTECT, related_name="+"
+    )
+    city = models.ForeignKey(
+        "reference.City", verbose_name=_("city"), on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    language = models.CharField(_("language"), max_length=2, choices=Language.choices, default=Language.ZH)
+    contact_name = models.CharField(_("contact name"), max_length=100, blank=True)
+    contact_phone = models.CharField(_("contact phone"), max_length=40, blank=True)
+    contact_email = models.EmailField(_("contact e-mail"), blank=True)
+    status = models.CharField(_("status"), max_length=16, choices=Status.choices, default=Status.DRAFT)
+    rejection_reason = models.TextField(_("reason for rejection"), blank=True)
+    search_document = models.TextField(editable=False, blank=True, default="")
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+", editable=False
+    )
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+    published_at = models.DateTimeField(_("published at"), null=True, blank=True, editable=False)
+    closed_at = models.DateTimeField(_("closed at"), null=True, blank=True, editable=False)
+
+    CONTACT_FIELDS = ("contact_name", "contact_phone", "contact_email")
+
+    class Meta:
+        abstract = True
+        ordering = ["-published_at", "-created_at"]
+
+    def __str__(self) -> str:
+        return self.title
+
+    def clean(self) -> None:
+        super().clean()
+        if self.city_id and self.province_id and self.city.province_id != self.province_id:
+            raise ValidationError({"city": _("The city is not in the chosen province.")})
+
+    @property
+    def body(self) -> str:
+        raise NotImplementedError
+
+    @property
+    def is_public(self) -> bool:
+        return self.status == Status.PUBLISHED
+
+    @classmethod
+    def shared_constraints(cls, prefix: str) -> list[models.BaseConstraint]:
+        return [
+            models.UniqueConstraint(
+                fields=["organization", "external_ref"],
+                condition=~Q(external_ref=""),
+                name=f"{prefix}_unique_ref_per_org",
+            ),
+            models.CheckConstraint(
+                condition=Q(status=Status.PUBLISHED, published_at__isnull=False) | ~Q(status=Status.PUBLISHED),
+                name=f"{prefix}_published_has_date",
+            ),
+            models.CheckConstraint(condition=Q(status__in=Status.values), name=f"{prefix}_status_valid"),
+        ]
+
+
+class Achievement(Posting):
+    class IPStatus(models.TextChoices):
+        GRANTED_PATENT = "granted_patent", _("granted patent")
+        PENDING_PATENT = "pending_patent", _("pending patent")
+        SOFTWARE_COPYRIGHT = "software_copyright", _("software copyright")
+        KNOW_HOW = "know_how", _("know-how")
+        NONE = "none", _("none")
+
+    summary = models.TextField(_("public summary"))
+    trl = models.PositiveSmallIntegerField(
+        _("technology readiness level"), null=True, blank=True, validators=TRL_VALIDATORS
+    )
+    ip_status = models.CharField(_("IP status"), max_length=24, choices=IPStatus.choices, default=IPStatus.NONE)
+    patent_numbers = models.JSONField(_("patent numbers"), default=list, blank=True)
+    price_min_wan = models.DecimalField(
+        _("asking price from (万元)"), max_digits=12, decimal_places=2, null=True, blank=True
+    )
+    price_max_wan = models.DecimalField(
+        _("asking price up to (万元)"), max_digits=12, decimal_places=2, null=True, blank=True
+    )
+
+    class Meta(Posting.Meta):
+        verbose_name = _("achievement")
+        verbose_name_plural = _("achievements")
+        constraints = [
+            *Posting.shared_constraints("achievement"),
+            models.CheckConstraint(
+                condition=Q(trl__isnull=True) | Q(trl__gte=1, trl__lte=9), name="achievement_trl_1_9"
+            ),
+            models.CheckConstraint(
+                condition=Q(price_min_wan__isnull=True)
+                | Q(price_max_wan__isnull=True)
+                | Q(price_min_wan__lte=F("price_max_wan")),
+                name="achievement_price_min_le_max",
+            ),
+            models.CheckConstraint(
+                condition=(Q(price_min_wan__isnull=True) | Q(price_min_wan__gte=0))
+                & (Q(price_max_wan__isnull=True) | Q(price_max_wan__gte=0)),
+                name="achievement_price_not_negative",
+            ),
+        ]
+        indexes = [models.Index(fields=["status", "-published_at"], name="achievement_status_pub")]
+
+    @property
+    def body(self) -> str:
+        return self.summary
+
+    def clean(self) -> None:
+        super().clean()
+        if (
+            self.price_min_wan is not None
+            and self.price_max_wan is not None
+            and self.price_min_wan > self.price_max_wan
+        ):
+            raise ValidationError({"price_max_wan": _("The highest asking price is below the lowest.")})
+
+
+class Need(Posting):
+    class RegionScope(models.TextChoices):
+        PROVINCE = "province", _("same province")
+        CLUSTER = "cluster", _("same regional cluster")
+        NATIONAL = "national", _("anywhere in China")
+
+    description = models.TextField(_("description"))
+    min_trl = models.PositiveSmallIntegerField(
+        _("lowest acceptable readiness level"), null=True, blank=True, validators=TRL_VALIDATORS
+    )
+    budget_wan = models.DecimalField(_("budget (万元)"), max_digits=12, decimal_places=2, null=True, blank=True)
+    region_scope = models.CharField(
+        _("region scope"), max_length=16, choices=RegionScope.choices, default=RegionScope.NATIONAL
+    )
+    deadline = models.DateField(_("deadline"), null=True, blank=True)
+
+    class Meta(Posting.Meta):
+        verbose_name = _("need")
+        verbose_name_plural = _("needs")
+        constraints = [
+            *Posting.shared_constraints("need"),
+            models.CheckConstraint(
+                condition=Q(min_trl__isnull=True) | Q(min_trl__gte=1, min_trl__lte=9), name="need_min_trl_1_9"
+            ),
+            models.CheckConstraint(
+                condition=Q(budget_wan__isnull=True) | Q(budget_wan__gte=0), name="need_budget_not_negative"
+            ),
+            models.CheckConstraint(
+                condition=Q(region_scope__in=["province", "cluster", "national"]), name="need_region_scope_valid"
+            ),
+        ]
+        indexes = [models.Index(fields=["status", "-published_at"], name="need_status_pub")]
+
+    @property
+    def body(self) -> str:
+        return self.description
+
+
+class PostingTransition(models.Model):
+    """One change of a posting's status: who, when, from, to, and why."""
+
+    achievement = models.ForeignKey(
+        Achievement, on_delete=models.CASCADE, null=True, blank=True, related_name="transitions"
+    )
+    need = models.ForeignKey(Need, on_delete=models.CASCADE, null=True, blank=True, related_name="transitions")
+    from_status = models.CharField(_("from"), max_length=16, choices=Status.choices, blank=True)
+    to_status = models.CharField(_("to"), max_length=16, choices=Status.choices)
+    by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("by"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    at = models.DateTimeField(_("at"), auto_now_add=True)
+    reason = models.TextField(_("reason"), blank=True)
+
+    class Meta:
+        ordering = ["at", "pk"]
+        verbose_name = _("status change")
+        verbose_name_plural = _("status changes")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(achievement__isnull=False, need__isnull=True)
+                | Q(achievement__isnull=True, need__isnull=False),
+                name="transition_exactly_one_posting",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.from_status or '-'} -> {self.to_status}"

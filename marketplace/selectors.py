@@ -1,0 +1,71 @@
+"""Reads with rules for achievements and needs: who may see what, search and filters.
+
+``posting_visible_to`` is the one scoping function: the public sees published postings; members of the owning
+organisation see all of its postings; staff see everything. Every page, endpoint and export starts from it, so a
+posting a user may not see is a 404 everywhere.
+"""
+
+from __future__ import annotations
+
+from typing import TypeVar
+
+from django.contrib.auth.models import AnonymousUser
+from django.contrib.postgres.search import SearchQuery, SearchVector
+from django.db import connection
+from django.db.models import Q, QuerySet, TextField, Value
+from django.db.models.functions import Concat
+
+from accounts.models import User
+from accounts.selectors import user_organization_ids
+
+from .models import Achievement, Need, Status
+from .search import TermGroup, query_groups, to_tsquery
+
+P = TypeVar("P", Achievement, Need)
+
+
+def posting_visible_to(*, model: type[P], user: User | AnonymousUser) -> QuerySet[P]:
+    queryset = model.objects.select_related("organization", "province", "city").prefetch_related("domains")
+    if user.is_authenticated and user.is_staff:
+        return queryset
+    public = Q(status=Status.PUBLISHED)
+    organization_ids = user_organization_ids(user=user) if user.is_authenticated else set()
+    if organization_ids:
+        return queryset.filter(public | Q(organization_id__in=organization_ids))
+    return queryset.filter(public)
+
+
+def can_see_contact(*, user: User | AnonymousUser, posting: Achievement | Need) -> bool:
+    """The confidential contact is for the owner's members and staff (and, later, accepted match partners)."""
+    if not user.is_authenticated:
+        return False
+    return user.is_staff or posting.organization_id in user_organization_ids(user=user)
+
+
+def posting_search(queryset: QuerySet[P], query: str) -> QuerySet[P]:
+    """Postings whose text matches every word of the query (Chinese or English)."""
+    groups = query_groups(query)
+    if not groups:
+        return queryset
+    if connection.vendor == "postgresql":
+        return queryset.annotate(search_vector=SearchVector("search_document", config="simple")).filter(
+            search_vector=SearchQuery(to_tsquery(groups), search_type="raw", config="simple")
+        )
+    condition = Q()
+    for group in groups:
+        condition &= _group_condition(group)
+    return queryset.annotate(padded=_padded()).filter(condition)
+
+
+def _padded() -> Concat:
+    return Concat(Value(" "), "search_document", Value(" "), output_field=TextField())
+
+
+def _group_condition(group: TermGroup) -> Q:
+    whole = Q(padded__contains=f" {group.word} ")
+    if not group.parts:
+        return whole
+    parts = Q()
+    for part in group.parts:
+        parts &= Q(padded__contains=f" {part} ")
+    return whole | parts

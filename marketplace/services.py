@@ -1,0 +1,187 @@
+"""Writes with rules for achievements and needs: create, edit, and every change of status.
+
+``posting_transition`` is the one function that moves a posting through its life cycle; the named helpers
+(``posting_submit``, ``posting_approve`` ...) say who may do what and call it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from typing import Any, TypeVar
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+
+from accounts.models import Organization, User
+from core.exceptions import ApplicationError, PermissionDenied
+from reference.models import Domain
+
+from .models import Achievement, Need, PostingTransition, Status
+from .search import search_document_for
+
+P = TypeVar("P", Achievement, Need)
+Posting = Achievement | Need
+
+# Which moves the life cycle allows: from -> {to}.
+ALLOWED_MOVES: dict[str, set[str]] = {
+    Status.DRAFT: {Status.SUBMITTED, Status.PUBLISHED, Status.CLOSED},
+    Status.SUBMITTED: {Status.PUBLISHED, Status.REJECTED, Status.DRAFT, Status.CLOSED},
+    Status.REJECTED: {Status.DRAFT, Status.SUBMITTED, Status.CLOSED},
+    Status.PUBLISHED: {Status.CLOSED},
+    Status.CLOSED: {Status.DRAFT},
+}
+
+# Callbacks run on commit when a posting is published (the matching app registers its task here).
+_on_publish: list[Callable[[Posting], None]] = []
+
+
+def on_publish(callback: Callable[[Posting], None]) -> Callable[[Posting], None]:
+    """Register a function run after the transaction that published a posting commits."""
+    _on_publish.append(callback)
+    return callback
+
+
+def is_member(user: User, organization_id: int) -> bool:
+    return user.is_authenticated and user.memberships.filter(organization_id=organization_id).exists()
+
+
+def can_edit(user: User, posting: Posting) -> bool:
+    return user.is_authenticated and (user.is_staff or is_member(user, posting.organization_id))
+
+
+def _validate(posting: Posting) -> None:
+    try:
+        posting.full_clean(exclude=["organization", "created_by"])
+    except ValidationError as error:
+        field, messages = next(iter(error.message_dict.items()))
+        raise ApplicationError(" ".join(messages), field=None if field == "__all__" else field) from error
+
+
+def _save(posting: P, domain_codes: Iterable[str] | None) -> P:
+    codes = sorted(set(domain_codes)) if domain_codes is not None else None
+    if codes is not None:
+        known = set(Domain.objects.filter(code__in=codes).values_list("code", flat=True))
+        unknown = [code for code in codes if code not in known]
+        if unknown:
+            raise ApplicationError(f"Unknown domain code(s): {', '.join(unknown)}.", field="domains")
+    if codes is None:
+        codes = list(posting.domains.values_list("code", flat=True)) if posting.pk else []
+    posting.search_document = _document(posting, codes)
+    posting.save()
+    posting.domains.set(codes)
+    return posting
+
+
+def _document(posting: Posting, domain_codes: list[str]) -> str:
+    return search_document_for(
+        title=posting.title, body=posting.body, keywords=posting.keywords, domain_codes=domain_codes
+    )
+
+
+def posting_reindex(*, posting: Posting) -> None:
+    """Rebuild a posting's search document from its saved fields (after an edit made outside the services)."""
+    codes = list(posting.domains.values_list("code", flat=True))
+    type(posting).objects.filter(pk=posting.pk).update(search_document=_document(posting, codes))
+
+
+@transaction.atomic
+def posting_create(
+    *, model: type[P], organization: Organization, by: User | None, domain_codes: Iterable[str] = (), **fields: Any
+) -> P:
+    """Create a draft posting for the organisation. ``by`` must be a member (or staff, or None for imports)."""
+    if by is not None and not (by.is_staff or is_member(by, organization.pk)):
+        raise PermissionDenied("Only members of the organisation post for it.")
+    posting = model(organization=organization, created_by=by, status=Status.DRAFT, **fields)
+    _validate(posting)
+    posting = _save(posting, list(domain_codes))
+    PostingTransition.objects.create(**{_kind(posting): posting}, from_status="", to_status=Status.DRAFT, by=by)
+    return posting
+
+
+@transaction.atomic
+def posting_update(*, posting: P, by: User | None, domain_codes: Iterable[str] | None = None, **fields: Any) -> P:
+    """Edit a posting's fields. A published posting that is edited stays published (its text is re-indexed)."""
+    if by is not None and not can_edit(by, posting):
+        raise PermissionDenied("Only members of the organisation edit its postings.")
+    posting = type(posting).objects.select_for_update().get(pk=posting.pk)
+    for name, value in fields.items():
+        setattr(posting, name, value)
+    _validate(posting)
+    return _save(posting, domain_codes if domain_codes is None else list(domain_codes))
+
+
+@transaction.atomic
+def posting_transition(*, posting: P, to: str, by: User | None, reason: str = "") -> P:
+    """Move a posting to another status, record the move, and run the publish hooks on commit."""
+    posting = type(posting).objects.select_for_update().get(pk=posting.pk)
+    current = posting.status
+    if to == current:
+        return posting
+    if to not in ALLOWED_MOVES.get(current, set()):
+        raise ApplicationError(f"A {current} posting cannot become {to}.", field="status", code="transition")
+    now = timezone.now()
+    posting.status = to
+    if to == Status.PUBLISHED:
+        posting.published_at = now
+        posting.rejection_reason = ""
+    elif to == Status.CLOSED:
+        posting.closed_at = now
+    elif to == Status.REJECTED:
+        posting.rejection_reason = reason
+    posting.save(update_fields=["status", "published_at", "closed_at", "rejection_reason", "updated_at"])
+    PostingTransition.objects.create(
+        **{_kind(posting): posting}, from_status=current, to_status=to, by=by, reason=reason
+    )
+    if to == Status.PUBLISHED:
+        published = posting
+        for callback in _on_publish:
+            transaction.on_commit(lambda callback=callback: callback(published))
+    return posting
+
+
+def posting_submit(*, posting: P, by: User) -> P:
+    """A member submits a draft. Postings of verified organisations publish at once when the setting allows."""
+    if not can_edit(by, posting):
+        raise PermissionDenied("Only members of the organisation submit its postings.")
+    if posting.status not in (Status.DRAFT, Status.REJECTED):
+        raise ApplicationError(f"Only drafts are submitted; this posting is {posting.status}.", field="status")
+    if settings.MARKETPLACE_VERIFIED_AUTO_PUBLISH and posting.organization.verified:
+        return posting_transition(posting=posting, to=Status.PUBLISHED, by=by, reason="verified organisation")
+    return posting_transition(posting=posting, to=Status.SUBMITTED, by=by)
+
+
+def posting_approve(*, posting: P, by: User) -> P:
+    if not by.is_staff:
+        raise PermissionDenied("Only platform staff approve postings.")
+    if posting.status != Status.SUBMITTED:
+        raise ApplicationError(f"Only submitted postings are approved; this one is {posting.status}.", field="status")
+    return posting_transition(posting=posting, to=Status.PUBLISHED, by=by)
+
+
+def posting_reject(*, posting: P, by: User, reason: str) -> P:
+    if not by.is_staff:
+        raise PermissionDenied("Only platform staff reject postings.")
+    if not reason.strip():
+        raise ApplicationError("Say why the posting is rejected; the organisation sees the reason.", field="reason")
+    if posting.status != Status.SUBMITTED:
+        raise ApplicationError(f"Only submitted postings are rejected; this one is {posting.status}.", field="status")
+    return posting_transition(posting=posting, to=Status.REJECTED, by=by, reason=reason.strip())
+
+
+def posting_close(*, posting: P, by: User, reason: str = "") -> P:
+    if not can_edit(by, posting):
+        raise PermissionDenied("Only members of the organisation close its postings.")
+    return posting_transition(posting=posting, to=Status.CLOSED, by=by, reason=reason)
+
+
+def posting_reopen(*, posting: P, by: User) -> P:
+    """A closed or rejected posting goes back to draft, to be edited and submitted again."""
+    if not can_edit(by, posting):
+        raise PermissionDenied("Only members of the organisation reopen its postings.")
+    return posting_transition(posting=posting, to=Status.DRAFT, by=by)
+
+
+def _kind(posting: Posting) -> str:
+    return "achievement" if isinstance(posting, Achievement) else "need"
