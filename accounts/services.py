@@ -89,9 +89,9 @@ def user_update_profile(*, user: User, full_name: str, language: str) -> User:
 
 
 @transaction.atomic
-def organization_set_verified(*, organization: Organization, verified: bool, by: User) -> Organization:
-    """Staff mark an organisation as verified (or withdraw it)."""
-    if not by.is_staff:
+def organization_set_verified(*, organization: Organization, verified: bool, by: User | None) -> Organization:
+    """Staff mark an organisation as verified (or withdraw it). ``by=None`` is the system (demo, imports)."""
+    if by is not None and not by.is_staff:
         raise PermissionDenied("Only platform staff verify organisations.")
     organization = Organization.objects.select_for_update().get(pk=organization.pk)
     if organization.verified == verified:

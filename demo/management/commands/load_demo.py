@@ -1,4 +1,5 @@
-"""Load a small demo: organisations of every kind, each with an owner login, and a staff account.
+"""Load a small demo: organisations of every kind, each with an owner login, a staff account, and a dozen
+published achievements and needs (taken from the development benchmark, so that they match each other).
 
 Idempotent: run it again and nothing is duplicated; the staff password is reset and printed each time.
 Refuses to run on a production instance (DEBUG off) unless forced.
@@ -16,8 +17,11 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import transaction
 
 from accounts.models import Membership, Organization, User
+from accounts.services import organization_set_verified
 from accounts.validators import credit_code_check_character
-from reference.selectors import place_resolve
+from marketplace.models import Achievement, Need, Status
+from marketplace.services import posting_create, posting_transition
+from reference.selectors import place_resolve, place_resolve_parts
 
 DATA_DIR = Path(__file__).resolve().parents[2] / "data"
 STAFF_EMAIL = "admin@demo.techmatch.cn"
@@ -42,7 +46,8 @@ class Command(BaseCommand):
             staff.is_staff = staff.is_superuser = staff.is_active = True
             staff.set_password(staff_password)
             staff.save()
-        self.stdout.write(self.style.SUCCESS("Demo data loaded."))
+            postings = self._load_postings(staff)
+        self.stdout.write(self.style.SUCCESS(f"Demo data loaded ({postings} new postings)."))
         self.stdout.write("")
         self.stdout.write(self.style.WARNING("Staff (admin) account:"))
         self.stdout.write(f"  e-mail:   {STAFF_EMAIL}")
@@ -76,5 +81,54 @@ class Command(BaseCommand):
             Membership.objects.get_or_create(
                 user=user, organization=organization, defaults={"role": Membership.Role.OWNER}
             )
+            if spec.get("verified") and not organization.verified:
+                organization_set_verified(organization=organization, verified=True, by=None)
             rows.append((spec["email"], spec["name"], organization.get_kind_display()))
         return rows
+
+    def _load_postings(self, staff: User) -> int:
+        """Publish the demo achievements (spread over the universities and institutes) and needs (enterprises)."""
+        created = 0
+        offerers = list(Organization.objects.filter(kind__in=["university", "research_institute"]).order_by("pk"))
+        seekers = list(Organization.objects.filter(kind="enterprise").order_by("pk"))
+        for model, filename, owners, body in (
+            (Achievement, "achievements.jsonl", offerers, "summary"),
+            (Need, "needs.jsonl", seekers, "description"),
+        ):
+            lines = (DATA_DIR / filename).read_text(encoding="utf-8").splitlines()
+            for index, line in enumerate(lines):
+                record = json.loads(line)
+                organization = owners[index % len(owners)]
+                if model.objects.filter(organization=organization, external_ref=record["ref"]).exists():
+                    continue
+                province, city = place_resolve_parts(province=record["province"], city=record.get("city"))
+                fields = {
+                    "external_ref": record["ref"],
+                    "title": record["title"],
+                    body: record[body],
+                    "keywords": record["keywords"],
+                    "modes": record["modes"],
+                    "province": province,
+                    "city": city,
+                    "language": record["lang"],
+                    "contact_name": organization.memberships.first().user.full_name,
+                    "contact_email": organization.memberships.first().user.email,
+                }
+                if model is Achievement:
+                    price = record.get("price_wan") or [None, None]
+                    fields.update(
+                        trl=record["trl"], ip_status=record["ip"], price_min_wan=price[0], price_max_wan=price[1]
+                    )
+                else:
+                    fields.update(
+                        min_trl=record["min_trl"],
+                        budget_wan=record["budget_wan"],
+                        region_scope=record["region_scope"],
+                        deadline=record.get("deadline"),
+                    )
+                posting = posting_create(
+                    model=model, organization=organization, by=None, domain_codes=record["domains"], **fields
+                )
+                posting_transition(posting=posting, to=Status.PUBLISHED, by=staff, reason="demo data")
+                created += 1
+        return created
