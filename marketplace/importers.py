@@ -1,0 +1,426 @@
+"""Bulk import and export of achievements and needs.
+
+Every row is validated before anything is written; if any row is wrong, nothing is written and the result lists
+one error per problem (row, field, reason). Otherwise all rows are written in one transaction: a reference the
+organisation already has updates that posting, a new one creates it. The command line, the upload form and the
+admin all call ``import_records``.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from django.db import transaction
+from django.db.models import QuerySet
+
+from accounts.models import Organization, User
+from reference.locations import PlaceError, get_resolver
+from reference.models import Domain
+
+from . import services
+from .models import MAX_KEYWORDS, Achievement, CooperationMode, Language, Need, Status
+from .records import (
+    ACHIEVEMENT_COLUMNS,
+    CONTACT_COLUMNS,
+    NEED_COLUMNS,
+    RowError,
+    detect_format,
+    read_records,
+    write_records,
+)
+
+KINDS = ("achievements", "needs")
+_LIST_SPLIT = re.compile(r"[;；|、\n]")
+_COMMA_SPLIT = re.compile(r"[,，]")
+_RANGE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(?:-|~|～|—|–|to|至)\s*(\d+(?:\.\d+)?)\s*$")
+_INSTITUTE = re.compile(r"研究院|研究所|科学院|实验室|研究中心|institute|academy|laborator", re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class KindSpec:
+    model: type[Achievement] | type[Need]
+    columns: list[str]
+    body: str
+    owner_column: str
+
+
+SPECS = {
+    "achievements": KindSpec(Achievement, ACHIEVEMENT_COLUMNS, "summary", "institution"),
+    "needs": KindSpec(Need, NEED_COLUMNS, "description", "enterprise"),
+}
+
+
+@dataclass
+class ImportResult:
+    created: int = 0
+    updated: int = 0
+    published: int = 0
+    organizations_created: list[str] = field(default_factory=list)
+    errors: list[RowError] = field(default_factory=list)
+    dry_run: bool = False
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors
+
+
+@dataclass
+class _Row:
+    number: int
+    ref: str
+    owner: str
+    fields: dict[str, Any]
+    domains: list[str]
+
+
+class _RowChecker:
+    """Turns one raw record into model field values, collecting errors instead of stopping at the first."""
+
+    def __init__(self, spec: KindSpec, number: int, raw: dict[str, Any], domain_codes: set[str]) -> None:
+        self.spec, self.number, self.raw, self.domain_codes = spec, number, raw, domain_codes
+        self.errors: list[RowError] = []
+
+    def error(self, column: str, reason: str) -> None:
+        self.errors.append(RowError(self.number, column, reason))
+
+    def text(self, column: str, *, required: bool = False, max_length: int | None = None) -> str:
+        value = self.raw.get(column)
+        text = "" if value is None else str(value).strip()
+        if required and not text:
+            self.error(column, "is required")
+        elif max_length and len(text) > max_length:
+            self.error(column, f"is {len(text)} characters long; at most {max_length}")
+        return text
+
+    def items(self, column: str) -> list[str]:
+        value = self.raw.get(column)
+        if value is None or value == "":
+            return []
+        if isinstance(value, list):
+            return [str(v).strip() for v in value if str(v).strip()]
+        text = str(value).strip()
+        if text.startswith("["):
+            try:
+                parsed = json.loads(text)
+            except ValueError:
+                parsed = None
+            if isinstance(parsed, list):
+                return [str(v).strip() for v in parsed if str(v).strip()]
+        parts = _LIST_SPLIT.split(text) if _LIST_SPLIT.search(text) else _COMMA_SPLIT.split(text)
+        return [part.strip() for part in parts if part.strip()]
+
+    def level(self, column: str) -> int | None:
+        value = self.raw.get(column)
+        if value is None or str(value).strip() == "":
+            return None
+        try:
+            number = Decimal(str(value).strip())
+        except InvalidOperation:
+            self.error(column, f'"{value}" is not a whole number from 1 to 9')
+            return None
+        if number != number.to_integral_value() or not 1 <= number <= 9:
+            self.error(column, f"{value} is outside the readiness scale 1-9")
+            return None
+        return int(number)
+
+    def amount(self, value: Any, column: str) -> Decimal | None:
+        if value is None or str(value).strip() == "":
+            return None
+        try:
+            number = Decimal(str(value).strip())
+        except InvalidOperation:
+            self.error(column, f'"{value}" is not a number (万元)')
+            return None
+        if number < 0 or not number.is_finite():
+            self.error(column, f"{value} must be a positive amount (万元)")
+            return None
+        return number
+
+    def price_range(self, column: str) -> tuple[Decimal | None, Decimal | None]:
+        value = self.raw.get(column)
+        if value is None or value == "" or value == []:
+            return None, None
+        if isinstance(value, str):
+            text = value.strip()
+            match = _RANGE.match(text)
+            if match:
+                value = [match.group(1), match.group(2)]
+            elif text.startswith("["):
+                try:
+                    value = json.loads(text)
+                except ValueError:
+                    self.error(column, f'"{text}" is not a price range such as [50, 100] or 50-100')
+                    return None, None
+            else:
+                value = [text, text]
+        if isinstance(value, int | float | Decimal):
+            value = [value, value]
+        if not isinstance(value, list) or len(value) != 2:
+            self.error(column, f"{value!r} is not a price range [min, max]")
+            return None, None
+        low, high = self.amount(value[0], column), self.amount(value[1], column)
+        if low is not None and high is not None and low > high:
+            self.error(column, f"the lowest price {value[0]} is above the highest {value[1]}")
+        return low, high
+
+    def choices(self, column: str, allowed: Iterable[str]) -> list[str]:
+        allowed = list(allowed)
+        values = [v.lower() for v in self.items(column)]
+        wrong = [v for v in values if v not in allowed]
+        if wrong:
+            self.error(column, f"unknown value(s) {', '.join(wrong)}; use {', '.join(allowed)}")
+        return list(dict.fromkeys(v for v in values if v in allowed))
+
+    def check(self) -> _Row | None:
+        spec, body_model = self.spec, self.spec.body
+        ref = self.text("ref", required=True, max_length=64)
+        fields: dict[str, Any] = {
+            "external_ref": ref,
+            "title": self.text("title", required=True, max_length=200),
+            body_model: self.text(body_model, required=True),
+            "modes": self.choices("modes", CooperationMode.values),
+        }
+        keywords = self.items("keywords")
+        if len(keywords) > MAX_KEYWORDS:
+            self.error("keywords", f"{len(keywords)} keywords; at most {MAX_KEYWORDS}")
+        fields["keywords"] = keywords[:MAX_KEYWORDS]
+        domains = self.items("domains")
+        unknown = [code for code in domains if code not in self.domain_codes]
+        if unknown:
+            self.error("domains", f"unknown domain code(s) {', '.join(unknown)}")
+        try:
+            place = get_resolver().resolve_parts(self.text("province"), self.text("city") or None)
+        except PlaceError as error:
+            self.error("province" if not self.text("city") else "province/city", str(error))
+        else:
+            fields["province_id"], fields["city_id"] = place.province_code, place.city_code
+        language = self.text("lang").lower() or _guess_language(fields["title"] + fields[body_model])
+        if language not in Language.values:
+            self.error("lang", f'"{language}" is not zh or en')
+        fields["language"] = language
+        for column in CONTACT_COLUMNS:
+            if column in self.raw:
+                fields[column] = self.text(column, max_length=100)
+        if spec.model is Achievement:
+            fields["trl"] = self.level("trl")
+            ip = self.text("ip").lower() or Achievement.IPStatus.NONE
+            if ip not in Achievement.IPStatus.values:
+                self.error("ip", f'"{ip}" is not one of {", ".join(Achievement.IPStatus.values)}')
+            fields["ip_status"] = ip
+            fields["patent_numbers"] = self.items("patent_numbers")
+            fields["price_min_wan"], fields["price_max_wan"] = self.price_range("price_wan")
+        else:
+            fields["min_trl"] = self.level("min_trl")
+            fields["budget_wan"] = self.amount(self.raw.get("budget_wan"), "budget_wan")
+            scope = self.text("region_scope").lower() or Need.RegionScope.NATIONAL
+            if scope not in Need.RegionScope.values:
+                self.error("region_scope", f'"{scope}" is not one of {", ".join(Need.RegionScope.values)}')
+            fields["region_scope"] = scope
+            fields["deadline"] = self.deadline()
+        owner = self.text(spec.owner_column, max_length=200)
+        return None if self.errors else _Row(self.number, ref, owner, fields, domains)
+
+    def deadline(self) -> date | None:
+        value = self.raw.get("deadline")
+        if value is None or str(value).strip() == "":
+            return None
+        if isinstance(value, date):
+            return value
+        try:
+            return date.fromisoformat(str(value).strip()[:10])
+        except ValueError:
+            self.error("deadline", f'"{value}" is not a date such as 2026-12-31')
+            return None
+
+
+def _guess_language(text: str) -> str:
+    cjk = sum(1 for char in text if "\u4e00" <= char <= "\u9fff")
+    return Language.ZH if cjk * 4 >= len(text.strip() or "x") * 0.3 or cjk > 10 else Language.EN
+
+
+def _guess_owner_kind(kind: str, name: str) -> str:
+    if kind == "needs":
+        return Organization.Kind.ENTERPRISE
+    return Organization.Kind.RESEARCH_INSTITUTE if _INSTITUTE.search(name) else Organization.Kind.UNIVERSITY
+
+
+def import_records(
+    *,
+    kind: str,
+    data: bytes,
+    filename: str,
+    organization: Organization | None = None,
+    create_orgs: bool = False,
+    publish: bool = False,
+    dry_run: bool = False,
+    by: User | None = None,
+    progress: Callable[[Iterable[Any]], Iterable[Any]] | None = None,
+) -> ImportResult:
+    """Validate every row of the file, then write all of them in one transaction, or none."""
+    if kind not in SPECS:
+        raise ValueError(f"Unknown kind {kind!r}; use achievements or needs.")
+    spec = SPECS[kind]
+    result = ImportResult(dry_run=dry_run)
+    try:
+        fmt = detect_format(filename)
+    except ValueError as error:
+        result.errors.append(RowError(0, "file", str(error)))
+        return result
+    raw_rows, result.errors = read_records(data, fmt)
+    rows = _check_rows(spec, raw_rows, result.errors)
+    owners = _resolve_owners(kind, spec, rows, organization, create_orgs, result.errors)
+    if result.errors:
+        result.errors.sort(key=lambda e: (e.row, e.field))
+        return result
+    with transaction.atomic():
+        _write(spec, rows, owners, publish, by, result, progress or (lambda items: items))
+        if dry_run:
+            transaction.set_rollback(True)
+    return result
+
+
+def _check_rows(spec: KindSpec, raw_rows: list[tuple[int, dict[str, Any]]], errors: list[RowError]) -> list[_Row]:
+    domain_codes = set(Domain.objects.values_list("code", flat=True))
+    rows: list[_Row] = []
+    first_row_of_ref: dict[tuple[str, str], int] = {}
+    for number, raw in raw_rows:
+        checker = _RowChecker(spec, number, raw, domain_codes)
+        row = checker.check()
+        errors.extend(checker.errors)
+        if row is None:
+            continue
+        key = (row.owner.lower(), row.ref)
+        if key in first_row_of_ref:
+            errors.append(RowError(number, "ref", f'"{row.ref}" already appears on row {first_row_of_ref[key]}'))
+            continue
+        first_row_of_ref[key] = number
+        rows.append(row)
+    return rows
+
+
+def _resolve_owners(
+    kind: str,
+    spec: KindSpec,
+    rows: list[_Row],
+    organization: Organization | None,
+    create_orgs: bool,
+    errors: list[RowError],
+) -> dict[str, Organization | _Row]:
+    """Map each row's owner name to an organisation (or, with create_orgs, to the first row that names it)."""
+    if organization is not None:
+        return {row.owner.lower(): organization for row in rows}
+    owners: dict[str, Organization | _Row] = {}
+    existing = {o.name.lower(): o for o in Organization.objects.filter(name__in={r.owner for r in rows})}
+    for row in rows:
+        key = row.owner.lower()
+        if not row.owner:
+            errors.append(RowError(row.number, spec.owner_column, "is required (or import with --org)"))
+        elif key in existing:
+            owners[key] = existing[key]
+        elif create_orgs:
+            owners.setdefault(key, row)
+        elif key not in owners:
+            errors.append(
+                RowError(row.number, spec.owner_column, f'no organisation "{row.owner}"; use --create-orgs or --org')
+            )
+    return owners
+
+
+def _write(
+    spec: KindSpec,
+    rows: list[_Row],
+    owners: dict[str, Organization | _Row],
+    publish: bool,
+    by: User | None,
+    result: ImportResult,
+    progress: Callable[[Iterable[Any]], Iterable[Any]],
+) -> None:
+    for key, owner in list(owners.items()):
+        if isinstance(owner, _Row):
+            owners[key] = Organization.objects.create(
+                name=owner.owner,
+                kind=_guess_owner_kind("achievements" if spec.model is Achievement else "needs", owner.owner),
+                province_id=owner.fields["province_id"],
+                city_id=owner.fields["city_id"],
+            )
+            result.organizations_created.append(owner.owner)
+    existing = {
+        (p.organization_id, p.external_ref): p
+        for p in spec.model.objects.filter(external_ref__in=[r.ref for r in rows])
+    }
+    for row in progress(rows):
+        organization = owners[row.owner.lower()]
+        assert isinstance(organization, Organization)  # noqa: S101 - set just above
+        posting = existing.get((organization.pk, row.ref))
+        if posting is None:
+            posting = services.posting_create(
+                model=spec.model, organization=organization, by=by, domain_codes=row.domains, **row.fields
+            )
+            result.created += 1
+        else:
+            posting = services.posting_update(posting=posting, by=by, domain_codes=row.domains, **row.fields)
+            result.updated += 1
+        if publish and posting.status in (Status.DRAFT, Status.SUBMITTED):
+            services.posting_transition(posting=posting, to=Status.PUBLISHED, by=by, reason="bulk import")
+            result.published += 1
+
+
+def export_rows(queryset: QuerySet, *, kind: str, include_contacts: bool = False) -> list[dict[str, Any]]:
+    """Postings as records in the import format (contacts only when the caller may see them)."""
+    spec = SPECS[kind]
+    rows = []
+    for posting in queryset.select_related("organization", "province", "city").prefetch_related("domains"):
+        row: dict[str, Any] = {
+            "ref": posting.external_ref or f"{kind[0].upper()}{posting.pk}",
+            "title": posting.title,
+            spec.body: getattr(posting, spec.body),
+            "domains": [d.code for d in posting.domains.all()],
+            "keywords": posting.keywords,
+            "modes": posting.modes,
+            "province": posting.province.name_zh,
+            "city": posting.city.name_zh if posting.city else None,
+            spec.owner_column: posting.organization.name,
+            "lang": posting.language,
+        }
+        if isinstance(posting, Achievement):
+            row.update(
+                trl=posting.trl,
+                ip=posting.ip_status,
+                patent_numbers=posting.patent_numbers,
+                price_wan=None
+                if posting.price_min_wan is None and posting.price_max_wan is None
+                else [_plain(posting.price_min_wan), _plain(posting.price_max_wan)],
+            )
+        else:
+            row.update(
+                min_trl=posting.min_trl,
+                budget_wan=_plain(posting.budget_wan),
+                region_scope=posting.region_scope,
+                deadline=posting.deadline.isoformat() if posting.deadline else None,
+            )
+        if include_contacts:
+            row.update({column: getattr(posting, column) for column in CONTACT_COLUMNS})
+        rows.append(row)
+    return rows
+
+
+def export_records(queryset: QuerySet, *, kind: str, fmt: str, include_contacts: bool = False) -> bytes:
+    columns = SPECS[kind].columns + (CONTACT_COLUMNS if include_contacts else [])
+    return write_records(export_rows(queryset, kind=kind, include_contacts=include_contacts), columns, fmt)
+
+
+def template_file(*, kind: str, fmt: str) -> bytes:
+    """An empty file with the right columns, for organisations to fill in."""
+    return write_records([], SPECS[kind].columns + CONTACT_COLUMNS, fmt)
+
+
+def _plain(value: Decimal | None) -> int | float | None:
+    if value is None:
+        return None
+    return int(value) if value == value.to_integral_value() else float(value)

@@ -1,0 +1,167 @@
+"""Reading and writing posting records in the benchmark format (JSONL), and CSV and XLSX with the same columns.
+
+Reading yields ``(row_number, dict)`` pairs: JSONL counts lines from 1; CSV and XLSX count spreadsheet rows, the
+header being row 1. Undecodable or malformed input becomes a ``RowError`` naming the row, never an exception.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+FORMATS = ("jsonl", "csv", "xlsx")
+
+ACHIEVEMENT_COLUMNS = [
+    "ref", "title", "summary", "domains", "keywords", "trl", "ip", "patent_numbers", "modes", "price_wan",
+    "province", "city", "institution", "lang",
+]  # fmt: skip
+NEED_COLUMNS = [
+    "ref", "title", "description", "domains", "keywords", "min_trl", "budget_wan", "modes", "region_scope",
+    "province", "city", "enterprise", "deadline", "lang",
+]  # fmt: skip
+CONTACT_COLUMNS = ["contact_name", "contact_phone", "contact_email"]
+LIST_COLUMNS = {"domains", "keywords", "modes", "patent_numbers"}
+
+
+@dataclass(frozen=True)
+class RowError:
+    row: int
+    field: str
+    reason: str
+
+    def __str__(self) -> str:
+        where = f"row {self.row}" if self.row else "file"
+        return f"{where}, {self.field}: {self.reason}"
+
+
+def detect_format(name: str) -> str:
+    suffix = Path(name).suffix.lower().lstrip(".")
+    if suffix in ("jsonl", "json", "ndjson"):
+        return "jsonl"
+    if suffix in FORMATS:
+        return suffix
+    raise ValueError(f'Cannot tell the format of "{name}": use a .jsonl, .csv or .xlsx file.')
+
+
+def read_records(data: bytes, fmt: str) -> tuple[list[tuple[int, dict[str, Any]]], list[RowError]]:
+    """All records of a file, with the errors met while reading it."""
+    reader = {"jsonl": _read_jsonl, "csv": _read_csv, "xlsx": _read_xlsx}[fmt]
+    rows, errors = reader(data)
+    if not rows and not errors:
+        errors.append(RowError(0, "file", "the file holds no records"))
+    return rows, errors
+
+
+def _read_jsonl(data: bytes) -> tuple[list[tuple[int, dict[str, Any]]], list[RowError]]:
+    rows, errors = [], []
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as error:
+        return [], [RowError(0, "file", f"not UTF-8 text ({error.reason} at byte {error.start})")]
+    for number, line in enumerate(text.splitlines(), start=1):
+        if not line.strip():
+            continue
+        try:
+            value = json.loads(line)
+        except json.JSONDecodeError as error:
+            errors.append(RowError(number, "json", f"malformed JSON: {error.msg} at column {error.colno}"))
+            continue
+        if not isinstance(value, dict):
+            errors.append(RowError(number, "json", "each line must be a JSON object"))
+            continue
+        rows.append((number, value))
+    return rows, errors
+
+
+def _decode_text(data: bytes) -> str:
+    """UTF-8 (with or without a BOM), else GB18030 (a superset of GBK, what Excel in China saves)."""
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        return data.decode("gb18030")
+
+
+def _read_csv(data: bytes) -> tuple[list[tuple[int, dict[str, Any]]], list[RowError]]:
+    try:
+        text = _decode_text(data)
+    except UnicodeDecodeError as error:
+        return [], [RowError(0, "file", f"neither UTF-8 nor GBK text ({error.reason} at byte {error.start})")]
+    reader = csv.DictReader(io.StringIO(text, newline=""))
+    rows, errors = [], []
+    try:
+        for number, record in enumerate(reader, start=2):
+            if None in record:
+                errors.append(RowError(number, "csv", "more cells than the header has columns"))
+                continue
+            if any((value or "").strip() for value in record.values()):
+                rows.append((number, {key.strip(): value for key, value in record.items() if key}))
+    except csv.Error as error:
+        errors.append(RowError(reader.line_num, "csv", str(error)))
+    return rows, errors
+
+
+def _read_xlsx(data: bytes) -> tuple[list[tuple[int, dict[str, Any]]], list[RowError]]:
+    from openpyxl import load_workbook
+
+    try:
+        workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+    except Exception as error:
+        return [], [RowError(0, "file", f"not a readable XLSX workbook ({type(error).__name__})")]
+    sheet = workbook.worksheets[0]
+    iterator = sheet.iter_rows(values_only=True)
+    header = next(iterator, None)
+    if header is None:
+        return [], []
+    names = [str(cell).strip() if cell is not None else "" for cell in header]
+    rows = []
+    for number, values in enumerate(iterator, start=2):
+        if all(value is None or str(value).strip() == "" for value in values):
+            continue
+        rows.append((number, {name: value for name, value in zip(names, values, strict=False) if name}))
+    workbook.close()
+    return rows, []
+
+
+def write_records(records: Sequence[dict[str, Any]], columns: list[str], fmt: str) -> bytes:
+    if fmt == "jsonl":
+        lines = [json.dumps({c: r.get(c) for c in columns}, ensure_ascii=False) for r in records]
+        return ("\n".join(lines) + ("\n" if lines else "")).encode("utf-8")
+    flat = [{c: _flat(r.get(c)) for c in columns} for r in records]
+    if fmt == "csv":
+        buffer = io.StringIO(newline="")
+        writer = csv.DictWriter(buffer, fieldnames=columns)
+        writer.writeheader()
+        writer.writerows(flat)
+        return buffer.getvalue().encode("utf-8-sig")  # the BOM makes Excel read UTF-8
+    if fmt == "xlsx":
+        from openpyxl import Workbook
+
+        workbook = Workbook(write_only=True)
+        sheet = workbook.create_sheet("records")
+        sheet.append(columns)
+        for row in flat:
+            sheet.append([row[c] for c in columns])
+        out = io.BytesIO()
+        workbook.save(out)
+        return out.getvalue()
+    raise ValueError(f"Unknown format {fmt!r}; choose one of {', '.join(FORMATS)}.")
+
+
+def _flat(value: Any) -> Any:
+    """A cell for CSV/XLSX: lists joined with '; ', a price range as 'min-max', nothing as an empty cell."""
+    if value is None:
+        return ""
+    if isinstance(value, list):
+        if len(value) == 2 and all(isinstance(v, int | float) for v in value):
+            return f"{_number(value[0])}-{_number(value[1])}"
+        return "; ".join(str(v) for v in value)
+    return value
+
+
+def _number(value: float) -> str:
+    return str(int(value)) if float(value).is_integer() else str(value)

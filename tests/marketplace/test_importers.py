@@ -1,0 +1,204 @@
+import io
+import json
+from pathlib import Path
+
+import pytest
+from django.core.management import CommandError, call_command
+from openpyxl import Workbook
+
+from accounts.models import Organization
+from marketplace.importers import export_records, import_records, template_file
+from marketplace.models import Achievement, Need, Status
+from tests.factories import OrganizationFactory
+
+pytestmark = pytest.mark.django_db
+
+BENCH = Path(__file__).resolve().parents[2] / "bench" / "data" / "bench-dev"
+
+GOOD = {
+    "ref": "A1",
+    "title": "钙钛矿叠层太阳电池",
+    "summary": "效率28%，可许可。",
+    "domains": ["photovoltaic"],
+    "keywords": ["钙钛矿", "叠层"],
+    "trl": 5,
+    "ip": "granted_patent",
+    "modes": ["license"],
+    "price_wan": [100, 300],
+    "province": "江苏省",
+    "city": "苏州市",
+    "institution": "苏州大学",
+    "lang": "zh",
+}
+
+
+def jsonl(*records: dict) -> bytes:
+    return "\n".join(json.dumps(r, ensure_ascii=False) for r in records).encode()
+
+
+def run(data: bytes, filename: str = "records.jsonl", kind: str = "achievements", **options):
+    return import_records(kind=kind, data=data, filename=filename, create_orgs=True, **options)
+
+
+def test_the_whole_benchmark_imports_with_domains_and_places_resolved():
+    for kind in ("achievements", "needs"):
+        path = BENCH / f"{kind}.jsonl"
+        result = run(path.read_bytes(), filename=path.name, kind=kind, publish=True)
+        assert result.ok, result.errors[:5]
+    records = [json.loads(line) for line in (BENCH / "achievements.jsonl").read_text().splitlines()]
+    assert Achievement.objects.filter(status=Status.PUBLISHED).count() == len(records)
+    assert Need.objects.filter(status=Status.PUBLISHED).count() == 50
+    by_ref = {a.external_ref: a for a in Achievement.objects.prefetch_related("domains")}
+    for record in records:
+        posting = by_ref[record["ref"]]
+        assert sorted(d.code for d in posting.domains.all()) == sorted(record["domains"])
+        assert posting.province_id
+        assert posting.organization.name == record["institution"]
+    kunshan = Need.objects.filter(city_id="320500")  # "Kunshan" resolves to Suzhou
+    assert kunshan.exists()
+
+
+def test_reimporting_updates_by_reference_instead_of_duplicating():
+    assert run(jsonl(GOOD)).created == 1
+    again = run(jsonl({**GOOD, "title": "钙钛矿/晶硅叠层太阳电池", "domains": ["photovoltaic", "new_energy"]}))
+    assert (again.created, again.updated) == (0, 1)
+    posting = Achievement.objects.get()
+    assert posting.title == "钙钛矿/晶硅叠层太阳电池"
+    assert set(posting.domains.values_list("code", flat=True)) == {"photovoltaic", "new_energy"}
+
+
+@pytest.mark.parametrize(
+    ("broken", "row", "field", "reason"),
+    [
+        ({"title": ""}, 2, "title", "is required"),
+        ({"domains": ["warp_drive"]}, 2, "domains", "warp_drive"),
+        ({"province": "Atlantis", "city": None}, 2, "province", "Atlantis"),
+        ({"trl": 12}, 2, "trl", "1-9"),
+        ({"price_wan": [300, 100]}, 2, "price_wan", "above the highest"),
+        ({"modes": ["barter"]}, 2, "modes", "barter"),
+        ({"lang": "fr"}, 2, "lang", "fr"),
+    ],
+)
+def test_one_bad_row_imports_nothing_and_names_row_field_and_reason(broken, row, field, reason):
+    data = jsonl({**GOOD, "ref": "A0"}, {**GOOD, **broken}, {**GOOD, "ref": "A2"})
+    result = run(data)
+    assert not result.ok
+    (error,) = result.errors
+    assert (error.row, error.field) == (row, field)
+    assert reason in error.reason
+    assert f"row {row}, {field}:" in str(error)
+    assert not Achievement.objects.exists()
+    assert not Organization.objects.exists()
+
+
+def test_malformed_json_line_and_duplicate_reference_are_reported_together():
+    data = jsonl(GOOD) + b'\n{"ref": "A2", "title": \n' + jsonl(GOOD)
+    result = run(data)
+    assert [(e.row, e.field) for e in result.errors] == [(2, "json"), (3, "ref")]
+    assert "already appears on row 1" in result.errors[1].reason
+    assert not Achievement.objects.exists()
+
+
+def test_empty_file_is_an_error():
+    result = run(b"\n\n")
+    assert [str(e) for e in result.errors] == ["file, file: the file holds no records"]
+
+
+CSV_HEADER = "ref,title,summary,domains,keywords,trl,ip,modes,price_wan,province,city,institution,lang\n"
+CSV_ROW = (
+    "A1,钙钛矿叠层太阳电池,效率28%,photovoltaic,钙钛矿；叠层,5,granted_patent,"
+    "license; transfer,100-300,江苏,苏州,苏州大学,zh\n"
+)
+
+
+@pytest.mark.parametrize("encoding", ["utf-8-sig", "gbk", "utf-8"])
+def test_csv_in_utf8_with_bom_and_in_gbk(encoding):
+    result = run((CSV_HEADER + CSV_ROW).encode(encoding), filename="records.csv")
+    assert result.ok, result.errors
+    posting = Achievement.objects.get()
+    assert (posting.title, posting.keywords, posting.modes) == (
+        "钙钛矿叠层太阳电池",
+        ["钙钛矿", "叠层"],
+        ["license", "transfer"],
+    )
+    assert (posting.price_min_wan, posting.price_max_wan, posting.city_id) == (100, 300, "320500")
+
+
+def test_csv_errors_count_spreadsheet_rows():
+    result = run((CSV_HEADER + CSV_ROW + CSV_ROW.replace("A1,", "A2,").replace(",5,", ",12,")).encode(), "x.csv")
+    assert [(e.row, e.field) for e in result.errors] == [(3, "trl")]
+
+
+def test_xlsx_import():
+    workbook = Workbook()
+    sheet = workbook.active
+    sheet.append(list(GOOD))
+    sheet.append([json.dumps(v, ensure_ascii=False) if isinstance(v, list) else v for v in GOOD.values()])
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    result = run(buffer.getvalue(), filename="records.xlsx")
+    assert result.ok, result.errors
+    assert Achievement.objects.get().domains.get().code == "photovoltaic"
+
+
+def test_unreadable_xlsx_and_unknown_extension():
+    assert "XLSX" in str(run(b"not a zip", filename="x.xlsx").errors[0])
+    assert ".jsonl, .csv or .xlsx" in str(run(b"", filename="x.pdf").errors[0])
+
+
+def test_dry_run_writes_nothing_but_reports_what_it_would_do():
+    result = run(jsonl(GOOD), dry_run=True)
+    assert (result.ok, result.created, result.organizations_created) == (True, 1, ["苏州大学"])
+    assert not Achievement.objects.exists()
+    assert not Organization.objects.exists()
+
+
+def test_unknown_owner_without_create_orgs_and_import_into_one_org():
+    result = import_records(kind="achievements", data=jsonl(GOOD), filename="a.jsonl")
+    assert "--create-orgs" in result.errors[0].reason
+    organization = OrganizationFactory(name="江南大学")
+    result = import_records(kind="achievements", data=jsonl(GOOD), filename="a.jsonl", organization=organization)
+    assert result.ok
+    assert Achievement.objects.get().organization == organization
+
+
+@pytest.mark.parametrize("fmt", ["jsonl", "csv", "xlsx"])
+def test_export_then_import_is_a_round_trip(fmt):
+    path = BENCH / "needs.jsonl"
+    assert run(path.read_bytes(), filename=path.name, kind="needs", publish=True).ok
+    before = {n.external_ref: (n.title, n.min_trl, n.budget_wan, n.modes, n.city_id) for n in Need.objects.all()}
+    data = export_records(Need.objects.all(), kind="needs", fmt=fmt)
+    Need.objects.all().delete()
+    result = run(data, filename=f"export.{fmt}", kind="needs")
+    assert result.ok, result.errors[:3]
+    after = {n.external_ref: (n.title, n.min_trl, n.budget_wan, n.modes, n.city_id) for n in Need.objects.all()}
+    assert after == before
+
+
+def test_export_leaves_contacts_out_unless_asked():
+    run(jsonl({**GOOD, "contact_email": "secret@suda.edu.cn"}))
+    assert b"secret@suda.edu.cn" not in export_records(Achievement.objects.all(), kind="achievements", fmt="jsonl")
+    with_contacts = export_records(Achievement.objects.all(), kind="achievements", fmt="jsonl", include_contacts=True)
+    assert b"secret@suda.edu.cn" in with_contacts
+
+
+def test_template_files_have_the_columns():
+    assert template_file(kind="needs", fmt="csv").decode("utf-8-sig").startswith("ref,title,description,")
+
+
+def test_command_line_import_fails_loudly_and_exports(tmp_path):
+    bad = tmp_path / "bad.jsonl"
+    bad.write_bytes(jsonl(GOOD, {**GOOD, "ref": "A2", "trl": 12}))
+    err = io.StringIO()
+    with pytest.raises(CommandError, match="1 error"):
+        call_command("import_records", "achievements", str(bad), "--create-orgs", stderr=err)
+    assert "bad.jsonl: row 2, trl:" in err.getvalue()
+    assert not Achievement.objects.exists()
+    good = tmp_path / "good.jsonl"
+    good.write_bytes(jsonl(GOOD))
+    out = io.StringIO()
+    call_command("import_records", "achievements", str(good), "--create-orgs", "--publish", stdout=out)
+    assert "1 created" in out.getvalue()
+    exported = io.StringIO()
+    call_command("export_records", "achievements", stdout=exported)
+    assert json.loads(exported.getvalue())["ref"] == "A1"
