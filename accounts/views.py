@@ -12,24 +12,10 @@ from rest_framework.authtoken.models import Token
 
 from core.exceptions import ApplicationError
 from core.forms import add_application_error
-from reference.models import Cluster, Domain
 
 from . import services
 from .forms import ProfileForm, SignUpForm
-from .models import Organization
 from .selectors import user_memberships
-
-
-def home(request: HttpRequest) -> HttpResponse:
-    context = {
-        "top_domains": Domain.objects.filter(parent__isnull=True).prefetch_related("children"),
-        "clusters": Cluster.objects.all(),
-        "organization_counts": {
-            kind: Organization.objects.filter(kind=kind).count()
-            for kind in (Organization.Kind.UNIVERSITY, Organization.Kind.ENTERPRISE)
-        },
-    }
-    return render(request, "home.html", context)
 
 
 def signup(request: HttpRequest) -> HttpResponse:

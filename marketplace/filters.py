@@ -1,0 +1,84 @@
+"""The filters of the list pages and the list API: one FilterSet per kind, shared by both."""
+
+from __future__ import annotations
+
+import django_filters
+from django.db.models import Q, QuerySet
+from django.utils.translation import gettext_lazy as _
+
+from reference.models import Cluster, Domain, Province
+from reference.selectors import domain_codes_with_descendants
+
+from .models import Achievement, CooperationMode, Language, Need, Status
+from .selectors import posting_search
+
+
+class PostingFilterSet(django_filters.FilterSet):
+    q = django_filters.CharFilter(label=_("Search"), method="filter_q")
+    domain = django_filters.ModelChoiceFilter(
+        label=_("Domain"),
+        queryset=Domain.objects.all(),
+        method="filter_domain",
+        help_text=_("A top-level domain includes its subdomains."),
+    )
+    province = django_filters.ModelChoiceFilter(label=_("Province"), queryset=Province.objects.all())
+    cluster = django_filters.ModelChoiceFilter(
+        label=_("Regional cluster"), queryset=Cluster.objects.all(), method="filter_cluster"
+    )
+    mode = django_filters.ChoiceFilter(
+        label=_("Cooperation mode"), choices=CooperationMode.choices, method="filter_mode"
+    )
+    language = django_filters.ChoiceFilter(label=_("Language"), choices=Language.choices)
+    status = django_filters.ChoiceFilter(label=_("Status"), choices=Status.choices)
+    organization = django_filters.NumberFilter(label=_("Organisation"), field_name="organization_id")
+
+    def filter_q(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
+        return posting_search(queryset, value)
+
+    def filter_domain(self, queryset: QuerySet, name: str, value: Domain) -> QuerySet:
+        return queryset.filter(domains__code__in=domain_codes_with_descendants([value.code])).distinct()
+
+    def filter_cluster(self, queryset: QuerySet, name: str, value: Cluster) -> QuerySet:
+        return queryset.filter(Q(province__clusters=value) | Q(city__clusters=value)).distinct()
+
+    def filter_mode(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
+        # Modes are a JSON list; matching the quoted code works on every database.
+        return queryset.filter(modes__icontains=f'"{value}"')
+
+
+class AchievementFilterSet(PostingFilterSet):
+    readiness_min = django_filters.NumberFilter(label=_("Readiness from"), field_name="trl", lookup_expr="gte")
+    readiness_max = django_filters.NumberFilter(label=_("Readiness up to"), field_name="trl", lookup_expr="lte")
+    price_min = django_filters.NumberFilter(
+        label=_("Price from (万元)"), method="filter_price_min", help_text=_("Asking price reaching at least this.")
+    )
+    price_max = django_filters.NumberFilter(
+        label=_("Price up to (万元)"), method="filter_price_max", help_text=_("Asking price starting at most at this.")
+    )
+    ip_status = django_filters.ChoiceFilter(label=_("IP status"), choices=Achievement.IPStatus.choices)
+
+    class Meta:
+        model = Achievement
+        fields: list[str] = []
+
+    def filter_price_min(self, queryset: QuerySet, name: str, value: float) -> QuerySet:
+        return queryset.filter(Q(price_max_wan__gte=value) | Q(price_max_wan__isnull=True, price_min_wan__gte=value))
+
+    def filter_price_max(self, queryset: QuerySet, name: str, value: float) -> QuerySet:
+        return queryset.filter(price_min_wan__lte=value)
+
+
+class NeedFilterSet(PostingFilterSet):
+    readiness_min = django_filters.NumberFilter(
+        label=_("Required readiness from"), field_name="min_trl", lookup_expr="gte"
+    )
+    readiness_max = django_filters.NumberFilter(
+        label=_("Required readiness up to"), field_name="min_trl", lookup_expr="lte"
+    )
+    budget_min = django_filters.NumberFilter(label=_("Budget from (万元)"), field_name="budget_wan", lookup_expr="gte")
+    budget_max = django_filters.NumberFilter(label=_("Budget up to (万元)"), field_name="budget_wan", lookup_expr="lte")
+    region_scope = django_filters.ChoiceFilter(label=_("Region scope"), choices=Need.RegionScope.choices)
+
+    class Meta:
+        model = Need
+        fields: list[str] = []

@@ -1,0 +1,295 @@
+"""Server-rendered pages of the market: lists with filters, details, posting forms, my organisation, imports.
+
+Achievements and needs share every view; the URL says which kind (see ``KINDS``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_POST
+
+from accounts.models import Organization
+from accounts.selectors import user_memberships
+from core.exceptions import ApplicationError
+from core.forms import add_application_error
+from reference.models import Cluster, Domain
+from reference.selectors import place_resolve
+
+from . import importers, services
+from .filters import AchievementFilterSet, NeedFilterSet, PostingFilterSet
+from .forms import AchievementForm, CloseForm, ImportForm, NeedForm, PostingForm
+from .models import Achievement, Need, Status
+from .selectors import can_see_contact, posting_visible_to
+
+PAGE_SIZE = 20
+
+
+@dataclass(frozen=True)
+class Kind:
+    slug: str
+    model: type[Achievement] | type[Need]
+    filterset: type[PostingFilterSet]
+    form: type[PostingForm]
+    title: str
+    singular: str
+
+
+KINDS = {
+    "achievements": Kind(
+        "achievements", Achievement, AchievementFilterSet, AchievementForm, gettext_lazy("Achievements"),
+        gettext_lazy("achievement"),
+    ),
+    "needs": Kind("needs", Need, NeedFilterSet, NeedForm, gettext_lazy("Needs"), gettext_lazy("need")),
+}  # fmt: skip
+
+
+def _kind(slug: str) -> Kind:
+    try:
+        return KINDS[slug]
+    except KeyError as error:
+        raise Http404 from error
+
+
+def _posting(request: HttpRequest, kind: Kind, pk: int) -> Achievement | Need:
+    return get_object_or_404(posting_visible_to(model=kind.model, user=request.user), pk=pk)
+
+
+def home(request: HttpRequest) -> HttpResponse:
+    newest = {
+        slug: posting_visible_to(model=kind.model, user=request.user).filter(status=Status.PUBLISHED)[:6]
+        for slug, kind in KINDS.items()
+    }
+    counts = {slug: kind.model.objects.filter(status=Status.PUBLISHED).count() for slug, kind in KINDS.items()}
+    context = {
+        "newest": newest,
+        "counts": counts,
+        "top_domains": Domain.objects.filter(parent__isnull=True).prefetch_related("children"),
+        "clusters": Cluster.objects.all(),
+        "search_form": AchievementFilterSet().form,
+    }
+    return render(request, "home.html", context)
+
+
+def posting_list(request: HttpRequest, kind: str) -> HttpResponse:
+    spec = _kind(kind)
+    queryset = posting_visible_to(model=spec.model, user=request.user)
+    if not request.GET.get("status"):
+        queryset = queryset.filter(status=Status.PUBLISHED)
+    filterset = spec.filterset(request.GET or None, queryset=queryset, request=request)
+    results = filterset.qs if filterset.is_bound and filterset.is_valid() else queryset
+    page = Paginator(results.order_by("-published_at", "-pk"), PAGE_SIZE).get_page(request.GET.get("page"))
+    query = request.GET.copy()
+    query.pop("page", None)
+    return render(
+        request,
+        "marketplace/posting_list.html",
+        {"kind": spec, "filter": filterset, "page": page, "query": query.urlencode()},
+    )
+
+
+def posting_detail(request: HttpRequest, kind: str, pk: int) -> HttpResponse:
+    spec = _kind(kind)
+    posting = _posting(request, spec, pk)
+    context = {
+        "kind": spec,
+        "posting": posting,
+        "show_contact": can_see_contact(user=request.user, posting=posting),
+        "can_edit": services.can_edit(request.user, posting),
+        "transitions": posting.transitions.select_related("by") if services.can_edit(request.user, posting) else [],
+        "close_form": CloseForm(),
+    }
+    return render(request, "marketplace/posting_detail.html", context)
+
+
+def _organization_for(request: HttpRequest) -> Organization:
+    membership = user_memberships(user=request.user).filter(pk=request.GET.get("membership") or None).first()
+    membership = membership or user_memberships(user=request.user).order_by("-role", "created_at").first()
+    if membership is None:
+        raise ApplicationError(_("Join or register an organisation before posting."))
+    return membership.organization
+
+
+@login_required
+def posting_create(request: HttpRequest, kind: str) -> HttpResponse:
+    spec = _kind(kind)
+    try:
+        organization = _organization_for(request)
+    except ApplicationError as error:
+        messages.error(request, error.message)
+        return redirect("accounts:profile")
+    form = spec.form(request.POST or None, initial={"location": organization.location_label, "language": "zh"})
+    if request.method == "POST" and form.is_valid():
+        try:
+            province, city = place_resolve(text=form.cleaned_data["location"])
+            posting = services.posting_create(
+                model=spec.model,
+                organization=organization,
+                by=request.user,
+                domain_codes=[d.code for d in form.cleaned_data["domains"]],
+                province=province,
+                city=city,
+                **form.service_fields(),
+            )
+        except ApplicationError as error:
+            add_application_error(form, error)
+        else:
+            messages.success(request, _("Saved as a draft. Submit it when it is ready."))
+            return redirect("marketplace:detail", kind=kind, pk=posting.pk)
+    return render(request, "marketplace/posting_form.html", {"kind": spec, "form": form, "organization": organization})
+
+
+@login_required
+def posting_edit(request: HttpRequest, kind: str, pk: int) -> HttpResponse:
+    spec = _kind(kind)
+    posting = _posting(request, spec, pk)
+    if not services.can_edit(request.user, posting):
+        raise Http404
+    form = spec.form(request.POST or None, initial=spec.form.initial_from(posting))
+    if request.method == "POST" and form.is_valid():
+        try:
+            province, city = place_resolve(text=form.cleaned_data["location"])
+            services.posting_update(
+                posting=posting,
+                by=request.user,
+                domain_codes=[d.code for d in form.cleaned_data["domains"]],
+                province=province,
+                city=city,
+                **form.service_fields(),
+            )
+        except ApplicationError as error:
+            add_application_error(form, error)
+        else:
+            messages.success(request, _("Your changes were saved."))
+            return redirect("marketplace:detail", kind=kind, pk=posting.pk)
+    return render(
+        request,
+        "marketplace/posting_form.html",
+        {"kind": spec, "form": form, "posting": posting, "organization": posting.organization},
+    )
+
+
+@login_required
+@require_POST
+def posting_action(request: HttpRequest, kind: str, pk: int, action: str) -> HttpResponse:
+    spec = _kind(kind)
+    posting = _posting(request, spec, pk)
+    if not services.can_edit(request.user, posting):
+        raise Http404
+    try:
+        if action == "submit":
+            posting = services.posting_submit(posting=posting, by=request.user)
+            text = (
+                _("Published.") if posting.status == Status.PUBLISHED else _("Submitted; staff will review it shortly.")
+            )
+        elif action == "close":
+            services.posting_close(posting=posting, by=request.user, reason=request.POST.get("reason", ""))
+            text = _("Closed.")
+        elif action == "reopen":
+            services.posting_reopen(posting=posting, by=request.user)
+            text = _("Back to draft.")
+        else:
+            raise Http404
+    except ApplicationError as error:
+        messages.error(request, error.message)
+    else:
+        messages.success(request, text)
+    return redirect("marketplace:detail", kind=kind, pk=pk)
+
+
+@login_required
+def my_organization(request: HttpRequest) -> HttpResponse:
+    memberships = list(user_memberships(user=request.user))
+    if not memberships:
+        messages.info(request, _("You belong to no organisation yet."))
+        return redirect("accounts:profile")
+    chosen = next((m for m in memberships if str(m.organization_id) == request.GET.get("org")), memberships[0])
+    organization = chosen.organization
+    sections = []
+    for spec in KINDS.values():
+        postings = spec.model.objects.filter(organization=organization).order_by("-updated_at")
+        by_status = [(status, label, [p for p in postings if p.status == status]) for status, label in Status.choices]
+        sections.append((spec, [group for group in by_status if group[2]], postings.count()))
+    return render(
+        request,
+        "marketplace/my_organization.html",
+        {"organization": organization, "memberships": memberships, "sections": sections},
+    )
+
+
+@login_required
+def import_upload(request: HttpRequest) -> HttpResponse:
+    try:
+        organization = _organization_for(request)
+    except ApplicationError as error:
+        messages.error(request, error.message)
+        return redirect("accounts:profile")
+    form = ImportForm(request.POST or None, request.FILES or None)
+    result = None
+    if request.method == "POST" and form.is_valid():
+        upload = form.cleaned_data["file"]
+        result = importers.import_records(
+            kind=form.cleaned_data["kind"],
+            data=upload.read(),
+            filename=upload.name,
+            organization=organization,
+            dry_run=form.cleaned_data["dry_run"],
+            by=request.user,
+        )
+        if result.ok and not result.dry_run:
+            messages.success(
+                request,
+                _("%(created)d created and %(updated)d updated as drafts; submit them from this page.")
+                % {"created": result.created, "updated": result.updated},
+            )
+            return redirect("marketplace:my-organization")
+    return render(request, "marketplace/import.html", {"form": form, "result": result, "organization": organization})
+
+
+def import_template(request: HttpRequest, kind: str, fmt: str) -> HttpResponse:
+    if kind not in importers.KINDS or fmt not in ("csv", "xlsx", "jsonl"):
+        raise Http404
+    return _download(importers.template_file(kind=kind, fmt=fmt), f"{kind}-template.{fmt}")
+
+
+@login_required
+def export_own(request: HttpRequest, kind: str, fmt: str) -> HttpResponse:
+    """An organisation's members export its postings, contacts included (they are their own)."""
+    spec = _kind(kind)
+    if fmt not in ("csv", "xlsx", "jsonl"):
+        raise Http404
+    organization = _organization_for(request)
+    queryset = spec.model.objects.filter(organization=organization).order_by("pk")
+    data = importers.export_records(queryset, kind=kind, fmt=fmt, include_contacts=True)
+    return _download(data, f"{kind}.{fmt}")
+
+
+@login_required
+@require_POST
+def submit_drafts(request: HttpRequest, kind: str) -> HttpResponse:
+    spec = _kind(kind)
+    organization = _organization_for(request)
+    count = 0
+    for posting in spec.model.objects.filter(organization=organization, status=Status.DRAFT):
+        services.posting_submit(posting=posting, by=request.user)
+        count += 1
+    messages.success(request, _("%(count)d drafts submitted.") % {"count": count})
+    return redirect("marketplace:my-organization")
+
+
+def _download(data: bytes, filename: str) -> HttpResponse:
+    content_types = {
+        "csv": "text/csv; charset=utf-8",
+        "jsonl": "application/x-ndjson; charset=utf-8",
+        "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    }
+    response = HttpResponse(data, content_type=content_types[filename.rsplit(".", 1)[1]])
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response
