@@ -5,19 +5,36 @@ from __future__ import annotations
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
+from django.core.exceptions import PermissionDenied
 from django.db.models import Q, QuerySet
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
+from django.urls import path
 from django.utils.translation import gettext_lazy as _
 
+from accounts.models import Organization
 from core.exceptions import ApplicationError
 
 from . import services
+from .importers import import_records
 from .models import Achievement, Need, PostingTransition
 
 
 class RejectForm(forms.Form):
     reason = forms.CharField(label=_("Reason (the organisation sees it)"), widget=forms.Textarea(attrs={"rows": 3}))
+
+
+class AdminImportForm(forms.Form):
+    file = forms.FileField(label=_("File (.jsonl, .csv or .xlsx)"))
+    organization = forms.ModelChoiceField(
+        label=_("Owner of every row"),
+        queryset=Organization.objects.all(),
+        required=False,
+        help_text=_("Leave empty to use the organisation named in each row."),
+    )
+    create_orgs = forms.BooleanField(label=_("Create organisations named in the rows"), required=False)
+    publish = forms.BooleanField(label=_("Publish the records"), required=False)
+    dry_run = forms.BooleanField(label=_("Only check the file"), required=False)
 
 
 class TransitionInline(admin.TabularInline):
@@ -93,6 +110,48 @@ class PostingAdmin(admin.ModelAdmin):
     inlines = [TransitionInline]
     actions = ["approve_selected", "reject_selected"]
     date_hierarchy = "created_at"
+    change_list_template = "admin/marketplace/posting_changelist.html"
+    import_kind = ""
+
+    def get_urls(self) -> list:
+        name = f"{self.model._meta.app_label}_{self.model._meta.model_name}_import"
+        custom = [path("import/", self.admin_site.admin_view(self.import_view), name=name)]
+        return custom + super().get_urls()
+
+    def import_view(self, request: HttpRequest) -> HttpResponse:
+        """The bulk importer, for staff: the same service as the command line and the members' upload form."""
+        if not self.has_add_permission(request):
+            raise PermissionDenied
+        form = AdminImportForm(request.POST or None, request.FILES or None)
+        result = None
+        if request.method == "POST" and form.is_valid():
+            upload = form.cleaned_data["file"]
+            result = import_records(
+                kind=self.import_kind,
+                data=upload.read(),
+                filename=upload.name,
+                organization=form.cleaned_data["organization"],
+                create_orgs=form.cleaned_data["create_orgs"],
+                publish=form.cleaned_data["publish"],
+                dry_run=form.cleaned_data["dry_run"],
+                by=request.user,
+            )
+            if result.ok and not result.dry_run:
+                self.message_user(
+                    request,
+                    _("%(created)d created, %(updated)d updated, %(published)d published.")
+                    % {"created": result.created, "updated": result.updated, "published": result.published},
+                    messages.SUCCESS,
+                )
+                return redirect(f"admin:{self.model._meta.app_label}_{self.model._meta.model_name}_changelist")
+        context = {
+            **self.admin_site.each_context(request),
+            "title": _("Import %(name)s") % {"name": self.model._meta.verbose_name_plural},
+            "form": form,
+            "result": result,
+            "opts": self.model._meta,
+        }
+        return render(request, "admin/marketplace/import.html", context)
 
     def save_related(self, request: HttpRequest, form: forms.ModelForm, formsets: list, change: bool) -> None:
         # Status moves only through the actions; field edits are re-indexed for search like any other edit.
@@ -145,11 +204,13 @@ class PostingAdmin(admin.ModelAdmin):
 
 @admin.register(Achievement)
 class AchievementAdmin(PostingAdmin):
+    import_kind = "achievements"
     list_filter = (*PostingAdmin.list_filter, "ip_status", "trl")
 
 
 @admin.register(Need)
 class NeedAdmin(PostingAdmin):
+    import_kind = "needs"
     list_filter = (*PostingAdmin.list_filter, "region_scope")
 
 

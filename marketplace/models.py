@@ -117,6 +117,10 @@ class Posting(models.Model):
         raise NotImplementedError
 
     @property
+    def mode_labels(self) -> list[str]:
+        return [str(CooperationMode(mode).label) for mode in self.modes if mode in CooperationMode.values]
+
+    @property
     def is_public(self) -> bool:
         return self.status == Status.PUBLISHED
 

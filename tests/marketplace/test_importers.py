@@ -202,3 +202,21 @@ def test_command_line_import_fails_loudly_and_exports(tmp_path):
     exported = io.StringIO()
     call_command("export_records", "achievements", stdout=exported)
     assert json.loads(exported.getvalue())["ref"] == "A1"
+
+
+def test_admin_import_for_staff_only(client, staff_user, user):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+    from django.urls import reverse
+
+    url = reverse("admin:marketplace_achievement_import")
+    client.force_login(user)
+    assert client.get(url).status_code == 302
+    client.force_login(staff_user)
+    assert client.get(url).status_code == 200
+    bad = client.post(url, {"file": SimpleUploadedFile("a.jsonl", jsonl({**GOOD, "trl": 12})), "create_orgs": "on"})
+    assert [(e.row, e.field) for e in bad.context["result"].errors] == [(1, "trl")]
+    response = client.post(
+        url, {"file": SimpleUploadedFile("a.jsonl", jsonl(GOOD)), "create_orgs": "on", "publish": "on"}
+    )
+    assert response.status_code == 302
+    assert Achievement.objects.get().status == Status.PUBLISHED
