@@ -35,7 +35,16 @@ from marketplace.models import Achievement, Status  # noqa: E402
 from marketplace.search import search_document_for  # noqa: E402
 from marketplace.selectors import posting_search  # noqa: E402
 
-QUERIES = ["固态电池", "缺陷检测", "在线 检测", "钙钛矿", "人工智能", "electrolyte", "machine learning", "量子计算 芯片"]
+QUERIES = [
+    "固态电池",
+    "缺陷检测",
+    "在线 检测",
+    "钙钛矿",
+    "人工智能",
+    "electrolyte",
+    "machine learning",
+    "量子计算 芯片",
+]
 
 
 def base_texts() -> list[tuple[str, str]]:

@@ -8,6 +8,7 @@ from marketplace import views as marketplace_views
 api_v1 = [
     path("", include("accounts.api_urls")),
     path("", include("reference.api_urls")),
+    path("", include("marketplace.api_urls")),
 ]
 
 urlpatterns = [

@@ -57,6 +57,13 @@ def _validate(posting: Posting) -> None:
     except ValidationError as error:
         field, messages = next(iter(error.message_dict.items()))
         raise ApplicationError(" ".join(messages), field=None if field == "__all__" else field) from error
+    if posting.external_ref:
+        taken = type(posting).objects.filter(organization_id=posting.organization_id, external_ref=posting.external_ref)
+        if taken.exclude(pk=posting.pk).exists():
+            raise ApplicationError(
+                f'The organisation already has a posting with the reference "{posting.external_ref}".',
+                field="external_ref",
+            )
 
 
 def _save(posting: P, domain_codes: Iterable[str] | None) -> P:

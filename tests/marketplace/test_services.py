@@ -62,8 +62,13 @@ def test_database_holds_the_rules_even_without_the_service(owner):
         Achievement.objects.filter(pk=posting.pk).update(trl=12)
     with pytest.raises(IntegrityError), transaction.atomic():
         Achievement.objects.filter(pk=posting.pk).update(price_min_wan=10, price_max_wan=5)
-    with pytest.raises(IntegrityError), transaction.atomic():
+    with pytest.raises(ApplicationError) as error:
         achievement(organization, by=owner, external_ref="A-1")
+    assert error.value.field == "external_ref"
+    with pytest.raises(IntegrityError), transaction.atomic():
+        Achievement.objects.create(
+            organization=organization, external_ref="A-1", title="t", summary="s", province_id="340000"
+        )
     achievement(OrganizationFactory(), external_ref="A-1")  # another organisation may use the same reference
     with pytest.raises(IntegrityError), transaction.atomic():
         Need.objects.filter(pk=need(organization).pk).update(min_trl=0)
