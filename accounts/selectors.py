@@ -19,9 +19,15 @@ def user_primary_membership(*, user: User) -> Membership | None:
 
 
 def user_organization_ids(*, user: User) -> set[int]:
+    """The ids of the user's organisations, cached on the user object for the length of a request (as Django
+    caches permissions), since every scoped query and every serialized posting asks."""
     if not user.is_authenticated:
         return set()
-    return set(Membership.objects.filter(user=user).values_list("organization_id", flat=True))
+    cached: set[int] | None = getattr(user, "_organization_ids_cache", None)
+    if cached is None:
+        cached = set(Membership.objects.filter(user=user).values_list("organization_id", flat=True))
+        user._organization_ids_cache = cached  # type: ignore[attr-defined]
+    return set(cached)
 
 
 def organization_is_member(*, user: User, organization: Organization) -> bool:

@@ -87,6 +87,7 @@ class PostingAdmin(admin.ModelAdmin):
     list_display = ("title", "organization", "status", "province", "city", "language", "created_at", "published_at")
     list_filter = (
         "status",
+        ("organization", admin.RelatedOnlyFieldListFilter),
         ParentDomainFilter,
         "province",
         ClusterFilter,

@@ -935,3 +935,17 @@ def test_the_schema_documents_the_contact_as_optional(clients):
     operation = schema["paths"]["/api/v1/achievements/{id}/reject/"]["post"]
     assert operation["tags"] == ["achievements"]
     assert {"200", "400", "403", "404"} <= set(operation["responses"])
+
+
+def test_list_queries_do_not_grow_with_the_page(api_client, django_assert_max_num_queries):
+    from marketplace import services as posting_services
+    from marketplace.models import Status as PostingStatus
+
+    organization = OrganizationFactory()
+    for index in range(20):
+        posting = achievement(organization, title=f"成果{index}")
+        posting_services.posting_transition(posting=posting, to=PostingStatus.PUBLISHED, by=None)
+    api_client.force_authenticate(MembershipFactory().user)
+    with django_assert_max_num_queries(8):
+        response = api_client.get(reverse("api:achievement-list"))
+    assert len(response.json()["results"]) == 20
