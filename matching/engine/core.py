@@ -1,0 +1,353 @@
+"""The matching engine: fit on both sides' records, then rank every record's candidates on the other side.
+
+    engine = MatchingEngine(taxonomy, geography, config).fit(achievements, needs)
+    result = engine.rank()            # both directions, top-K per record, pairs unique
+    result = engine.rank_one(need)    # one newly published record against the fitted other side
+
+Candidates come from one sparse product of the term matrices with only the top ``candidates`` kept per row
+(``sparse_dot_topn``); every component is then computed over the candidate pairs as array expressions.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import scipy.sparse as sp
+from sparse_dot_topn import sp_matmul_topn
+
+from .components import CONSTRAINTS, Codes, PairScores, SideArrays, score_pairs
+from .config import COMPONENTS, EngineConfig
+from .explain import Reason, explain_pair
+from .records import AchievementRecord, Geography, NeedRecord, Taxonomy
+from .text import Tokenizer, load_lexicon
+from .vectors import Bag, Vectorizer, l2_normalize
+
+THREADS = max((os.cpu_count() or 2), 1)
+
+
+@dataclass
+class RankedPairs:
+    """Kept pairs: indices into the fitted needs and achievements, the total and every component."""
+
+    need: np.ndarray
+    achievement: np.ndarray
+    total: np.ndarray
+    components: dict[str, np.ndarray]
+    broken: dict[str, np.ndarray]
+
+    def __len__(self) -> int:
+        return len(self.total)
+
+    def subset(self, keep: np.ndarray) -> RankedPairs:
+        return RankedPairs(
+            need=self.need[keep],
+            achievement=self.achievement[keep],
+            total=self.total[keep],
+            components={k: v[keep] for k, v in self.components.items()},
+            broken={k: v[keep] for k, v in self.broken.items()},
+        )
+
+
+BLOCK_PAIRS = 2_000_000
+_WORKER_ENGINE: MatchingEngine | None = None
+
+
+def _worker_bag(record: AchievementRecord | NeedRecord) -> Bag:
+    assert _WORKER_ENGINE is not None  # noqa: S101 - set before the pool forks
+    return _WORKER_ENGINE.bag(record)
+
+
+def _concat(parts: list[RankedPairs]) -> RankedPairs:
+    if not parts:
+        empty = np.zeros(0, np.int32)
+        return RankedPairs(empty, empty, np.zeros(0, np.float32), {k: np.zeros(0) for k in COMPONENTS},
+                           {k: np.zeros(0, bool) for k in CONSTRAINTS})  # fmt: skip
+    return RankedPairs(
+        need=np.concatenate([p.need for p in parts]),
+        achievement=np.concatenate([p.achievement for p in parts]),
+        total=np.concatenate([p.total for p in parts]),
+        components={k: np.concatenate([p.components[k] for p in parts]) for k in COMPONENTS},
+        broken={k: np.concatenate([p.broken[k] for p in parts]) for k in CONSTRAINTS},
+    )
+
+
+def _row_max(candidates: tuple[np.ndarray, np.ndarray, np.ndarray], size: int) -> np.ndarray:
+    rows, _, values = candidates
+    best = np.zeros(size, np.float32)
+    np.maximum.at(best, rows, values)
+    return best
+
+
+class MatchingEngine:
+    def __init__(self, taxonomy: Taxonomy, geography: Geography, config: EngineConfig | None = None) -> None:
+        self.taxonomy = taxonomy
+        self.geography = geography
+        self.config = config or EngineConfig()
+        names = tuple(sorted(taxonomy.names.values()))
+        self.tokenizer = Tokenizer(
+            load_lexicon(taxonomy_names=names),
+            bridge_weight=self.config.bridge_weight,
+            cedict_weight=self.config.cedict_weight,
+        )
+        self.codes = Codes(taxonomy, geography)
+        self.vectorizer = Vectorizer(k1=self.config.bm25_k1, b=self.config.bm25_b)
+        self.achievements: list[AchievementRecord] = []
+        self.needs: list[NeedRecord] = []
+
+    # --- fitting ---------------------------------------------------------------------------------------------
+    def bag(self, record: AchievementRecord | NeedRecord) -> Bag:
+        bag: Bag = {}
+        c = self.config
+        self.tokenizer.tokens(record.title, c.title_weight, bag)
+        if record.keywords:
+            self.tokenizer.tokens(" ; ".join(record.keywords), c.keyword_weight, bag)
+        self.tokenizer.tokens(record.text, c.body_weight, bag)
+        return bag
+
+    def bags(self, records: Sequence[AchievementRecord | NeedRecord], processes: int = 1) -> list[Bag]:
+        """Token bags of many records; with ``processes`` > 1, tokenised in forked worker processes."""
+        if processes <= 1 or len(records) < 2000:
+            return [self.bag(r) for r in records]
+        context = multiprocessing.get_context("fork")
+        global _WORKER_ENGINE
+        _WORKER_ENGINE = self
+        chunk = max(len(records) // (processes * 8), 1)
+        with context.Pool(processes) as pool:
+            return pool.map(_worker_bag, records, chunksize=chunk)
+
+    def fit(
+        self,
+        achievements: Sequence[AchievementRecord],
+        needs: Sequence[NeedRecord],
+        *,
+        achievement_bags: Sequence[Bag] | None = None,
+        need_bags: Sequence[Bag] | None = None,
+        processes: int = 1,
+    ) -> MatchingEngine:
+        """Fit on both sides. Token bags may be given (cached from an earlier tokenisation) to skip that step."""
+        self.achievements, self.needs = list(achievements), list(needs)
+        ach_bags = list(achievement_bags) if achievement_bags is not None else self.bags(self.achievements, processes)
+        need_bags = list(need_bags) if need_bags is not None else self.bags(self.needs, processes)
+        self.vectorizer.fit(ach_bags + need_bags)
+        self.A = self.vectorizer.transform(ach_bags)
+        self.N = self.vectorizer.transform(need_bags)
+        self.A_T = self.A.T.tocsr()
+        self.N_T = self.N.T.tocsr()
+        self._fit_domain_centroids()
+        self.ach_arrays = self._side(self.achievements, self.A)
+        self.need_arrays = self._side(self.needs, self.N)
+        self.ach_keys = self.codes.place_keys(self.ach_arrays.province, self.ach_arrays.city)
+        self.need_keys = self.codes.place_keys(self.need_arrays.province, self.need_arrays.city)
+        # Candidates of both directions, and each record's best cosine (the text score is relative to both).
+        self.by_need = self._candidates(self.N, self.A_T)
+        self.by_ach = self._candidates(self.A, self.N_T)
+        self.need_best = _row_max(self.by_need, len(self.needs))
+        self.ach_best = _row_max(self.by_ach, len(self.achievements))
+        return self
+
+    def _fit_domain_centroids(self) -> None:
+        """Centroids of the subdomains, from the records that name them and from the taxonomy's names."""
+        subs = self.codes.subs
+        index = {code: i for i, code in enumerate(subs)}
+        rows, cols = [], []
+        records: list[AchievementRecord | NeedRecord] = [*self.achievements, *self.needs]
+        for row, record in enumerate(records):
+            for code in record.domains:
+                if code in index:
+                    rows.append(row)
+                    cols.append(index[code])
+        labels = sp.csr_matrix((np.ones(len(rows), np.float32), (rows, cols)), shape=(len(records), len(subs)))
+        matrix = sp.vstack([self.A, self.N]).tocsr()
+        centroids = (labels.T @ matrix).tocsr()
+        name_bags = []
+        for code in subs:
+            zh, en = self.taxonomy.names.get(code, ("", ""))
+            bag: Bag = {}
+            self.tokenizer.tokens(f"{zh} {en}", 1.0, bag)
+            name_bags.append(bag)
+        names = self.vectorizer.transform(name_bags)
+        self.centroids = l2_normalize((centroids + names * 2.0).tocsr())
+
+    def infer_domains(
+        self, matrix: sp.csr_matrix, records: Sequence[AchievementRecord | NeedRecord]
+    ) -> list[list[str]]:
+        """Likely subdomains of the records that name none (or only a top-level one), from their text."""
+        similarity = (matrix @ self.centroids.T).toarray()
+        inferred: list[list[str]] = []
+        for i, record in enumerate(records):
+            given_tops = {self.taxonomy.top(c) for c in record.domains}
+            if any(self.taxonomy.is_sub(c) for c in record.domains):
+                inferred.append([])
+                continue
+            row = similarity[i]
+            if given_tops:
+                allowed = np.array([self.taxonomy.top(c) in given_tops for c in self.codes.subs])
+                row = np.where(allowed, row, 0.0)
+            order = np.argsort(-row)[:2]
+            best = row[order[0]] if len(order) else 0.0
+            picks = [
+                self.codes.subs[j]
+                for j in order
+                if row[j] >= self.config.domain_inference_threshold and row[j] >= 0.8 * best
+            ]
+            inferred.append(picks)
+        return inferred
+
+    def _side(self, records: Sequence[AchievementRecord | NeedRecord], matrix: sp.csr_matrix) -> SideArrays:
+        inferred = self.infer_domains(matrix, records) if len(records) else []
+        return self.codes.arrays(records, inferred)
+
+    # --- ranking ---------------------------------------------------------------------------------------------
+    def _candidates(self, left: sp.csr_matrix, right_t: sp.csr_matrix) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """The top candidates of each row of ``left`` among the columns of ``right_t`` (a transposed side)."""
+        if left.shape[0] == 0 or right_t.shape[1] == 0:
+            empty = np.zeros(0, np.int32)
+            return empty, empty, np.zeros(0, np.float32)
+        product = sp_matmul_topn(left, right_t, top_n=self.config.candidates, threshold=0.0, n_threads=THREADS).tocsr()
+        rows = np.repeat(np.arange(product.shape[0], dtype=np.int32), np.diff(product.indptr))
+        return rows, product.indices.astype(np.int32), product.data.astype(np.float32)
+
+    def _text(self, cosine: np.ndarray, need_best: np.ndarray, ach_best: np.ndarray) -> np.ndarray:
+        """Cosine relative to the best cosine either record reaches (geometric mean), blended with the absolute
+        cosine, so that a record's best fits stand out whatever its vocabulary, while weak fits stay weak."""
+        best = np.sqrt(np.maximum(need_best * ach_best, 1e-12))
+        relative = np.minimum(1.0, cosine / best)
+        absolute = np.minimum(1.0, cosine / self.config.text_saturation)
+        alpha = self.config.text_relative
+        return (alpha * relative + (1 - alpha) * absolute).astype(np.float32)
+
+    def _score(
+        self,
+        need: SideArrays,
+        need_keys: tuple[np.ndarray, np.ndarray],
+        need_idx: np.ndarray,
+        ach_idx: np.ndarray,
+        cosine: np.ndarray,
+        need_best: np.ndarray | None = None,
+    ) -> PairScores:
+        best = self.need_best[need_idx] if need_best is None else need_best
+        text = self._text(cosine, best, self.ach_best[ach_idx])
+        return score_pairs(
+            need, self.ach_arrays, need_idx, ach_idx, text, self.config, self.codes, need_keys, self.ach_keys
+        )
+
+    def _top_k(self, group: np.ndarray, total: np.ndarray) -> np.ndarray:
+        order = np.lexsort((-total, group))
+        sorted_group = group[order]
+        starts = np.r_[0, np.flatnonzero(np.diff(sorted_group)) + 1]
+        rank = np.arange(len(order)) - np.repeat(starts, np.diff(np.r_[starts, len(order)]))
+        return order[rank < self.config.top_k]
+
+    def rank_needs(self) -> RankedPairs:
+        """For every need, its top-K achievements."""
+        return self._rank_blocks(self.by_need, need_side=True)
+
+    def rank_achievements(self) -> RankedPairs:
+        """For every achievement, its top-K needs."""
+        return self._rank_blocks(self.by_ach, need_side=False)
+
+    def _rank_blocks(self, candidates: tuple[np.ndarray, np.ndarray, np.ndarray], *, need_side: bool) -> RankedPairs:
+        """Score the candidates in blocks of whole rows, so memory stays bounded whatever the corpus size."""
+        rows, cols, cos = candidates
+        boundaries = np.r_[0, np.flatnonzero(np.diff(rows)) + 1, len(rows)]
+        kept: list[RankedPairs] = []
+        start = 0
+        while start < len(rows):
+            stop_at = np.searchsorted(boundaries, start + BLOCK_PAIRS, side="right") - 1
+            stop = int(boundaries[max(stop_at, 0)])
+            if stop <= start:
+                stop = int(boundaries[np.searchsorted(boundaries, start, side="right")])
+            r, c, v = rows[start:stop], cols[start:stop], cos[start:stop]
+            n, a = (r, c) if need_side else (c, r)
+            scores = self._score(self.need_arrays, self.need_keys, n, a, v)
+            pairs = RankedPairs(n, a, scores.total, scores.components, scores.broken)
+            kept.append(pairs.subset(self._top_k(r, scores.total)))
+            start = stop
+        return _concat(kept)
+
+    def rank(self) -> RankedPairs:
+        """Both directions; a pair kept by either side appears once."""
+        merged = _concat([self.rank_needs(), self.rank_achievements()])
+        key = merged.need.astype(np.int64) * (len(self.achievements) + 1) + merged.achievement
+        _, first = np.unique(key, return_index=True)
+        return merged.subset(np.sort(first))
+
+    def rank_one(self, record: AchievementRecord | NeedRecord) -> tuple[list[int], RankedPairs]:
+        """Score one record (new or changed) against the fitted other side; returns the other side's indices."""
+        vector = self.vectorizer.transform([self.bag(record)])
+        arrays = self.codes.arrays([record], self.infer_domains(vector, [record]))
+        keys = self.codes.place_keys(arrays.province, arrays.city)
+        if isinstance(record, NeedRecord):
+            _, a, cos = self._candidates(vector, self.A_T)
+            n = np.zeros(len(a), np.int64)
+            own_best = np.full(len(a), cos.max() if len(cos) else 0.0, np.float32)
+            scores = self._score(arrays, keys, n, a, cos, need_best=own_best)
+            other = a
+        else:
+            _, n, cos = self._candidates(vector, self.N_T)
+            a = np.zeros(len(n), np.int64)
+            own_best = np.full(len(n), cos.max() if len(cos) else 0.0, np.float32)
+            text = self._text(cos, self.need_best[n], own_best)
+            scores = score_pairs(self.need_arrays, arrays, n, a, text, self.config, self.codes, self.need_keys, keys)
+            other = n
+        pairs = RankedPairs(n, a, scores.total, scores.components, scores.broken)
+        keep = self._top_k(np.zeros(len(other), np.int64), scores.total)
+        return [int(i) for i in other[keep]], pairs.subset(keep)
+
+    # --- explanations ----------------------------------------------------------------------------------------
+    def shared_terms(self, need_row: sp.csr_matrix, ach_row: sp.csr_matrix, limit: int = 5) -> dict[str, list[str]]:
+        """The terms that contribute most to the text similarity, as Chinese and as English readers read them."""
+        product = need_row.multiply(ach_row).tocsr()
+        terms: dict[str, list[str]] = {"zh": [], "en": []}
+        if product.nnz == 0:
+            return terms
+        inverse = self._inverse_vocabulary()
+        for j in np.argsort(-product.data):
+            token = inverse[product.indices[j]]
+            for language, found in terms.items():
+                if len(found) < limit:
+                    term = self.tokenizer.display_in(token, language)
+                    if not any(term.lower() in t.lower() or t.lower() in term.lower() for t in found):
+                        found.append(term)
+            if all(len(found) == limit for found in terms.values()):
+                break
+        return terms
+
+    def _inverse_vocabulary(self) -> list[str]:
+        if getattr(self, "_inverse", None) is None or len(self._inverse) != len(self.vectorizer.vocabulary):
+            inverse = [""] * len(self.vectorizer.vocabulary)
+            for token, index in self.vectorizer.vocabulary.items():
+                inverse[index] = token
+            self._inverse = inverse
+        return self._inverse
+
+    def explain(
+        self,
+        pairs: RankedPairs,
+        i: int,
+        *,
+        need: NeedRecord | None = None,
+        achievement: AchievementRecord | None = None,
+    ) -> list[Reason]:
+        """Reasons, in Chinese and English, for pair ``i`` of ``pairs`` (records default to the fitted ones)."""
+        need_row = self.N[int(pairs.need[i])] if need is None else self.vectorizer.transform([self.bag(need)])
+        ach_row = (
+            self.A[int(pairs.achievement[i])]
+            if achievement is None
+            else self.vectorizer.transform([self.bag(achievement)])
+        )
+        need = need or self.needs[int(pairs.need[i])]
+        achievement = achievement or self.achievements[int(pairs.achievement[i])]
+        return explain_pair(
+            need=need,
+            achievement=achievement,
+            components={k: float(v[i]) for k, v in pairs.components.items()},
+            broken={k: bool(v[i]) for k, v in pairs.broken.items()},
+            shared_terms=self.shared_terms(need_row, ach_row),
+            taxonomy=self.taxonomy,
+            geography=self.geography,
+        )

@@ -1,0 +1,44 @@
+"""python manage.py export_matches [--format jsonl] [--output FILE]"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandParser
+
+from matching.models import Match
+
+
+class Command(BaseCommand):
+    help = "Export the kept pairs, one JSON line each: need_ref, achievement_ref, score, components, reasons."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("--format", choices=["jsonl"], default="jsonl")
+        parser.add_argument("--output", type=Path)
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        matches = Match.objects.select_related("need", "achievement").order_by("need_id", "-score", "achievement_id")
+        lines = []
+        for match in matches.iterator(chunk_size=2000):
+            lines.append(
+                json.dumps(
+                    {
+                        "need_ref": match.need.external_ref or str(match.need_id),
+                        "achievement_ref": match.achievement.external_ref or str(match.achievement_id),
+                        "score": match.score,
+                        "components": match.components,
+                        "broken": match.broken,
+                        "reasons": match.reasons,
+                        "status": match.status,
+                    },
+                    ensure_ascii=False,
+                )
+            )
+        text = "\n".join(lines) + ("\n" if lines else "")
+        if options["output"]:
+            options["output"].write_text(text, encoding="utf-8")
+            self.stderr.write(f"{len(lines)} pairs written to {options['output']}")
+        else:
+            self.stdout.write(text, ending="")

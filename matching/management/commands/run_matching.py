@@ -1,0 +1,28 @@
+"""python manage.py run_matching [--full]"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandParser
+
+from matching.services import match_run_full, match_run_incremental
+
+
+class Command(BaseCommand):
+    help = "Match published achievements and needs: incremental (records published since the last run) or --full."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("--full", action="store_true", help="Re-score everything (a full rebuild).")
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        run = match_run_full() if options["full"] else match_run_incremental()
+        counts = run.counts
+        self.stdout.write(
+            self.style.SUCCESS(
+                f"{run.get_kind_display()} run #{run.pk}: {counts.get('achievements', 0)} achievements x "
+                f"{counts.get('needs', 0)} needs, {counts.get('pairs', 0)} pairs kept "
+                f"({counts.get('created', 0)} new, {counts.get('updated', 0)} updated, "
+                f"{counts.get('removed', 0)} removed) in {run.duration_seconds:.1f} s"
+            )
+        )

@@ -1,0 +1,158 @@
+"""Matching: the weights staff tune, the runs of the engine, and the matches it suggests."""
+
+from __future__ import annotations
+
+from dataclasses import fields as dataclass_fields
+
+from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from .engine import EngineConfig
+
+_DEFAULTS = EngineConfig()
+_UNIT = [MinValueValidator(0.0), MaxValueValidator(1.0)]
+_POSITIVE = [MinValueValidator(0.0)]
+
+
+class MatchingConfig(models.Model):
+    """The one row of engine settings (weights and thresholds), edited by staff in admin."""
+
+    w_text = models.FloatField(_("weight: text relevance"), default=_DEFAULTS.w_text, validators=_POSITIVE)
+    w_domain = models.FloatField(_("weight: domain"), default=_DEFAULTS.w_domain, validators=_POSITIVE)
+    w_region = models.FloatField(_("weight: region"), default=_DEFAULTS.w_region, validators=_POSITIVE)
+    w_readiness = models.FloatField(_("weight: readiness"), default=_DEFAULTS.w_readiness, validators=_POSITIVE)
+    w_price = models.FloatField(_("weight: price"), default=_DEFAULTS.w_price, validators=_POSITIVE)
+    w_mode = models.FloatField(_("weight: cooperation mode"), default=_DEFAULTS.w_mode, validators=_POSITIVE)
+    constraint_penalty = models.FloatField(
+        _("factor per broken hard constraint"),
+        default=_DEFAULTS.constraint_penalty,
+        validators=_UNIT,
+        help_text=_("A pair that breaks a hard constraint has its total multiplied by this, once per constraint."),
+    )
+    text_relative = models.FloatField(
+        _("text: share relative to the best fit"), default=_DEFAULTS.text_relative, validators=_UNIT
+    )
+    text_saturation = models.FloatField(
+        _("text: cosine counted as a full fit"), default=_DEFAULTS.text_saturation, validators=_UNIT
+    )
+    title_weight = models.FloatField(_("title weight"), default=_DEFAULTS.title_weight, validators=_POSITIVE)
+    keyword_weight = models.FloatField(_("keyword weight"), default=_DEFAULTS.keyword_weight, validators=_POSITIVE)
+    bridge_weight = models.FloatField(
+        _("weight of glossary translations"), default=_DEFAULTS.bridge_weight, validators=_POSITIVE
+    )
+    cedict_weight = models.FloatField(
+        _("weight of dictionary translations"), default=_DEFAULTS.cedict_weight, validators=_POSITIVE
+    )
+    domain_same_parent = models.FloatField(
+        _("domain: same top-level domain"), default=_DEFAULTS.domain_same_parent, validators=_UNIT
+    )
+    domain_unknown = models.FloatField(_("domain: unknown"), default=_DEFAULTS.domain_unknown, validators=_UNIT)
+    candidates = models.PositiveIntegerField(
+        _("candidates per record"), default=_DEFAULTS.candidates, validators=[MinValueValidator(1)]
+    )
+    top_k = models.PositiveIntegerField(
+        _("matches kept per record (K)"), default=_DEFAULTS.top_k, validators=[MinValueValidator(1)]
+    )
+    updated_at = models.DateTimeField(auto_now=True)
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+", editable=False
+    )
+
+    class Meta:
+        verbose_name = _("matching settings")
+        verbose_name_plural = _("matching settings")
+        constraints = [models.CheckConstraint(condition=Q(pk=1), name="matching_config_single_row")]
+
+    def __str__(self) -> str:
+        return str(_("Matching settings"))
+
+    @classmethod
+    def get_solo(cls) -> MatchingConfig:
+        config, _created = cls.objects.get_or_create(pk=1)
+        return config
+
+    def engine_config(self) -> EngineConfig:
+        names = {f.name for f in dataclass_fields(EngineConfig)}
+        return EngineConfig().replace(
+            **{f.name: getattr(self, f.name) for f in self._meta.concrete_fields if f.name in names}
+        )
+
+
+class MatchRun(models.Model):
+    class Kind(models.TextChoices):
+        INCREMENTAL = "incremental", _("incremental")
+        FULL = "full", _("full rebuild")
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("pending")
+        RUNNING = "running", _("running")
+        DONE = "done", _("done")
+        FAILED = "failed", _("failed")
+
+    kind = models.CharField(_("kind"), max_length=16, choices=Kind.choices)
+    trigger = models.CharField(_("trigger"), max_length=32, help_text=_("command, publish, schedule or admin"))
+    triggered_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    status = models.CharField(_("status"), max_length=16, choices=Status.choices, default=Status.PENDING)
+    progress_done = models.PositiveIntegerField(_("done"), default=0)
+    progress_total = models.PositiveIntegerField(_("total"), default=0)
+    counts = models.JSONField(_("counts"), default=dict, blank=True)
+    started_at = models.DateTimeField(_("started at"), null=True, blank=True)
+    finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
+    duration_seconds = models.FloatField(_("duration (s)"), null=True, blank=True)
+    error = models.TextField(_("error"), blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name = _("matching run")
+        verbose_name_plural = _("matching runs")
+        constraints = [
+            models.CheckConstraint(condition=Q(progress_done__lte=models.F("progress_total")), name="run_progress_le")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} #{self.pk} ({self.get_status_display()})"
+
+
+class Match(models.Model):
+    class Status(models.TextChoices):
+        SUGGESTED = "suggested", _("suggested")
+        APPROVED = "approved", _("approved by staff")
+        REJECTED = "rejected", _("rejected by staff")
+
+    achievement = models.ForeignKey(
+        "marketplace.Achievement", on_delete=models.CASCADE, related_name="matches", verbose_name=_("achievement")
+    )
+    need = models.ForeignKey(
+        "marketplace.Need", on_delete=models.CASCADE, related_name="matches", verbose_name=_("need")
+    )
+    score = models.FloatField(_("score"), validators=_UNIT)
+    components = models.JSONField(_("components"), default=dict)
+    reasons = models.JSONField(_("reasons"), default=list)
+    broken = models.JSONField(_("broken hard constraints"), default=list, blank=True)
+    status = models.CharField(_("status"), max_length=16, choices=Status.choices, default=Status.SUGGESTED)
+    run = models.ForeignKey(MatchRun, on_delete=models.SET_NULL, null=True, blank=True, related_name="matches")
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-score"]
+        verbose_name = _("match")
+        verbose_name_plural = _("matches")
+        constraints = [
+            models.UniqueConstraint(fields=["achievement", "need"], name="match_unique_pair"),
+            models.CheckConstraint(condition=Q(score__gte=0) & Q(score__lte=1), name="match_score_0_1"),
+        ]
+        indexes = [
+            models.Index(fields=["need", "-score"], name="match_need_score"),
+            models.Index(fields=["achievement", "-score"], name="match_achievement_score"),
+            models.Index(fields=["status", "-score"], name="match_status_score"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.need} ⇄ {self.achievement} ({self.score:.2f})"

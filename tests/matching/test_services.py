@@ -1,0 +1,84 @@
+import io
+import json
+
+import pytest
+from django.core.management import call_command
+
+from marketplace import services as posting_services
+from marketplace.models import Status
+from matching.models import Match, MatchingConfig, MatchRun
+from matching.services import match_run_full, match_run_incremental
+from tests.factories import OrganizationFactory, achievement, need
+
+pytestmark = pytest.mark.django_db
+
+
+def publish(posting):  # type: ignore[no-untyped-def]
+    return posting_services.posting_transition(posting=posting, to=Status.PUBLISHED, by=None)
+
+
+@pytest.fixture
+def market():
+    university, enterprise = OrganizationFactory(), OrganizationFactory(kind="enterprise")
+    fit = publish(achievement(university, title="钠离子电池硬碳负极材料", summary="硬碳负极，比容量335 mAh/g。",
+                              domains=("battery_materials",), external_ref="A1"))  # fmt: skip
+    other = publish(achievement(university, title="耐盐碱水稻新品种", summary="分子育种，亩产提高15%。",
+                                domains=("seed_industry",), external_ref="A2"))  # fmt: skip
+    wanted = publish(need(enterprise, title="低成本硬碳负极材料", description="钠离子电池产线需要硬碳负极。",
+                          domains=("battery_materials",), external_ref="N1"))  # fmt: skip
+    return {"fit": fit, "other": other, "need": wanted}
+
+
+def test_full_run_saves_ranked_explained_matches(market):
+    run = match_run_full()
+    assert run.status == MatchRun.Status.DONE
+    assert run.progress_done == run.progress_total > 0
+    best = Match.objects.filter(need=market["need"]).order_by("-score").first()
+    assert best.achievement == market["fit"]
+    assert set(best.components) == {"text", "domain", "region", "readiness", "price", "mode"}
+    assert {r["component"] for r in best.reasons} >= {"text", "domain"}
+    assert all(r["zh"] and r["en"] for r in best.reasons)
+
+
+def test_rerun_keeps_pairs_unique_and_acted_on_matches(market):
+    match_run_full()
+    count = Match.objects.count()
+    reviewed = Match.objects.get(need=market["need"], achievement=market["fit"])
+    reviewed.status = Match.Status.APPROVED
+    reviewed.save()
+    match_run_full()
+    assert Match.objects.count() == count
+    reviewed.refresh_from_db()
+    assert reviewed.status == Match.Status.APPROVED
+
+
+def test_incremental_run_matches_what_was_published_since(market):
+    match_run_full()
+    before = Match.objects.count()
+    late = publish(achievement(OrganizationFactory(), title="生物质硬碳负极", summary="椰壳硬碳用于钠离子电池负极。",
+                               domains=("battery_materials",), external_ref="A3"))  # fmt: skip
+    run = match_run_incremental()
+    assert run.kind == MatchRun.Kind.INCREMENTAL
+    assert run.progress_total == 1
+    assert Match.objects.filter(achievement=late, need=market["need"]).exists()
+    assert Match.objects.count() > before
+
+
+def test_settings_from_admin_reach_the_engine(market):
+    config = MatchingConfig.get_solo()
+    config.top_k = 1
+    config.save()
+    assert config.engine_config().top_k == 1
+    match_run_full()
+    assert Match.objects.filter(need=market["need"]).count() >= 1
+
+
+def test_export_matches_writes_one_line_per_pair(market):
+    call_command("run_matching", "--full", stdout=io.StringIO())
+    out = io.StringIO()
+    call_command("export_matches", stdout=out)
+    lines = [json.loads(line) for line in out.getvalue().splitlines()]
+    assert len(lines) == Match.objects.count()
+    first = next(line for line in lines if line["need_ref"] == "N1")
+    assert first["achievement_ref"] == "A1"
+    assert {"score", "components", "reasons"} <= set(first)
