@@ -30,6 +30,8 @@ class EngineConfig:
     body_weight: float = 1.0
     bridge_weight: float = 0.6
     cedict_weight: float = 0.3
+    # Terms kept per record vector (the heaviest); 0 keeps all.
+    max_terms: int = 150
     bm25_k1: float = 1.2
     bm25_b: float = 0.5
     # Domain component values.

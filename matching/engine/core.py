@@ -24,7 +24,7 @@ from .config import COMPONENTS, EngineConfig
 from .explain import Reason, explain_pair
 from .records import AchievementRecord, Geography, NeedRecord, Taxonomy
 from .text import Tokenizer, load_lexicon
-from .vectors import Bag, Vectorizer, l2_normalize
+from .vectors import Bag, Vectorizer, l2_normalize, prune
 
 THREADS = max((os.cpu_count() or 2), 1)
 
@@ -94,7 +94,7 @@ class MatchingEngine:
             cedict_weight=self.config.cedict_weight,
         )
         self.codes = Codes(taxonomy, geography)
-        self.vectorizer = Vectorizer(k1=self.config.bm25_k1, b=self.config.bm25_b)
+        self.vectorizer = Vectorizer(k1=self.config.bm25_k1, b=self.config.bm25_b, max_terms=self.config.max_terms)
         self.achievements: list[AchievementRecord] = []
         self.needs: list[NeedRecord] = []
 
@@ -108,33 +108,34 @@ class MatchingEngine:
         self.tokenizer.tokens(record.text, c.body_weight, bag)
         return bag
 
-    def bags(self, records: Sequence[AchievementRecord | NeedRecord], processes: int = 1) -> list[Bag]:
-        """Token bags of many records; with ``processes`` > 1, tokenised in forked worker processes."""
+    def encode(self, records: Sequence[AchievementRecord | NeedRecord], processes: int = 1) -> sp.csr_matrix:
+        """Raw token weights of many records (one row each); with ``processes`` > 1 the records are tokenised in
+        forked worker processes, their bags encoded as they come back."""
         if processes <= 1 or len(records) < 2000:
-            return [self.bag(r) for r in records]
+            return self.vectorizer.encode(self.bag(r) for r in records)
         context = multiprocessing.get_context("fork")
         global _WORKER_ENGINE
         _WORKER_ENGINE = self
-        chunk = max(len(records) // (processes * 8), 1)
         with context.Pool(processes) as pool:
-            return pool.map(_worker_bag, records, chunksize=chunk)
+            return self.vectorizer.encode(pool.imap(_worker_bag, records, chunksize=256))
 
     def fit(
         self,
         achievements: Sequence[AchievementRecord],
         needs: Sequence[NeedRecord],
         *,
-        achievement_bags: Sequence[Bag] | None = None,
-        need_bags: Sequence[Bag] | None = None,
+        achievement_counts: sp.csr_matrix | None = None,
+        need_counts: sp.csr_matrix | None = None,
         processes: int = 1,
     ) -> MatchingEngine:
-        """Fit on both sides. Token bags may be given (cached from an earlier tokenisation) to skip that step."""
+        """Fit on both sides. Encoded token weights may be given (from an earlier ``encode`` with this engine) to
+        skip tokenising again."""
         self.achievements, self.needs = list(achievements), list(needs)
-        ach_bags = list(achievement_bags) if achievement_bags is not None else self.bags(self.achievements, processes)
-        need_bags = list(need_bags) if need_bags is not None else self.bags(self.needs, processes)
-        self.vectorizer.fit(ach_bags + need_bags)
-        self.A = self.vectorizer.transform(ach_bags)
-        self.N = self.vectorizer.transform(need_bags)
+        ach_counts = achievement_counts if achievement_counts is not None else self.encode(self.achievements, processes)
+        need_counts = need_counts if need_counts is not None else self.encode(self.needs, processes)
+        self.vectorizer.fit(ach_counts, need_counts)
+        self.A = self.vectorizer.weigh(ach_counts)
+        self.N = self.vectorizer.weigh(need_counts)
         self.A_T = self.A.T.tocsr()
         self.N_T = self.N.T.tocsr()
         self._fit_domain_centroids()
@@ -170,13 +171,14 @@ class MatchingEngine:
             self.tokenizer.tokens(f"{zh} {en}", 1.0, bag)
             name_bags.append(bag)
         names = self.vectorizer.transform(name_bags)
-        self.centroids = l2_normalize((centroids + names * 2.0).tocsr())
+        self.centroids = prune(l2_normalize((centroids + names * 2.0).tocsr()), 400)
+        self.centroids_T = self.centroids.T.tocsr()
 
     def infer_domains(
         self, matrix: sp.csr_matrix, records: Sequence[AchievementRecord | NeedRecord]
     ) -> list[list[str]]:
         """Likely subdomains of the records that name none (or only a top-level one), from their text."""
-        similarity = (matrix @ self.centroids.T).toarray()
+        similarity = (matrix @ self.centroids_T).toarray()
         inferred: list[list[str]] = []
         for i, record in enumerate(records):
             given_tops = {self.taxonomy.top(c) for c in record.domains}

@@ -1,8 +1,12 @@
-"""Sparse term vectors: weighted bags of tokens -> BM25-saturated, IDF-weighted, L2-normalised CSR rows."""
+"""Sparse term vectors: weighted bags of tokens -> BM25-saturated, IDF-weighted, pruned, L2-normalised CSR rows.
+
+Bags are encoded into CSR matrices of raw weights as they arrive (a growing vocabulary maps tokens to columns), so
+that a corpus of 100,000 records never holds 100,000 Python dictionaries at once.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 
 import numpy as np
 import scipy.sparse as sp
@@ -11,50 +15,80 @@ Bag = dict[str, float]
 
 
 class Vectorizer:
-    """Fitted once on the corpus of both sides; transforms any bag with the fitted vocabulary and IDF."""
+    """Encodes bags, is fitted once on the corpus of both sides, then weighs any encoded rows the same way."""
 
-    def __init__(self, *, k1: float = 1.2, b: float = 0.5) -> None:
-        self.k1, self.b = k1, b
+    def __init__(self, *, k1: float = 1.2, b: float = 0.5, max_terms: int = 0) -> None:
+        self.k1, self.b, self.max_terms = k1, b, max_terms
         self.vocabulary: dict[str, int] = {}
         self.idf = np.zeros(0, dtype=np.float32)
         self.average_length = 1.0
 
-    def fit(self, bags: Sequence[Bag]) -> Vectorizer:
-        document_frequency: dict[str, int] = {}
-        total_length = 0.0
+    def encode(self, bags: Iterable[Bag], *, grow: bool = True) -> sp.csr_matrix:
+        """Raw weights of the bags; with ``grow`` unknown tokens get new columns, else they are dropped."""
+        vocabulary = self.vocabulary
+        indptr, indices, data = [0], [], []
         for bag in bags:
-            total_length += sum(bag.values())
-            for token in bag:
-                document_frequency[token] = document_frequency.get(token, 0) + 1
-        self.vocabulary = {token: index for index, token in enumerate(sorted(document_frequency))}
-        df = np.array([document_frequency[t] for t in sorted(document_frequency)], dtype=np.float64)
-        n = max(len(bags), 1)
+            for token, weight in bag.items():
+                column = vocabulary.get(token)
+                if column is None:
+                    if not grow:
+                        continue
+                    column = vocabulary[token] = len(vocabulary)
+                indices.append(column)
+                data.append(weight)
+            indptr.append(len(indices))
+        return sp.csr_matrix(
+            (np.array(data, dtype=np.float32), np.array(indices, dtype=np.int32), np.array(indptr, dtype=np.int64)),
+            shape=(len(indptr) - 1, len(vocabulary)),
+        )
+
+    def fit(self, *matrices: sp.csr_matrix) -> Vectorizer:
+        """Document frequencies and the average length over all the encoded matrices (rows are documents)."""
+        size = len(self.vocabulary)
+        df = np.zeros(size, dtype=np.float64)
+        total_length, n = 0.0, 0
+        for matrix in matrices:
+            df += np.bincount(matrix.indices, minlength=size)[:size]
+            total_length += float(matrix.data.sum())
+            n += matrix.shape[0]
+        n = max(n, 1)
         self.idf = np.log1p((n - df + 0.5) / (df + 0.5)).astype(np.float32)
         self.average_length = total_length / n if total_length else 1.0
         return self
 
-    def counts(self, bags: Sequence[Bag]) -> sp.csr_matrix:
-        indptr, indices, data = [0], [], []
-        for bag in bags:
-            for token, weight in bag.items():
-                column = self.vocabulary.get(token)
-                if column is not None:
-                    indices.append(column)
-                    data.append(weight)
-            indptr.append(len(indices))
-        return sp.csr_matrix(
-            (np.array(data, dtype=np.float32), np.array(indices, dtype=np.int32), np.array(indptr, dtype=np.int64)),
-            shape=(len(bags), len(self.vocabulary)),
-        )
-
-    def transform(self, bags: Sequence[Bag]) -> sp.csr_matrix:
-        matrix = self.counts(bags)
-        lengths = np.array([sum(bag.values()) for bag in bags], dtype=np.float32)
+    def weigh(self, counts: sp.csr_matrix) -> sp.csr_matrix:
+        matrix = counts.copy()
+        matrix.resize((matrix.shape[0], len(self.vocabulary)))
+        lengths = np.asarray(matrix.sum(axis=1)).ravel().astype(np.float32)
         norm_length = self.k1 * (1 - self.b + self.b * lengths / self.average_length)
         row_of_entry = np.repeat(np.arange(matrix.shape[0]), np.diff(matrix.indptr))
+        idf = np.zeros(len(self.vocabulary), np.float32)
+        idf[: len(self.idf)] = self.idf  # tokens met after fitting weigh nothing
         tf = matrix.data
-        matrix.data = (tf * (self.k1 + 1) / (tf + norm_length[row_of_entry])) * self.idf[matrix.indices]
+        matrix.data = (tf * (self.k1 + 1) / (tf + norm_length[row_of_entry])) * idf[matrix.indices]
+        matrix.eliminate_zeros()
+        if self.max_terms:
+            matrix = prune(matrix, self.max_terms)
         return l2_normalize(matrix)
+
+    def transform(self, bags: Sequence[Bag]) -> sp.csr_matrix:
+        return self.weigh(self.encode(bags, grow=False))
+
+
+def prune(matrix: sp.csr_matrix, keep: int) -> sp.csr_matrix:
+    """Keep the ``keep`` heaviest terms of each row (the rest add little to a cosine and much to the products)."""
+    counts = np.diff(matrix.indptr)
+    if counts.max(initial=0) <= keep:
+        return matrix
+    rows = np.repeat(np.arange(matrix.shape[0]), counts)
+    order = np.lexsort((-matrix.data, rows))
+    starts = np.repeat(matrix.indptr[:-1], counts)
+    rank = np.empty(len(order), np.int64)
+    rank[order] = np.arange(len(order)) - starts
+    mask = rank < keep
+    kept_rows = rows[mask]
+    indptr = np.r_[0, np.cumsum(np.bincount(kept_rows, minlength=matrix.shape[0]))]
+    return sp.csr_matrix((matrix.data[mask], matrix.indices[mask], indptr), shape=matrix.shape)
 
 
 def l2_normalize(matrix: sp.csr_matrix) -> sp.csr_matrix:
