@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
+from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from rest_framework.authtoken.models import Token
@@ -11,7 +12,7 @@ from rest_framework.authtoken.models import Token
 from core.exceptions import ApplicationError, PermissionDenied
 from reference.selectors import place_resolve
 
-from .models import Membership, Organization, User, normalize_email
+from .models import Membership, Notification, Organization, User, normalize_email
 from .validators import normalize_credit_code
 
 
@@ -126,3 +127,13 @@ def api_token_regenerate(*, user: User) -> Token:
     """Replace the user's API token with a new one (the old one stops working at once)."""
     Token.objects.filter(user=user).delete()
     return Token.objects.create(user=user)
+
+
+def organization_notify(*, organization: Organization, subject: str, body: str = "", link: str = "") -> None:
+    """Tell an organisation something: a notification on its pages, and an e-mail to its members once the
+    transaction that caused it commits."""
+    Notification.objects.create(organization=organization, subject=subject, body=body, link=link)
+    recipients = list(organization.memberships.values_list("user__email", flat=True))
+    if recipients:
+        message = f"{body}\n\n{link}" if link else body
+        transaction.on_commit(lambda: send_mail(subject, message, None, recipients, fail_silently=True))

@@ -41,7 +41,7 @@ def main() -> None:
     from matching.engine import MatchingEngine
     from matching.engine.evaluation import evaluate
     from matching.models import Match, MatchingConfig
-    from matching.services import match_run_full
+    from matching.runs import match_run_full
 
     call_command("migrate", verbosity=0)
     for kind in ("achievements", "needs"):

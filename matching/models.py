@@ -10,6 +10,8 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from marketplace.models import CooperationMode
+
 from .engine import EngineConfig
 
 _DEFAULTS = EngineConfig()
@@ -120,10 +122,26 @@ class MatchRun(models.Model):
 
 
 class Match(models.Model):
+    """A suggested introduction between an achievement and a need, and how far it got.
+
+    suggested -> approved (by staff; both sides see it) -> in contact (both sides accepted; contacts revealed)
+    -> deal (an agreement was recorded). Staff may reject a suggestion; either side may decline an approved match.
+    """
+
     class Status(models.TextChoices):
         SUGGESTED = "suggested", _("suggested")
         APPROVED = "approved", _("approved by staff")
         REJECTED = "rejected", _("rejected by staff")
+        DECLINED = "declined", _("declined")
+        IN_CONTACT = "in_contact", _("in contact")
+        DEAL = "deal", _("deal")
+
+    class Decision(models.TextChoices):
+        PENDING = "pending", _("pending")
+        ACCEPTED = "accepted", _("accepted")
+        DECLINED = "declined", _("declined")
+
+    ACTED_ON = (Status.APPROVED, Status.REJECTED, Status.DECLINED, Status.IN_CONTACT, Status.DEAL)
 
     achievement = models.ForeignKey(
         "marketplace.Achievement", on_delete=models.CASCADE, related_name="matches", verbose_name=_("achievement")
@@ -136,6 +154,17 @@ class Match(models.Model):
     reasons = models.JSONField(_("reasons"), default=list)
     broken = models.JSONField(_("broken hard constraints"), default=list, blank=True)
     status = models.CharField(_("status"), max_length=16, choices=Status.choices, default=Status.SUGGESTED)
+    achievement_decision = models.CharField(
+        _("achievement side"), max_length=16, choices=Decision.choices, default=Decision.PENDING
+    )
+    need_decision = models.CharField(_("need side"), max_length=16, choices=Decision.choices, default=Decision.PENDING)
+    review_reason = models.TextField(_("staff's reason"), blank=True)
+    decline_reason = models.TextField(_("reason for declining"), blank=True)
+    reviewed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    reviewed_at = models.DateTimeField(_("reviewed at"), null=True, blank=True)
+    contact_revealed_at = models.DateTimeField(_("contacts revealed at"), null=True, blank=True)
     run = models.ForeignKey(MatchRun, on_delete=models.SET_NULL, null=True, blank=True, related_name="matches")
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
@@ -147,6 +176,11 @@ class Match(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["achievement", "need"], name="match_unique_pair"),
             models.CheckConstraint(condition=Q(score__gte=0) & Q(score__lte=1), name="match_score_0_1"),
+            models.CheckConstraint(
+                condition=~Q(status__in=["in_contact", "deal"])
+                | Q(achievement_decision="accepted", need_decision="accepted"),
+                name="match_contact_needs_both_accepted",
+            ),
         ]
         indexes = [
             models.Index(fields=["need", "-score"], name="match_need_score"),
@@ -156,3 +190,59 @@ class Match(models.Model):
 
     def __str__(self) -> str:
         return f"{self.need} ⇄ {self.achievement} ({self.score:.2f})"
+
+
+class MatchEvent(models.Model):
+    """One change of a match: who, when, from, to, and why."""
+
+    match = models.ForeignKey(Match, on_delete=models.CASCADE, related_name="events")
+    from_status = models.CharField(_("from"), max_length=16, choices=Match.Status.choices, blank=True)
+    to_status = models.CharField(_("to"), max_length=16, choices=Match.Status.choices)
+    side = models.CharField(_("side"), max_length=16, blank=True, help_text=_("achievement, need or staff"))
+    action = models.CharField(_("action"), max_length=32)
+    by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    at = models.DateTimeField(_("at"), auto_now_add=True)
+    note = models.TextField(_("note"), blank=True)
+
+    class Meta:
+        ordering = ["at", "pk"]
+        verbose_name = _("match event")
+        verbose_name_plural = _("match events")
+
+    def __str__(self) -> str:
+        return f"{self.action}: {self.from_status or '-'} -> {self.to_status}"
+
+
+class Agreement(models.Model):
+    """An agreement signed between the two sides of a match (or, later, at an event)."""
+
+    match = models.ForeignKey(
+        Match, on_delete=models.PROTECT, null=True, blank=True, related_name="agreements", verbose_name=_("match")
+    )
+    achievement = models.ForeignKey("marketplace.Achievement", on_delete=models.PROTECT, related_name="agreements")
+    need = models.ForeignKey(
+        "marketplace.Need", on_delete=models.PROTECT, null=True, blank=True, related_name="agreements"
+    )
+    mode = models.CharField(_("cooperation mode"), max_length=16, choices=CooperationMode.choices)
+    amount_wan = models.DecimalField(
+        _("amount (万元)"), max_digits=12, decimal_places=2, null=True, blank=True, validators=[MinValueValidator(0)]
+    )
+    signed_on = models.DateField(_("signed on"))
+    note = models.TextField(_("note"), blank=True)
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-signed_on", "-pk"]
+        verbose_name = _("agreement")
+        verbose_name_plural = _("agreements")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(amount_wan__isnull=True) | Q(amount_wan__gte=0), name="agreement_amount_not_negative"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.achievement} ⇄ {self.need or '-'} ({self.get_mode_display()})"

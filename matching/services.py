@@ -1,145 +1,185 @@
-"""Running the engine and saving what it suggests. Commands, tasks and admin all call these."""
+"""The match workflow: staff review, both sides accept or decline, contacts revealed, agreements recorded.
+
+``match_transition`` is the one function that changes a match's status; it records the change and notifies the other
+side. The named functions say who may do what and call it. Views, the API and admin actions all go through here.
+"""
 
 from __future__ import annotations
 
-import time
-from collections.abc import Iterable
-from dataclasses import asdict
-from typing import Any
+from datetime import date
+from decimal import Decimal
 
 from django.db import transaction
 from django.utils import timezone
 
-from accounts.models import User
-from marketplace.models import Achievement, Need
+from accounts.models import Organization, User
+from accounts.selectors import user_organization_ids
+from accounts.services import organization_notify
+from core.exceptions import ApplicationError, PermissionDenied
+from marketplace.models import CooperationMode
 
-from . import adapters
-from .engine import AchievementRecord, MatchingEngine, NeedRecord, RankedPairs
-from .models import Match, MatchingConfig, MatchRun
+from .models import Agreement, Match, MatchEvent
+
+Status = Match.Status
+Decision = Match.Decision
 
 
-def build_engine() -> tuple[MatchingEngine, list[Achievement], list[Need]]:
-    """Fit the engine on every published achievement and need, with the staff's settings."""
-    achievements = list(adapters.published(Achievement))
-    needs = list(adapters.published(Need))
-    engine = MatchingEngine(
-        adapters.taxonomy_from_db(), adapters.geography_from_db(), MatchingConfig.get_solo().engine_config()
+def match_side(*, user: User, match: Match) -> str | None:
+    """Which side of the match the user acts for: "achievement", "need" or None."""
+    organizations = user_organization_ids(user=user)
+    if match.achievement.organization_id in organizations:
+        return "achievement"
+    if match.need.organization_id in organizations:
+        return "need"
+    return None
+
+
+def _lock(match: Match) -> Match:
+    return Match.objects.select_for_update().select_related("achievement", "need").get(pk=match.pk)
+
+
+def _record(match: Match, *, before: str, action: str, by: User | None, side: str = "", note: str = "") -> None:
+    MatchEvent.objects.create(
+        match=match, from_status=before, to_status=match.status, side=side, action=action, by=by, note=note
     )
-    engine.fit([adapters.achievement_record(a) for a in achievements], [adapters.need_record(n) for n in needs])
-    return engine, achievements, needs
 
 
-def _match_rows(
-    engine: MatchingEngine,
-    pairs: RankedPairs,
-    need_ids: list[int],
-    achievement_ids: list[int],
-    *,
-    need: NeedRecord | None = None,
-    achievement: AchievementRecord | None = None,
-) -> dict[tuple[int, int], dict[str, Any]]:
-    rows = {}
-    for i in range(len(pairs)):
-        reasons = engine.explain(pairs, i, need=need, achievement=achievement)
-        rows[(achievement_ids[int(pairs.achievement[i])], need_ids[int(pairs.need[i])])] = {
-            "score": round(float(pairs.total[i]), 6),
-            "components": {name: round(float(values[i]), 4) for name, values in pairs.components.items()},
-            "broken": [name for name, flags in pairs.broken.items() if bool(flags[i])],
-            "reasons": [asdict(reason) for reason in reasons],
-        }
-    return rows
+def _notify(organization: Organization, match: Match, subject: str, body: str) -> None:
+    organization_notify(organization=organization, subject=subject, body=body, link=f"/matches/{match.pk}/")
 
 
-def _save(
-    rows: dict[tuple[int, int], dict[str, Any]],
-    run: MatchRun,
-    *,
-    replace_for: Iterable[tuple[str, int]] = (),
-    full: bool = False,
-) -> dict[str, int]:
-    """Write the suggestions: new pairs are created, suggested pairs updated; a pair someone acted on keeps its
-    status. Suggestions no longer produced are removed (all of them on a full run, else those of ``replace_for``)."""
-    existing = {(m.achievement_id, m.need_id): m for m in Match.objects.filter(
-        achievement_id__in={a for a, _ in rows}, need_id__in={n for _, n in rows})}  # fmt: skip
-    to_create, to_update = [], []
-    for (achievement_id, need_id), values in rows.items():
-        match = existing.get((achievement_id, need_id))
-        if match is None:
-            to_create.append(Match(achievement_id=achievement_id, need_id=need_id, run=run, **values))
-        else:
-            for name, value in values.items():
-                setattr(match, name, value)
-            match.run = run
-            to_update.append(match)
-    Match.objects.bulk_create(to_create, batch_size=2000)
-    Match.objects.bulk_update(to_update, ["score", "components", "broken", "reasons", "run", "updated_at"], 2000)
-    stale = Match.objects.filter(status=Match.Status.SUGGESTED).exclude(run=run)
-    if not full:
-        scope = Match.objects.none()
-        for field, pk in replace_for:
-            scope = scope | stale.filter(**{field: pk})
-        stale = scope
-    removed, _ = stale.delete()
-    return {"created": len(to_create), "updated": len(to_update), "removed": removed}
+def _both(match: Match, subject: str, body: str) -> None:
+    _notify(match.achievement.organization, match, subject, body)
+    _notify(match.need.organization, match, subject, body)
 
 
-def match_run_full(*, trigger: str = "command", by: User | None = None) -> MatchRun:
-    """Re-score every published pair and replace the suggestions nobody acted on."""
-    run = MatchRun.objects.create(kind=MatchRun.Kind.FULL, trigger=trigger, triggered_by=by)
-    return _execute(run, full=True)
+@transaction.atomic
+def match_approve(*, match: Match, by: User, note: str = "") -> Match:
+    """Staff approve a suggestion: both sides see it and may accept or decline."""
+    if not by.is_staff:
+        raise PermissionDenied("Only platform staff review suggested matches.")
+    match = _lock(match)
+    if match.status != Status.SUGGESTED:
+        raise ApplicationError(f"Only suggested matches are approved; this one is {match.status}.", field="status")
+    before = match.status
+    match.status, match.reviewed_by, match.reviewed_at, match.review_reason = Status.APPROVED, by, timezone.now(), note
+    match.save()
+    _record(match, before=before, action="approve", by=by, side="staff", note=note)
+    _both(
+        match,
+        f"新的推荐对接 / New suggested match: {match.need.title} ⇄ {match.achievement.title}",
+        "平台为贵机构推荐了一项对接，请查看并决定是否接受。\n"
+        "The platform suggests a match; see it and accept or decline.",
+    )
+    return match
 
 
-def match_run_incremental(*, trigger: str = "command", by: User | None = None) -> MatchRun:
-    """Match the records published since the last finished run."""
-    run = MatchRun.objects.create(kind=MatchRun.Kind.INCREMENTAL, trigger=trigger, triggered_by=by)
-    return _execute(run, full=False)
+@transaction.atomic
+def match_reject(*, match: Match, by: User, reason: str) -> Match:
+    """Staff reject a suggestion, saying why (the reasons feed the weight statistics)."""
+    if not by.is_staff:
+        raise PermissionDenied("Only platform staff review suggested matches.")
+    if not reason.strip():
+        raise ApplicationError("Say why the match is rejected; the reasons tune the engine.", field="reason")
+    match = _lock(match)
+    if match.status not in (Status.SUGGESTED, Status.APPROVED):
+        raise ApplicationError(f"A {match.status} match cannot be rejected.", field="status")
+    before = match.status
+    match.status, match.reviewed_by, match.reviewed_at = Status.REJECTED, by, timezone.now()
+    match.review_reason = reason.strip()
+    match.save()
+    _record(match, before=before, action="reject", by=by, side="staff", note=reason.strip())
+    return match
 
 
-def _execute(run: MatchRun, *, full: bool) -> MatchRun:
-    started = time.perf_counter()
-    run.status, run.started_at = MatchRun.Status.RUNNING, timezone.now()
-    run.save(update_fields=["status", "started_at"])
-    try:
-        engine, achievements, needs = build_engine()
-        achievement_ids = [a.pk for a in achievements]
-        need_ids = [n.pk for n in needs]
-        if full:
-            pairs = engine.rank()
-            run.progress_total = len(needs) + len(achievements)
-            rows = _match_rows(engine, pairs, need_ids, achievement_ids)
-            with transaction.atomic():
-                counts = _save(rows, run, full=True)
-        else:
-            since = (
-                MatchRun.objects.filter(status=MatchRun.Status.DONE).exclude(pk=run.pk).order_by("-started_at")
-                .values_list("started_at", flat=True).first()
-            )  # fmt: skip
-            new_achievements = [i for i, a in enumerate(achievements) if since is None or a.published_at >= since]
-            new_needs = [i for i, n in enumerate(needs) if since is None or n.published_at >= since]
-            run.progress_total = len(new_achievements) + len(new_needs)
-            rows, replace_for = {}, []
-            for i in new_needs:
-                others, pairs = engine.rank_one(engine.needs[i])
-                pairs.need[:] = i
-                pairs.achievement[:] = others
-                rows.update(_match_rows(engine, pairs, need_ids, achievement_ids))
-                replace_for.append(("need_id", need_ids[i]))
-            for i in new_achievements:
-                others, pairs = engine.rank_one(engine.achievements[i])
-                pairs.achievement[:] = i
-                pairs.need[:] = others
-                rows.update(_match_rows(engine, pairs, need_ids, achievement_ids))
-                replace_for.append(("achievement_id", achievement_ids[i]))
-            with transaction.atomic():
-                counts = _save(rows, run, replace_for=replace_for)
-        run.progress_done = run.progress_total
-        run.counts = {"achievements": len(achievements), "needs": len(needs), "pairs": len(rows), **counts}
-        run.status = MatchRun.Status.DONE
-    except Exception as error:
-        run.status, run.error = MatchRun.Status.FAILED, f"{type(error).__name__}: {error}"
-        raise
-    finally:
-        run.finished_at = timezone.now()
-        run.duration_seconds = round(time.perf_counter() - started, 3)
-        run.save()
-    return run
+def _acting_side(user: User, match: Match) -> str:
+    side = match_side(user=user, match=match)
+    if side is None:
+        raise PermissionDenied("Only members of the two organisations act on a match.")
+    if match.status != Status.APPROVED:
+        raise ApplicationError(f"This match is {match.status}; only approved matches are answered.", field="status")
+    return side
+
+
+@transaction.atomic
+def match_accept(*, match: Match, by: User) -> Match:
+    """One side accepts. When both have, the match is in contact and each side sees the other's contact."""
+    match = _lock(match)
+    side = _acting_side(by, match)
+    setattr(match, f"{side}_decision", Decision.ACCEPTED)
+    before = match.status
+    other = match.need.organization if side == "achievement" else match.achievement.organization
+    if match.achievement_decision == Decision.ACCEPTED and match.need_decision == Decision.ACCEPTED:
+        match.status, match.contact_revealed_at = Status.IN_CONTACT, timezone.now()
+        match.save()
+        _record(match, before=before, action="accept", by=by, side=side)
+        _both(
+            match,
+            f"双方已接受对接 / Both sides accepted: {match.need.title} ⇄ {match.achievement.title}",
+            "双方均已接受，现在可以查看对方联系方式。\nBoth sides accepted; each now sees the other's contact.",
+        )
+    else:
+        match.save()
+        _record(match, before=before, action="accept", by=by, side=side)
+        _notify(
+            other,
+            match,
+            f"对方已接受对接 / The other side accepted: {match.need.title} ⇄ {match.achievement.title}",
+            "对方已接受该对接，等待贵机构答复。\nThe other side accepted this match and awaits your answer.",
+        )
+    return match
+
+
+@transaction.atomic
+def match_decline(*, match: Match, by: User, reason: str) -> Match:
+    """One side declines, saying why (kept for the statistics that tune the weights)."""
+    if not reason.strip():
+        raise ApplicationError("Say why you decline; it helps the platform suggest better matches.", field="reason")
+    match = _lock(match)
+    side = _acting_side(by, match)
+    setattr(match, f"{side}_decision", Decision.DECLINED)
+    before = match.status
+    match.status, match.decline_reason = Status.DECLINED, reason.strip()
+    match.save()
+    _record(match, before=before, action="decline", by=by, side=side, note=reason.strip())
+    other = match.need.organization if side == "achievement" else match.achievement.organization
+    _notify(
+        other,
+        match,
+        f"对方婉拒了对接 / The other side declined: {match.need.title} ⇄ {match.achievement.title}",
+        reason.strip(),
+    )
+    return match
+
+
+@transaction.atomic
+def agreement_record(
+    *, match: Match, by: User, mode: str, signed_on: date, amount_wan: Decimal | None = None, note: str = ""
+) -> Agreement:
+    """Either side (or staff) records the agreement signed on a match in contact; the match becomes a deal."""
+    match = _lock(match)
+    side = match_side(user=by, match=match)
+    if side is None and not by.is_staff:
+        raise PermissionDenied("Only the two organisations (or staff) record an agreement.")
+    if match.status not in (Status.IN_CONTACT, Status.DEAL):
+        raise ApplicationError("An agreement is recorded once both sides have accepted the match.", field="status")
+    if mode not in CooperationMode.values:
+        raise ApplicationError(f"{mode} is not a cooperation mode.", field="mode")
+    if amount_wan is not None and amount_wan < 0:
+        raise ApplicationError("The amount cannot be negative.", field="amount_wan")
+    if signed_on > timezone.localdate():
+        raise ApplicationError("The signing date is in the future.", field="signed_on")
+    agreement = Agreement.objects.create(
+        match=match, achievement=match.achievement, need=match.need, mode=mode, amount_wan=amount_wan,
+        signed_on=signed_on, note=note, recorded_by=by,
+    )  # fmt: skip
+    before = match.status
+    match.status = Status.DEAL
+    match.save()
+    _record(match, before=before, action="agreement", by=by, side=side or "staff", note=note)
+    _both(
+        match,
+        f"已登记合作协议 / Agreement recorded: {match.need.title} ⇄ {match.achievement.title}",
+        f"{CooperationMode(mode).label} · {amount_wan or '-'} 万元 · {signed_on.isoformat()}",
+    )
+    return agreement

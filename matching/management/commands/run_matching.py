@@ -6,7 +6,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandParser
 
-from matching.services import match_run_full, match_run_incremental
+from matching.runs import match_run_full, match_run_incremental
 
 
 class Command(BaseCommand):

@@ -7,7 +7,7 @@ from django.core.management import call_command
 from marketplace import services as posting_services
 from marketplace.models import Status
 from matching.models import Match, MatchingConfig, MatchRun
-from matching.services import match_run_full, match_run_incremental
+from matching.runs import match_run_full, match_run_incremental
 from tests.factories import OrganizationFactory, achievement, need
 
 pytestmark = pytest.mark.django_db
