@@ -8,6 +8,7 @@ eagerly in-process, e-mail printed to the console. Production sets ``DEBUG=false
 from pathlib import Path
 
 import environ
+from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -196,5 +197,20 @@ LOGGING = {
 }
 
 # --- Product settings -----------------------------------------------------------------------------------------
+# Publishing a posting matches it at once (a Celery task enqueued on commit).
+MATCHING_ON_PUBLISH: bool = env.bool("MATCHING_ON_PUBLISH", default=True)
+# A full rebuild every night at 02:30 (Celery beat), when on.
+MATCHING_NIGHTLY_REBUILD: bool = env.bool("MATCHING_NIGHTLY_REBUILD", default=False)
+CELERY_BEAT_SCHEDULE = (
+    {
+        "nightly-full-rebuild": {
+            "task": "matching.tasks.full_rebuild_task",
+            "schedule": crontab(hour=2, minute=30),
+            "kwargs": {"trigger": "schedule"},
+        }
+    }
+    if MATCHING_NIGHTLY_REBUILD
+    else {}
+)
 # Postings of verified organisations publish without moderation when this is on.
 MARKETPLACE_VERIFIED_AUTO_PUBLISH: bool = env.bool("MARKETPLACE_VERIFIED_AUTO_PUBLISH", default=True)

@@ -246,3 +246,29 @@ class Agreement(models.Model):
 
     def __str__(self) -> str:
         return f"{self.achievement} ⇄ {self.need or '-'} ({self.get_mode_display()})"
+
+
+class RecordTokens(models.Model):
+    """A posting's token bag, kept so that rebuilds and incremental runs do not tokenise it again.
+
+    ``fingerprint`` covers the posting's text and the tokenizer's settings; a changed posting or setting gets a new
+    bag on the next run.
+    """
+
+    class Kind(models.TextChoices):
+        ACHIEVEMENT = "a", _("achievement")
+        NEED = "n", _("need")
+
+    kind = models.CharField(max_length=1, choices=Kind.choices)
+    posting_id = models.PositiveBigIntegerField()
+    fingerprint = models.CharField(max_length=40)
+    bag = models.JSONField(default=dict)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = _("token cache")
+        verbose_name_plural = _("token cache")
+        constraints = [models.UniqueConstraint(fields=["kind", "posting_id"], name="record_tokens_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.kind}{self.posting_id}"

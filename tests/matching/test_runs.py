@@ -82,3 +82,38 @@ def test_export_matches_writes_one_line_per_pair(market):
     first = next(line for line in lines if line["need_ref"] == "N1")
     assert first["achievement_ref"] == "A1"
     assert {"score", "components", "reasons"} <= set(first)
+
+
+def test_publishing_matches_the_posting_through_the_task(market, settings, django_capture_on_commit_callbacks):
+    settings.MATCHING_ON_PUBLISH = True
+    match_run_full()
+    late = achievement(OrganizationFactory(), title="椰壳硬碳负极", summary="椰壳硬碳用于钠离子电池负极。",
+                       domains=("battery_materials",), external_ref="A9")  # fmt: skip
+    with django_capture_on_commit_callbacks(execute=True):
+        publish(late)
+    assert Match.objects.filter(achievement=late, need=market["need"]).exists()
+    run = MatchRun.objects.order_by("-pk").first()
+    assert (run.kind, run.status, run.trigger) == ("incremental", "done", "publish")
+
+
+def test_full_rebuild_task_fans_out_and_records_progress(market):
+    from matching.tasks import full_rebuild_task
+
+    run_id = full_rebuild_task.delay(trigger="admin").get()
+    run = MatchRun.objects.get(pk=run_id)
+    assert run.status == MatchRun.Status.DONE
+    assert run.progress_done == run.progress_total == 3  # two chunks (achievements, needs) and the finish
+    assert Match.objects.filter(need=market["need"], achievement=market["fit"]).exists()
+    assert full_rebuild_task.delay(run_id).get() == run_id  # a finished run is not run again
+
+
+def test_token_bags_are_cached_and_refreshed_when_the_text_changes(market):
+    from marketplace import services as posting_services
+    from matching.models import RecordTokens
+    from matching.runs import tokens_refresh
+
+    match_run_full()
+    assert RecordTokens.objects.filter(kind="a").count() == 2
+    assert tokens_refresh(kind="a", posting_ids=[market["fit"].pk]) == 0
+    posting_services.posting_update(posting=market["fit"], by=None, title="生物质硬碳负极材料")
+    assert tokens_refresh(kind="a", posting_ids=[market["fit"].pk]) == 1
