@@ -158,6 +158,7 @@ CELERY_TASK_SERIALIZER = "json"
 CELERY_RESULT_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TIMEZONE = TIME_ZONE
+CELERY_TASK_DEFAULT_QUEUE: str = env.str("CELERY_QUEUE", default="celery")
 
 # --- REST framework -------------------------------------------------------------------------------------------
 REST_FRAMEWORK = {
@@ -200,6 +201,8 @@ LOGGING = {
 # Publishing a posting matches it at once (a Celery task enqueued on commit).
 MATCHING_ON_PUBLISH: bool = env.bool("MATCHING_ON_PUBLISH", default=True)
 # A full rebuild every night at 02:30 (Celery beat), when on.
+# Postings per tokenising chunk of a full rebuild (one Celery task each).
+MATCHING_CHUNK_SIZE: int = env.int("MATCHING_CHUNK_SIZE", default=2000)
 MATCHING_NIGHTLY_REBUILD: bool = env.bool("MATCHING_NIGHTLY_REBUILD", default=False)
 CELERY_BEAT_SCHEDULE = (
     {

@@ -16,6 +16,7 @@ from dataclasses import asdict
 from functools import cache
 from typing import Any
 
+from django.conf import settings
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
@@ -28,7 +29,6 @@ from .engine import AchievementRecord, MatchingEngine, NeedRecord, RankedPairs
 from .engine.text import DATA_DIR
 from .models import Match, MatchingConfig, MatchRun, RecordTokens
 
-CHUNK_SIZE = 2000
 KINDS = {RecordTokens.Kind.ACHIEVEMENT: Achievement, RecordTokens.Kind.NEED: Need}
 
 
@@ -82,7 +82,8 @@ def run_chunks(run: MatchRun) -> list[tuple[str, list[int]]]:
     chunks = []
     for kind, model in KINDS.items():
         ids = list(adapters.published(model).values_list("pk", flat=True))
-        chunks.extend((kind.value, ids[i : i + CHUNK_SIZE]) for i in range(0, len(ids), CHUNK_SIZE))
+        size = settings.MATCHING_CHUNK_SIZE
+        chunks.extend((kind.value, ids[i : i + size]) for i in range(0, len(ids), size))
     return chunks
 
 

@@ -1,0 +1,134 @@
+"""The real services: PostgreSQL, Redis and Celery worker processes started by the tests.
+
+On a machine without PostgreSQL (DATABASE_URL) or Redis the tests are skipped; in CI (CI set) they fail instead.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+from django.db import connection
+
+ROOT = Path(__file__).resolve().parents[2]
+REDIS_URL = os.environ.get("INTEGRATION_REDIS_URL", "redis://127.0.0.1:6379/15")
+
+
+def _missing(what: str) -> None:
+    if os.environ.get("CI"):
+        pytest.fail(f"{what} is required in CI for the integration tests")
+    pytest.skip(f"{what} is not available here")
+
+
+@pytest.fixture
+def services(transactional_db) -> None:  # type: ignore[no-untyped-def]
+    if connection.vendor != "postgresql":
+        _missing("PostgreSQL (DATABASE_URL)")
+    import redis
+
+    try:
+        redis.Redis.from_url(REDIS_URL, socket_connect_timeout=2).ping()
+    except redis.exceptions.ConnectionError:
+        _missing(f"Redis at {REDIS_URL}")
+
+
+class Workers:
+    """Celery worker processes on a queue of their own, against the test database."""
+
+    def __init__(self, queue: str) -> None:
+        self.queue = queue
+        self.processes: list[subprocess.Popen[bytes]] = []
+        db = connection.settings_dict
+        database_url = f"postgres://{db['USER']}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
+        self.env = {
+            **os.environ,
+            "DJANGO_SETTINGS_MODULE": "config.settings",
+            "DEBUG": "true",
+            "DATABASE_URL": database_url,
+            "CELERY_BROKER_URL": REDIS_URL,
+            "CELERY_RESULT_BACKEND": REDIS_URL,
+            "CELERY_QUEUE": queue,
+            "MATCHING_ON_PUBLISH": "true",
+            "MATCHING_CHUNK_SIZE": os.environ.get("MATCHING_CHUNK_SIZE", "20"),
+        }
+
+    def start(self, count: int = 1) -> None:
+        for _ in range(count):
+            name = f"w{len(self.processes)}-{self.queue}@%h"
+            command = [sys.executable, "-m", "celery", "-A", "config", "worker", "-c", "1", "-n", name,
+                       "-Q", self.queue, "--without-gossip", "--without-mingle", "--without-heartbeat",
+                       "--loglevel=WARNING"]  # fmt: skip
+            process = subprocess.Popen(command, cwd=ROOT, env=self.env, start_new_session=True)  # noqa: S603
+            self.processes.append(process)
+        from config.celery import app
+
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            replies = app.control.ping(timeout=1.0) or []
+            names = {name for reply in replies for name in reply}
+            if sum(1 for n in names if self.queue in n) >= len([p for p in self.processes if p.poll() is None]):
+                return
+        raise RuntimeError("the Celery workers did not come up within 60 s")
+
+    def kill(self) -> None:
+        for process in self.processes:
+            if process.poll() is None:
+                os.killpg(process.pid, signal.SIGKILL)
+                process.wait(10)
+        self.processes = []
+
+    def stop(self) -> None:
+        for process in self.processes:
+            if process.poll() is None:
+                os.killpg(process.pid, signal.SIGTERM)
+        for process in self.processes:
+            try:
+                process.wait(20)
+            except subprocess.TimeoutExpired:
+                os.killpg(process.pid, signal.SIGKILL)
+        self.processes = []
+
+
+@pytest.fixture
+def workers(services, settings) -> Iterator[Workers]:  # type: ignore[no-untyped-def]
+    """Point this process's Celery at Redis (not eager) and give the test worker processes to start."""
+    from config.celery import app
+
+    queue = f"test-{uuid.uuid4().hex[:8]}"
+    saved = {k: app.conf[k] for k in ("task_always_eager", "broker_url", "result_backend", "task_default_queue")}
+    app.conf.update(task_always_eager=False, broker_url=REDIS_URL, result_backend=REDIS_URL, task_default_queue=queue)
+    _reconnect(app)
+    settings.MATCHING_ON_PUBLISH = True
+    settings.MATCHING_CHUNK_SIZE = 20
+    pool = Workers(queue)
+    try:
+        yield pool
+    finally:
+        pool.stop()
+        app.conf.update(saved)
+        _reconnect(app)
+
+
+def _reconnect(app) -> None:  # type: ignore[no-untyped-def]
+    """Drop the app's cached broker pool, producers and result backend so that the new settings apply."""
+    app._pool = None  # kombu keeps one pool per broker URL; the next use picks the one for the new URL
+    app.amqp._producer_pool = None
+    app._backend_cache = None
+    app._local.__dict__.pop("backend", None)
+
+
+def wait_for(condition: Callable[[], object], timeout: float = 90.0, what: str = "the condition") -> object:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = condition()
+        if value:
+            return value
+        time.sleep(0.5)
+    raise AssertionError(f"timed out after {timeout:.0f} s waiting for {what}")
