@@ -1,36 +1,320 @@
-from django.contrib import admin
+"""Staff review in admin: the queue of suggested matches with their score broken down, runs with their progress,
+the engine's settings, and statistics of what staff and users decided, per component."""
 
-from .models import Match, MatchingConfig, MatchRun
+from __future__ import annotations
+
+from django import forms
+from django.contrib import admin, messages
+from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.db.models import F, Q, QuerySet
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import path, reverse
+from django.utils.html import format_html, format_html_join
+from django.utils.safestring import SafeString
+from django.utils.translation import get_language
+from django.utils.translation import gettext_lazy as _
+
+from core.exceptions import ApplicationError
+
+from . import services
+from .engine import COMPONENTS
+from .models import Agreement, Match, MatchEvent, MatchingConfig, MatchRun
+from .selectors import match_statistics
+from .tasks import full_rebuild_enqueue
+
+
+def _bar(value: float, *, broken: bool = False) -> SafeString:
+    colour = "#b3261e" if broken else "#0b5cad"
+    return format_html(
+        '<span style="display:inline-block;width:120px;height:10px;background:#eef2f6;border-radius:5px;'
+        'vertical-align:middle"><span style="display:block;height:10px;width:{}%;background:{};border-radius:5px">'
+        "</span></span> {}",
+        round(value * 100),
+        colour,
+        f"{value:.2f}",
+    )
+
+
+class RejectForm(forms.Form):
+    reason = forms.CharField(label=_("Reason (kept to tune the weights)"), widget=forms.Textarea(attrs={"rows": 3}))
+
+
+class ScoreFilter(admin.SimpleListFilter):
+    title = _("score")
+    parameter_name = "score"
+    RANGES = {"high": (0.7, 1.01), "medium": (0.5, 0.7), "low": (0.0, 0.5)}
+
+    def lookups(self, request: HttpRequest, model_admin: admin.ModelAdmin) -> list[tuple[str, str]]:
+        return [("high", "≥ 0.7"), ("medium", "0.5 – 0.7"), ("low", "< 0.5")]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet) -> QuerySet:
+        if self.value() not in self.RANGES:
+            return queryset
+        low, high = self.RANGES[self.value()]
+        return queryset.filter(score__gte=low, score__lt=high)
+
+
+class DomainFilter(admin.SimpleListFilter):
+    title = _("domain (with subdomains)")
+    parameter_name = "domain"
+
+    def lookups(self, request: HttpRequest, model_admin: admin.ModelAdmin) -> list[tuple[str, str]]:
+        from reference.models import Domain
+
+        return [(d.code, ("— " if d.parent_id else "") + d.name_zh) for d in Domain.objects.all()]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet) -> QuerySet:
+        from reference.selectors import domain_codes_with_descendants
+
+        if not self.value():
+            return queryset
+        codes = domain_codes_with_descendants([self.value()])
+        return queryset.filter(Q(need__domains__code__in=codes) | Q(achievement__domains__code__in=codes)).distinct()
+
+
+class ProvinceFilter(admin.SimpleListFilter):
+    title = _("province (either side)")
+    parameter_name = "province"
+
+    def lookups(self, request: HttpRequest, model_admin: admin.ModelAdmin) -> list[tuple[str, str]]:
+        from reference.models import Province
+
+        return [(p.code, p.name_zh) for p in Province.objects.all()]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet) -> QuerySet:
+        if not self.value():
+            return queryset
+        return queryset.filter(Q(need__province_id=self.value()) | Q(achievement__province_id=self.value()))
+
+
+class ClusterFilter(admin.SimpleListFilter):
+    title = _("regional cluster (either side)")
+    parameter_name = "cluster"
+
+    def lookups(self, request: HttpRequest, model_admin: admin.ModelAdmin) -> list[tuple[str, str]]:
+        from reference.models import Cluster
+
+        return [(c.code, c.name_zh) for c in Cluster.objects.all()]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet) -> QuerySet:
+        if not self.value():
+            return queryset
+        code = self.value()
+        return queryset.filter(
+            Q(need__province__clusters=code) | Q(need__city__clusters=code)
+            | Q(achievement__province__clusters=code) | Q(achievement__city__clusters=code)
+        ).distinct()  # fmt: skip
+
+
+class CrossRegionFilter(admin.SimpleListFilter):
+    title = _("cross-region")
+    parameter_name = "cross_region"
+
+    def lookups(self, request: HttpRequest, model_admin: admin.ModelAdmin) -> list[tuple[str, str]]:
+        return [("yes", _("different provinces")), ("no", _("same province"))]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet) -> QuerySet:
+        if self.value() == "yes":
+            return queryset.exclude(need__province_id=F("achievement__province_id"))
+        if self.value() == "no":
+            return queryset.filter(need__province_id=F("achievement__province_id"))
+        return queryset
+
+
+class MatchEventInline(admin.TabularInline):
+    model = MatchEvent
+    fields = ("at", "action", "side", "from_status", "to_status", "by", "note")
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False
+
+
+@admin.register(Match)
+class MatchAdmin(admin.ModelAdmin):
+    """The review queue: suggested matches best first, approve or reject one by one or in bulk."""
+
+    list_display = ("need_title", "achievement_title", "score_bar", "status", "cross_region", "updated_at")
+    list_filter = ("status", ScoreFilter, DomainFilter, ProvinceFilter, ClusterFilter, CrossRegionFilter)
+    list_select_related = ("need__organization", "achievement__organization", "need__province",
+                           "achievement__province")  # fmt: skip
+    search_fields = ("need__title", "achievement__title", "need__organization__name", "achievement__organization__name")
+    ordering = ("-score",)
+    actions = ["approve_selected", "reject_selected"]
+    readonly_fields = (
+        "side_by_side", "component_bars", "status", "achievement_decision", "need_decision",
+        "review_reason", "decline_reason", "reviewed_by", "reviewed_at", "contact_revealed_at", "run",
+    )  # fmt: skip
+    fields = readonly_fields
+    inlines = [MatchEventInline]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    @admin.display(description=_("need"), ordering="need__title")
+    def need_title(self, match: Match) -> str:
+        return f"{match.need.title} ({match.need.organization.name})"
+
+    @admin.display(description=_("achievement"), ordering="achievement__title")
+    def achievement_title(self, match: Match) -> str:
+        return f"{match.achievement.title} ({match.achievement.organization.name})"
+
+    @admin.display(description=_("score"), ordering="score")
+    def score_bar(self, match: Match) -> SafeString:
+        return _bar(match.score, broken=bool(match.broken))
+
+    @admin.display(description=_("cross-region"), boolean=True)
+    def cross_region(self, match: Match) -> bool:
+        return match.need.province_id != match.achievement.province_id
+
+    @admin.display(description=_("the two postings"))
+    def side_by_side(self, match: Match) -> SafeString:
+        def column(posting: object, body: str, facts: list[tuple[str, object]]) -> SafeString:
+            rows = format_html_join(
+                "", "<tr><th>{}</th><td>{}</td></tr>", ((k, v) for k, v in facts if v not in (None, ""))
+            )
+            return format_html(
+                '<td style="vertical-align:top;width:50%"><h3>{}</h3><p>{}</p><table>{}</table></td>',
+                posting.title, body, rows,  # type: ignore[attr-defined]
+            )  # fmt: skip
+
+        need, achievement = match.need, match.achievement
+        return format_html(
+            "<table><tr>{}{}</tr></table>",
+            column(need, need.description, [
+                (_("organisation"), need.organization.name), (_("province"), need.province.name_zh),
+                (_("lowest readiness"), need.min_trl), (_("budget (万元)"), need.budget_wan),
+                (_("modes"), ", ".join(need.mode_labels)), (_("region scope"), need.get_region_scope_display()),
+            ]),
+            column(achievement, achievement.summary, [
+                (_("organisation"), achievement.organization.name), (_("province"), achievement.province.name_zh),
+                (_("readiness"), achievement.trl), (_("price from (万元)"), achievement.price_min_wan),
+                (_("modes"), ", ".join(achievement.mode_labels)),
+            ]),
+        )  # fmt: skip
+
+    @admin.display(description=_("score components"))
+    def component_bars(self, match: Match) -> SafeString:
+        language = "zh" if (get_language() or "zh").startswith("zh") else "en"
+        reasons: dict[str, list[str]] = {}
+        broken: dict[str, bool] = {}
+        for reason in match.reasons:
+            reasons.setdefault(reason["component"], []).append(reason[language])
+            broken[reason["component"]] = broken.get(reason["component"], False) or reason.get("broken", False)
+        rows = format_html_join(
+            "",
+            "<tr><th>{}</th><td>{}</td><td>{}</td></tr>",
+            (
+                (name, _bar(match.components.get(name, 0.0), broken=broken.get(name, False)),
+                 "; ".join(reasons.get(name, [])))
+                for name in COMPONENTS
+            ),
+        )  # fmt: skip
+        return format_html("<p>{}</p><table>{}</table>", _bar(match.score, broken=bool(match.broken)), rows)
+
+    def _each(self, request: HttpRequest, queryset: QuerySet, action, done_message: str) -> None:  # type: ignore[no-untyped-def]
+        done, errors = 0, []
+        for match in queryset:
+            try:
+                action(match)
+                done += 1
+            except ApplicationError as error:
+                errors.append(f"{match}: {error.message}")
+        if done:
+            self.message_user(request, done_message % {"count": done}, messages.SUCCESS)
+        for error in errors:
+            self.message_user(request, error, messages.ERROR)
+
+    @admin.action(description=_("Approve the selected matches (both sides see them)"))
+    def approve_selected(self, request: HttpRequest, queryset: QuerySet) -> None:
+        self._each(request, queryset, lambda m: services.match_approve(match=m, by=request.user),
+                   str(_("%(count)d matches approved.")))  # fmt: skip
+
+    @admin.action(description=_("Reject the selected matches (with a reason)"))
+    def reject_selected(self, request: HttpRequest, queryset: QuerySet) -> HttpResponse | None:
+        form = RejectForm(request.POST if "reason" in request.POST else None)
+        if form.is_valid():
+            reason = form.cleaned_data["reason"]
+            self._each(request, queryset, lambda m: services.match_reject(match=m, by=request.user, reason=reason),
+                       str(_("%(count)d matches rejected.")))  # fmt: skip
+            return None
+        context = {
+            **self.admin_site.each_context(request),
+            "title": _("Reject matches"),
+            "form": form,
+            "items": queryset,
+            "action": "reject_selected",
+            "action_checkbox_name": ACTION_CHECKBOX_NAME,
+            "opts": self.model._meta,
+        }
+        return render(request, "admin/matching/reason_form.html", context)
+
+    def get_urls(self) -> list:
+        custom = [
+            path("statistics/", self.admin_site.admin_view(self.statistics_view), name="matching_match_statistics")
+        ]
+        return custom + super().get_urls()
+
+    def statistics_view(self, request: HttpRequest) -> HttpResponse:
+        """How each component scored on the matches people accepted, declined and staff rejected."""
+        context = {**self.admin_site.each_context(request), "title": _("Match statistics"), "opts": self.model._meta,
+                   "stats": match_statistics()}  # fmt: skip
+        return render(request, "admin/matching/statistics.html", context)
+
+
+@admin.register(MatchRun)
+class MatchRunAdmin(admin.ModelAdmin):
+    list_display = ("pk", "kind", "trigger", "status", "progress", "duration_seconds", "created_at")
+    list_filter = ("kind", "status", "trigger")
+    readonly_fields = [f.name for f in MatchRun._meta.fields]
+    change_list_template = "admin/matching/matchrun_changelist.html"
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    @admin.display(description=_("progress"))
+    def progress(self, run: MatchRun) -> SafeString:
+        share = run.progress_done / run.progress_total if run.progress_total else (1.0 if run.status == "done" else 0)
+        return format_html("{} ({}/{})", _bar(share, broken=run.status == "failed"), run.progress_done,
+                           run.progress_total)  # fmt: skip
+
+    def get_urls(self) -> list:
+        custom = [path("rebuild/", self.admin_site.admin_view(self.rebuild_view), name="matching_matchrun_rebuild")]
+        return custom + super().get_urls()
+
+    def rebuild_view(self, request: HttpRequest) -> HttpResponse:
+        if request.method != "POST":
+            return redirect(reverse("admin:matching_matchrun_changelist"))
+        if not request.user.is_staff:
+            raise DjangoPermissionDenied
+        run = full_rebuild_enqueue(trigger="admin", by=request.user)
+        self.message_user(request, _("Full rebuild #%(id)d started.") % {"id": run.pk}, messages.SUCCESS)
+        return redirect(reverse("admin:matching_matchrun_changelist"))
 
 
 @admin.register(MatchingConfig)
 class MatchingConfigAdmin(admin.ModelAdmin):
     readonly_fields = ("updated_at", "updated_by")
 
-    def has_add_permission(self, request) -> bool:  # type: ignore[no-untyped-def]
+    def has_add_permission(self, request: HttpRequest) -> bool:
         return not MatchingConfig.objects.exists()
 
-    def has_delete_permission(self, request, obj=None) -> bool:  # type: ignore[no-untyped-def]
+    def has_delete_permission(self, request: HttpRequest, obj: object = None) -> bool:
         return False
 
-    def save_model(self, request, obj, form, change) -> None:  # type: ignore[no-untyped-def]
+    def save_model(self, request: HttpRequest, obj: MatchingConfig, form: forms.ModelForm, change: bool) -> None:
         obj.pk = 1
         obj.updated_by = request.user
         super().save_model(request, obj, form, change)
 
 
-@admin.register(MatchRun)
-class MatchRunAdmin(admin.ModelAdmin):
-    list_display = ("pk", "kind", "trigger", "status", "progress_done", "progress_total", "duration_seconds",
-                    "created_at")  # fmt: skip
-    list_filter = ("kind", "status")
-    readonly_fields = [f.name for f in MatchRun._meta.fields]
-
-
-@admin.register(Match)
-class MatchAdmin(admin.ModelAdmin):
-    list_display = ("need", "achievement", "score", "status", "updated_at")
-    list_filter = ("status",)
-    list_select_related = ("need", "achievement")
-    search_fields = ("need__title", "achievement__title")
-    raw_id_fields = ("need", "achievement", "run")
+@admin.register(Agreement)
+class AgreementAdmin(admin.ModelAdmin):
+    list_display = ("achievement", "need", "mode", "amount_wan", "signed_on", "recorded_by")
+    list_filter = ("mode",)
+    date_hierarchy = "signed_on"
+    raw_id_fields = ("match", "achievement", "need")

@@ -36,3 +36,42 @@ def match_contact_visible(*, user: User | AnonymousUser, match: Match) -> bool:
     if not user.is_authenticated:
         return False
     return user.is_staff or match.status in CONTACT_STATUSES
+
+
+# Outcomes whose score components are compared, and the decisions behind them.
+OUTCOMES = {
+    "accepted": (Match.Status.IN_CONTACT, Match.Status.DEAL),
+    "declined": (Match.Status.DECLINED,),
+    "rejected": (Match.Status.REJECTED,),
+}
+
+
+def match_statistics(*, limit: int = 5000) -> dict[str, object]:
+    """Per component, its mean value on the matches both sides accepted, one side declined and staff rejected (the
+    latest ``limit`` of each), with the latest reasons: where declined or rejected matches score high on a
+    component, that component's weight is worth lowering."""
+    from .engine import COMPONENTS
+
+    means: dict[str, dict[str, float | None]] = {name: {} for name in COMPONENTS}
+    counts: dict[str, int] = {}
+    for outcome, statuses in OUTCOMES.items():
+        rows = list(
+            Match.objects.filter(status__in=statuses)
+            .order_by("-updated_at")
+            .values_list("components", flat=True)[:limit]
+        )
+        counts[outcome] = len(rows)
+        for name in COMPONENTS:
+            values = [row.get(name) for row in rows if row.get(name) is not None]
+            means[name][outcome] = sum(values) / len(values) if values else None
+    reasons = {
+        "declined": list(
+            Match.objects.filter(status=Match.Status.DECLINED).exclude(decline_reason="")
+            .order_by("-updated_at").values_list("decline_reason", flat=True)[:20]
+        ),
+        "rejected": list(
+            Match.objects.filter(status=Match.Status.REJECTED).exclude(review_reason="")
+            .order_by("-updated_at").values_list("review_reason", flat=True)[:20]
+        ),
+    }  # fmt: skip
+    return {"means": means, "counts": counts, "reasons": reasons, "outcomes": list(OUTCOMES)}
