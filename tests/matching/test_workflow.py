@@ -114,3 +114,20 @@ def test_rebuild_never_resets_a_match_someone_acted_on(sides, staff_user):
     match.refresh_from_db()
     assert (match.status, match.need_decision) == (Match.Status.APPROVED, Match.Decision.ACCEPTED)
     assert Match.objects.filter(achievement=match.achievement, need=match.need).count() == 1
+
+
+def test_no_export_carries_the_other_sides_contact(sides, staff_user, client):
+    import io
+
+    from django.core.management import call_command
+    from django.urls import reverse
+
+    match = services.match_approve(match=sides["match"], by=staff_user)
+    services.match_accept(match=match, by=sides["enterprise"])
+    out = io.StringIO()
+    call_command("export_matches", stdout=out)
+    assert "zhang@secret.example.cn" not in out.getvalue()  # the achievement's contact (tests/factories.py)
+    client.force_login(sides["enterprise"])
+    own_export = client.get(reverse("marketplace:export", kwargs={"kind": "achievements", "fmt": "csv"}))
+    assert "zhang@secret.example.cn" not in own_export.content.decode("utf-8-sig")
+    assert client.get(reverse("admin:matching_match_changelist")).status_code == 302
