@@ -97,10 +97,13 @@ class Workers:
 
 
 @pytest.fixture
-def workers(services, settings) -> Iterator[Workers]:  # type: ignore[no-untyped-def]
+def workers(services, settings, monkeypatch) -> Iterator[Workers]:  # type: ignore[no-untyped-def]
     """Point this process's Celery at Redis (not eager) and give the test worker processes to start."""
     from config.celery import app
 
+    # Celery reads these variables before its configuration, so they must name the tests' Redis database too.
+    monkeypatch.setenv("CELERY_BROKER_URL", REDIS_URL)
+    monkeypatch.setenv("CELERY_RESULT_BACKEND", REDIS_URL)
     queue = f"test-{uuid.uuid4().hex[:8]}"
     saved = {k: app.conf[k] for k in ("task_always_eager", "broker_url", "result_backend", "task_default_queue")}
     app.conf.update(task_always_eager=False, broker_url=REDIS_URL, result_backend=REDIS_URL, task_default_queue=queue)
