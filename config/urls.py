@@ -9,11 +9,13 @@ api_v1 = [
     path("", include("accounts.api_urls")),
     path("", include("reference.api_urls")),
     path("", include("marketplace.api_urls")),
+    path("", include("matching.api_urls")),
 ]
 
 urlpatterns = [
     path("", marketplace_views.home, name="home"),
     path("", include("marketplace.urls")),
+    path("", include("matching.urls")),
     path("accounts/", include("accounts.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),

@@ -1,0 +1,252 @@
+"""Server-rendered pages of matches: the organisation's matches (with its unread notifications) and one match, where
+a side accepts or declines it and records the agreement once both sides are in contact.
+
+Every page starts from ``match_visible_to`` (a match the user may not see is a 404) and every change goes through
+``matching.services``. The other side's contact is shown only when ``match_contact_visible`` allows it.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.db.models import Count, Prefetch, Q, QuerySet
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_POST
+
+from accounts.models import Notification, User
+from accounts.selectors import user_organization_ids
+from accounts.services import notifications_mark_read
+from core.exceptions import ApplicationError
+from core.forms import add_application_error
+
+from . import services
+from .forms import AgreementForm, DeclineForm
+from .models import Match, MatchEvent
+from .selectors import CONTACT_STATUSES, match_contact_visible, match_visible_to
+from .serializers import localized_reasons, posting_contact
+
+PAGE_SIZE = 20
+NOTIFICATIONS_SHOWN = 20
+
+COMPONENT_LABELS = {
+    "text": gettext_lazy("Technical content"),
+    "domain": gettext_lazy("Domain"),
+    "region": gettext_lazy("Region"),
+    "readiness": gettext_lazy("Readiness"),
+    "price": gettext_lazy("Price"),
+    "mode": gettext_lazy("Cooperation mode"),
+}
+SIDE_LABELS = {
+    "achievement": gettext_lazy("achievement side"),
+    "need": gettext_lazy("need side"),
+    "staff": gettext_lazy("platform staff"),
+}
+ACTION_LABELS = {
+    "approve": gettext_lazy("approved by staff"),
+    "reject": gettext_lazy("rejected by staff"),
+    "accept": gettext_lazy("accepted"),
+    "decline": gettext_lazy("declined"),
+    "agreement": gettext_lazy("agreement recorded"),
+}
+
+
+def _bars(match: Match) -> list[dict[str, Any]]:
+    """One row per component: its label, its value (0-1), the reason in the active language, broken or not."""
+    rows = []
+    seen = set()
+    for reason in localized_reasons(match):
+        component = reason["component"]
+        value = match.components.get(component, reason["value"])
+        seen.add(component)
+        rows.append({**reason, "value": value, "label": COMPONENT_LABELS.get(component, component)})
+    for component, value in match.components.items():
+        if component not in seen:
+            rows.append(
+                {"component": component, "value": value, "text": "", "broken": component in match.broken,
+                 "label": COMPONENT_LABELS.get(component, component)}
+            )  # fmt: skip
+    return rows
+
+
+def _side(user: User, match: Match) -> str | None:
+    return services.match_side(user=user, match=match)
+
+
+def _visible(request: HttpRequest) -> QuerySet[Match]:
+    return match_visible_to(user=request.user).select_related("achievement__city", "need__city")
+
+
+@login_required
+def match_list(request: HttpRequest) -> HttpResponse:
+    visible = _visible(request)
+    counts = dict(visible.order_by().values_list("status").annotate(count=Count("pk")))
+    statuses = [(value, label, counts[value]) for value, label in Match.Status.choices if counts.get(value)]
+    chosen_status = request.GET.get("status") if request.GET.get("status") in Match.Status.values else ""
+    chosen_side = request.GET.get("side") if request.GET.get("side") in ("achievement", "need") else ""
+    organization_ids = user_organization_ids(user=request.user)
+    queryset = visible
+    if chosen_status:
+        queryset = queryset.filter(status=chosen_status)
+    if chosen_side:
+        queryset = queryset.filter(Q(**{f"{chosen_side}__organization_id__in": organization_ids}))
+    page = Paginator(queryset.order_by("-score", "-pk"), PAGE_SIZE).get_page(request.GET.get("page"))
+    rows = [{"match": match, "side": _side(request.user, match), "bars": _bars(match)} for match in page]
+
+    notifications = list(
+        Notification.objects.filter(organization_id__in=organization_ids, read_at__isnull=True).select_related(
+            "organization"
+        )[:NOTIFICATIONS_SHOWN]
+    )
+    notifications_mark_read(organization_ids=organization_ids, ids=[n.pk for n in notifications])
+
+    query = request.GET.copy()
+    query.pop("page", None)
+    return render(
+        request,
+        "matching/match_list.html",
+        {
+            "page": page,
+            "rows": rows,
+            "statuses": statuses,
+            "total": sum(counts.values()),
+            "chosen_status": chosen_status,
+            "chosen_side": chosen_side,
+            "notifications": notifications,
+            "query": query.urlencode(),
+        },
+    )
+
+
+def _match(request: HttpRequest, pk: int) -> Match:
+    return get_object_or_404(
+        _visible(request).prefetch_related(
+            "achievement__domains",
+            "need__domains",
+            "agreements",
+            Prefetch("events", queryset=MatchEvent.objects.order_by("at", "pk")),
+        ),
+        pk=pk,
+    )
+
+
+def _render_detail(
+    request: HttpRequest,
+    match: Match,
+    *,
+    decline_form: DeclineForm | None = None,
+    agreement_form: AgreementForm | None = None,
+) -> HttpResponse:
+    user = request.user
+    side = _side(user, match)
+    is_staff = user.is_staff
+    can_answer = (
+        side is not None
+        and match.status == Match.Status.APPROVED
+        and getattr(match, f"{side}_decision") == Match.Decision.PENDING
+    )
+    contacts: list[tuple[str, dict[str, str]]] = []
+    if match_contact_visible(user=user, match=match):
+        if side == "achievement":
+            contacts = [(_("Contact of the need side"), posting_contact(match.need))]
+        elif side == "need":
+            contacts = [(_("Contact of the achievement side"), posting_contact(match.achievement))]
+        elif is_staff:
+            contacts = [
+                (_("Contact of the achievement side"), posting_contact(match.achievement)),
+                (_("Contact of the need side"), posting_contact(match.need)),
+            ]
+    events = [
+        {
+            "event": event,
+            "action": ACTION_LABELS.get(event.action, event.action),
+            "side": SIDE_LABELS.get(event.side, event.side),
+            "note": event.note if (is_staff or event.side != "staff") else "",
+        }
+        for event in match.events.all()
+    ]
+    can_record = (side is not None or is_staff) and match.status in CONTACT_STATUSES
+    context = {
+        "match": match,
+        "side": side,
+        "side_label": SIDE_LABELS.get(side or "", ""),
+        "side_is_achievement": side == "achievement",
+        "side_is_need": side == "need",
+        "bars": _bars(match),
+        "events": events,
+        "agreements": match.agreements.all(),
+        "contacts": contacts,
+        "can_answer": can_answer,
+        "can_record": can_record,
+        "decline_form": decline_form or DeclineForm(),
+        "agreement_form": agreement_form or AgreementForm(initial={"signed_on": timezone.localdate()}),
+        "show_decline_reason": side is not None or is_staff,
+    }
+    return render(request, "matching/match_detail.html", context)
+
+
+@login_required
+def match_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    return _render_detail(request, _match(request, pk))
+
+
+@login_required
+@require_POST
+def match_accept(request: HttpRequest, pk: int) -> HttpResponse:
+    match = _match(request, pk)
+    try:
+        match = services.match_accept(match=match, by=request.user)
+    except ApplicationError as error:
+        messages.error(request, error.message)
+    else:
+        if match.status == Match.Status.IN_CONTACT:
+            messages.success(request, _("Both sides accepted: you now see each other's contact."))
+        else:
+            messages.success(request, _("Accepted. The other side has been told and will answer."))
+    return redirect("matching:detail", pk=pk)
+
+
+@login_required
+@require_POST
+def match_decline(request: HttpRequest, pk: int) -> HttpResponse:
+    match = _match(request, pk)
+    form = DeclineForm(request.POST)
+    if form.is_valid():
+        try:
+            services.match_decline(match=match, by=request.user, reason=form.cleaned_data["reason"])
+        except ApplicationError as error:
+            if error.field in form.fields:
+                add_application_error(form, error)
+            else:
+                messages.error(request, error.message)
+                return redirect("matching:detail", pk=pk)
+        else:
+            messages.success(request, _("Declined. The other side has been told why."))
+            return redirect("matching:detail", pk=pk)
+    return _render_detail(request, match, decline_form=form)
+
+
+@login_required
+@require_POST
+def agreement_create(request: HttpRequest, pk: int) -> HttpResponse:
+    match = _match(request, pk)
+    form = AgreementForm(request.POST)
+    if form.is_valid():
+        try:
+            services.agreement_record(match=match, by=request.user, **form.cleaned_data)
+        except ApplicationError as error:
+            if error.field in form.fields:
+                add_application_error(form, error)
+            else:
+                messages.error(request, error.message)
+                return redirect("matching:detail", pk=pk)
+        else:
+            messages.success(request, _("The agreement is recorded; both sides have been told."))
+            return redirect("matching:detail", pk=pk)
+    return _render_detail(request, match, agreement_form=form)
