@@ -117,3 +117,22 @@ def test_token_bags_are_cached_and_refreshed_when_the_text_changes(market):
     assert tokens_refresh(kind="a", posting_ids=[market["fit"].pk]) == 0
     posting_services.posting_update(posting=market["fit"], by=None, title="生物质硬碳负极材料")
     assert tokens_refresh(kind="a", posting_ids=[market["fit"].pk]) == 1
+
+
+@pytest.mark.parametrize(("flag", "scheduled"), [("true", True), ("false", False)])
+def test_nightly_rebuild_is_scheduled_by_the_setting(flag, scheduled):
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    code = (
+        "import django, os; os.environ['DJANGO_SETTINGS_MODULE']='config.settings'; django.setup();"
+        "from config.celery import app; print(sorted(t['task'] for t in app.conf.beat_schedule.values()))"
+    )
+    env = {**os.environ, "MATCHING_NIGHTLY_REBUILD": flag}
+    result = subprocess.run(  # noqa: S603
+        [sys.executable, "-c", code], env=env, cwd=Path(__file__).resolve().parents[2],
+        capture_output=True, text=True, check=True, timeout=120,
+    )  # fmt: skip
+    assert ("matching.tasks.full_rebuild_task" in result.stdout) is scheduled
