@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import datetime
+
 import pytest
+from django.utils import timezone
 from rest_framework.test import APIClient
 
 from accounts.models import User
+from events import services as event_services
+from events.models import Event
 
 from .factories import MembershipFactory, OrganizationFactory, UserFactory
 
@@ -33,3 +38,27 @@ def member(db, organization) -> User:
 @pytest.fixture
 def api_client() -> APIClient:
     return APIClient()
+
+
+@pytest.fixture
+def organiser_member(db):
+    organiser = OrganizationFactory(
+        kind="organiser", name="G60科创走廊技术交易中心", province_id="310000", city_id="310100"
+    )
+    return MembershipFactory(organization=organiser).user
+
+
+@pytest.fixture
+def make_event(organiser_member):
+    def make(capacity: int = 3, publish: bool = True, **fields) -> Event:
+        start = timezone.now() + datetime.timedelta(days=10)
+        event = event_services.event_create(
+            organizer=organiser_member.organizations.get(), by=organiser_member, kind="docking",
+            title="长三角新材料成果对接会", starts_at=start, ends_at=start + datetime.timedelta(hours=4),
+            capacity=capacity, city_id="310100", venue="松江G60科创云廊", **fields,
+        )  # fmt: skip
+        if publish:
+            event = event_services.event_set_status(event=event, by=organiser_member, status="published")
+        return event
+
+    return make

@@ -39,6 +39,11 @@ def services(transactional_db) -> None:  # type: ignore[no-untyped-def]
         _missing(f"Redis at {REDIS_URL}")
 
 
+@pytest.fixture
+def services_ready(services) -> None:  # type: ignore[no-untyped-def]
+    """PostgreSQL and Redis are here (the name the concurrency tests read better with)."""
+
+
 class Workers:
     """Celery worker processes on a queue of their own, against the test database."""
 
