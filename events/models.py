@@ -120,3 +120,155 @@ class Registration(models.Model):
 
     def __str__(self) -> str:
         return f"{self.person_name} @ {self.event} ({self.get_status_display()})"
+
+
+class PresentationApplication(models.Model):
+    """A presenter applies to pitch an achievement (or a financing need) at a roadshow; the organiser accepts it
+    and places it in a timed slot of the public programme."""
+
+    class Status(models.TextChoices):
+        APPLIED = "applied", _("applied")
+        ACCEPTED = "accepted", _("accepted")
+        DECLINED = "declined", _("declined")
+        WITHDRAWN = "withdrawn", _("withdrawn")
+
+    event = models.ForeignKey(Event, on_delete=models.CASCADE, related_name="applications", verbose_name=_("event"))
+    organization = models.ForeignKey("accounts.Organization", on_delete=models.PROTECT, related_name="+")
+    achievement = models.ForeignKey(
+        "marketplace.Achievement", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    need = models.ForeignKey("marketplace.Need", on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    pitch = models.TextField(_("what the presenter will show"), blank=True)
+    status = models.CharField(_("status"), max_length=16, choices=Status.choices, default=Status.APPLIED)
+    slot_starts_at = models.DateTimeField(_("slot starts"), null=True, blank=True)
+    slot_ends_at = models.DateTimeField(_("slot ends"), null=True, blank=True)
+    applied_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["slot_starts_at", "created_at"]
+        verbose_name = _("presentation application")
+        verbose_name_plural = _("presentation applications")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(achievement__isnull=False, need__isnull=True)
+                | Q(achievement__isnull=True, need__isnull=False),
+                name="application_one_listing",
+            ),
+            models.UniqueConstraint(
+                fields=["event", "slot_starts_at"], condition=Q(status="accepted"), name="application_one_per_slot"
+            ),
+            models.CheckConstraint(
+                condition=Q(slot_starts_at__isnull=True) | Q(slot_ends_at__gt=F("slot_starts_at")),
+                name="application_slot_ordered",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return str(self.achievement or self.need)
+
+    @property
+    def listing(self) -> object:
+        return self.achievement or self.need
+
+
+class MeetingSlot(models.Model):
+    """A time for 1:1 meetings at a docking event."""
+
+    event = models.ForeignKey(Event, on_delete=models.CASCADE, related_name="meeting_slots")
+    starts_at = models.DateTimeField(_("starts at"))
+    ends_at = models.DateTimeField(_("ends at"))
+
+    class Meta:
+        ordering = ["starts_at"]
+        verbose_name = _("meeting slot")
+        verbose_name_plural = _("meeting slots")
+        constraints = [
+            models.UniqueConstraint(fields=["event", "starts_at"], name="meeting_slot_unique_time"),
+            models.CheckConstraint(condition=Q(ends_at__gt=F("starts_at")), name="meeting_slot_ordered"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.starts_at:%H:%M}–{self.ends_at:%H:%M}"
+
+
+class MeetingTable(models.Model):
+    event = models.ForeignKey(Event, on_delete=models.CASCADE, related_name="meeting_tables")
+    name = models.CharField(_("table"), max_length=40)
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = _("meeting table")
+        verbose_name_plural = _("meeting tables")
+        constraints = [models.UniqueConstraint(fields=["event", "name"], name="meeting_table_unique_name")]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Meeting(models.Model):
+    """A requested 1:1 meeting between two registered participants; once accepted it has a slot and a table."""
+
+    class Status(models.TextChoices):
+        REQUESTED = "requested", _("requested")
+        ACCEPTED = "accepted", _("accepted")
+        DECLINED = "declined", _("declined")
+        CANCELLED = "cancelled", _("cancelled")
+
+    event = models.ForeignKey(Event, on_delete=models.CASCADE, related_name="meetings")
+    requester = models.ForeignKey(Registration, on_delete=models.CASCADE, related_name="meetings_requested")
+    invitee = models.ForeignKey(Registration, on_delete=models.CASCADE, related_name="meetings_invited")
+    status = models.CharField(_("status"), max_length=16, choices=Status.choices, default=Status.REQUESTED)
+    slot = models.ForeignKey(MeetingSlot, on_delete=models.PROTECT, null=True, blank=True, related_name="meetings")
+    table = models.ForeignKey(MeetingTable, on_delete=models.PROTECT, null=True, blank=True, related_name="meetings")
+    note = models.TextField(_("note"), blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    responded_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["slot__starts_at", "pk"]
+        verbose_name = _("meeting")
+        verbose_name_plural = _("meetings")
+        constraints = [
+            models.CheckConstraint(condition=~Q(requester=F("invitee")), name="meeting_two_people"),
+            # No table holds two meetings in one slot.
+            models.UniqueConstraint(
+                fields=["slot", "table"], condition=Q(status="accepted"), name="meeting_table_once_per_slot"
+            ),
+            models.CheckConstraint(
+                condition=~Q(status="accepted") | Q(slot__isnull=False, table__isnull=False),
+                name="meeting_accepted_is_placed",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.requester.person_name} ⇄ {self.invitee.person_name}"
+
+
+class MeetingSeat(models.Model):
+    """One participant's place in an accepted meeting: unique per participant and slot, so nobody is in two
+    meetings at once, whatever the concurrency."""
+
+    meeting = models.ForeignKey(Meeting, on_delete=models.CASCADE, related_name="seats")
+    registration = models.ForeignKey(Registration, on_delete=models.CASCADE, related_name="seats")
+    slot = models.ForeignKey(MeetingSlot, on_delete=models.CASCADE, related_name="seats")
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["registration", "slot"], name="seat_one_meeting_per_slot")]
+
+    def __str__(self) -> str:
+        return f"{self.registration} @ {self.slot}"
+
+
+class EventAgreement(models.Model):
+    """An agreement signed at the event (the agreement itself is matching's), for the event's report."""
+
+    event = models.ForeignKey(Event, on_delete=models.CASCADE, related_name="outcomes")
+    agreement = models.OneToOneField("matching.Agreement", on_delete=models.CASCADE, related_name="event_outcome")
+
+    class Meta:
+        verbose_name = _("agreement signed at the event")
+        verbose_name_plural = _("agreements signed at the event")
+
+    def __str__(self) -> str:
+        return f"{self.event}: {self.agreement}"

@@ -1,0 +1,189 @@
+"""Docking events' 1:1 meetings (services): slots and tables, whom to meet, requests, booking without double-booking.
+
+Booking locks the event row, so that two acceptances at the same event never race; the seat and table constraints
+hold the line in the database as well.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from django.db import IntegrityError, transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from accounts.models import Membership, User
+from core.exceptions import ApplicationError, PermissionDenied
+from matching.models import Match
+
+from .models import Event, Meeting, MeetingSeat, MeetingSlot, MeetingTable, Registration
+from .services import is_organizer
+
+
+@transaction.atomic
+def meeting_grid_define(*, event: Event, by: User, slots: list[tuple[datetime, datetime]], tables: list[str]) -> None:
+    """The organiser defines the meeting slots (times) and tables of a docking event (adding to what exists)."""
+    if not is_organizer(by, event):
+        raise PermissionDenied("Only the organiser defines the meeting grid.")
+    if event.kind != Event.Kind.DOCKING:
+        raise ApplicationError("Only docking events have 1:1 meetings.", field="event")
+    for starts_at, ends_at in slots:
+        if ends_at <= starts_at or starts_at < event.starts_at or ends_at > event.ends_at:
+            raise ApplicationError("Each slot lies within the event and ends after it starts.", field="slots")
+        MeetingSlot.objects.get_or_create(event=event, starts_at=starts_at, defaults={"ends_at": ends_at})
+    for name in tables:
+        if name.strip():
+            MeetingTable.objects.get_or_create(event=event, name=name.strip())
+
+
+def _acting_registration(user: User, registration: Registration) -> None:
+    if not Membership.objects.filter(user=user, organization_id=registration.organization_id).exists():
+        raise PermissionDenied("You act only for your own organisation's participants.")
+
+
+@dataclass(frozen=True)
+class Suggestion:
+    registration: Registration
+    score: float
+    reasons: list[dict[str, Any]]
+
+
+def whom_to_meet(*, registration: Registration, limit: int = 20) -> list[Suggestion]:
+    """The other confirmed participants, ranked by the best matching score between the two organisations'
+    achievements and needs (either direction), with that match's reasons."""
+    event = registration.event
+    mine = registration.organization_id
+    others = list(
+        event.registrations.filter(status=Registration.Status.CONFIRMED)
+        .exclude(organization_id=mine)
+        .select_related("organization")
+    )
+    organizations = {r.organization_id for r in others}
+    matches = Match.objects.exclude(status__in=[Match.Status.REJECTED, Match.Status.DECLINED]).filter(
+        Q(achievement__organization_id=mine, need__organization_id__in=organizations)
+        | Q(need__organization_id=mine, achievement__organization_id__in=organizations)
+    ).select_related("achievement", "need")  # fmt: skip
+    best: dict[int, Match] = {}
+    for match in matches:
+        other = (
+            match.need.organization_id
+            if match.achievement.organization_id == mine
+            else match.achievement.organization_id
+        )
+        if other not in best or match.score > best[other].score:
+            best[other] = match
+    ranked = [
+        Suggestion(r, best[r.organization_id].score if r.organization_id in best else 0.0,
+                   best[r.organization_id].reasons if r.organization_id in best else [])
+        for r in others
+    ]  # fmt: skip
+    ranked.sort(key=lambda s: (-s.score, s.registration.pk))
+    return ranked[:limit]
+
+
+@transaction.atomic
+def meeting_request(*, requester: Registration, invitee: Registration, by: User, note: str = "") -> Meeting:
+    _acting_registration(by, requester)
+    if requester.event_id != invitee.event_id:
+        raise ApplicationError("Both participants must be at the same event.", field="invitee")
+    if requester.pk == invitee.pk or requester.organization_id == invitee.organization_id:
+        raise ApplicationError("Meetings are between two organisations.", field="invitee")
+    for registration in (requester, invitee):
+        if registration.status != Registration.Status.CONFIRMED:
+            raise ApplicationError("Only confirmed participants meet.", field="invitee")
+    open_request = Meeting.objects.filter(
+        Q(requester=requester, invitee=invitee) | Q(requester=invitee, invitee=requester),
+        status__in=[Meeting.Status.REQUESTED, Meeting.Status.ACCEPTED],
+    )
+    if open_request.exists():
+        raise ApplicationError("These two already have a meeting or a request.", field="invitee")
+    return Meeting.objects.create(event=requester.event, requester=requester, invitee=invitee, note=note)
+
+
+def _free_place(event: Event, meeting: Meeting, slot: MeetingSlot | None) -> tuple[MeetingSlot, MeetingTable]:
+    """The earliest slot (or the given one) where both participants and a table are free."""
+    people = [meeting.requester_id, meeting.invitee_id]
+    busy_slots = set(MeetingSeat.objects.filter(registration_id__in=people).values_list("slot_id", flat=True))
+    slots = [slot] if slot else list(event.meeting_slots.order_by("starts_at"))
+    tables = list(event.meeting_tables.order_by("name"))
+    for candidate in slots:
+        if candidate.pk in busy_slots:
+            continue
+        taken = set(
+            Meeting.objects.filter(slot=candidate, status=Meeting.Status.ACCEPTED).values_list("table_id", flat=True)
+        )
+        for table in tables:
+            if table.pk not in taken:
+                return candidate, table
+    if slot:
+        raise ApplicationError("That slot is taken for one of you, or has no free table.", field="slot")
+    raise ApplicationError("No slot has both of you and a table free; ask the organiser.", field="slot")
+
+
+@transaction.atomic
+def meeting_accept(*, meeting: Meeting, by: User, slot: MeetingSlot | None = None) -> Meeting:
+    """The invitee accepts; the meeting is placed in the earliest slot (or the chosen one) where both people and a
+    table are free. Concurrent acceptances at the same event wait for each other on the event row."""
+    Event.objects.select_for_update().get(pk=meeting.event_id)
+    meeting = Meeting.objects.select_for_update().select_related("invitee", "requester").get(pk=meeting.pk)
+    _acting_registration(by, meeting.invitee)
+    if meeting.status != Meeting.Status.REQUESTED:
+        raise ApplicationError(f"This meeting is {meeting.status}.", field="status")
+    return _place(meeting, slot)
+
+
+def _place(meeting: Meeting, slot: MeetingSlot | None, table: MeetingTable | None = None) -> Meeting:
+    if table is None:
+        slot, table = _free_place(meeting.event, meeting, slot)
+    try:
+        with transaction.atomic():
+            MeetingSeat.objects.create(meeting=meeting, registration_id=meeting.requester_id, slot=slot)
+            MeetingSeat.objects.create(meeting=meeting, registration_id=meeting.invitee_id, slot=slot)
+            meeting.status, meeting.slot, meeting.table = Meeting.Status.ACCEPTED, slot, table
+            meeting.responded_at = meeting.responded_at or timezone.now()
+            meeting.save()
+    except IntegrityError as error:
+        raise ApplicationError("That place was just taken; try another slot.", field="slot") from error
+    return meeting
+
+
+@transaction.atomic
+def meeting_decline(*, meeting: Meeting, by: User) -> Meeting:
+    meeting = Meeting.objects.select_for_update().select_related("invitee").get(pk=meeting.pk)
+    _acting_registration(by, meeting.invitee)
+    if meeting.status != Meeting.Status.REQUESTED:
+        raise ApplicationError(f"This meeting is {meeting.status}.", field="status")
+    meeting.status, meeting.responded_at = Meeting.Status.DECLINED, timezone.now()
+    meeting.save(update_fields=["status", "responded_at"])
+    return meeting
+
+
+@transaction.atomic
+def meeting_move(*, meeting: Meeting, by: User, slot: MeetingSlot, table: MeetingTable) -> Meeting:
+    """The organiser moves an accepted meeting to another slot and table, if both people and the table are free."""
+    Event.objects.select_for_update().get(pk=meeting.event_id)
+    meeting = Meeting.objects.select_for_update().get(pk=meeting.pk)
+    if not is_organizer(by, meeting.event):
+        raise PermissionDenied("Only the organiser moves meetings.")
+    if meeting.status != Meeting.Status.ACCEPTED:
+        raise ApplicationError("Only accepted meetings are moved.", field="status")
+    if slot.event_id != meeting.event_id or table.event_id != meeting.event_id:
+        raise ApplicationError("The slot and table belong to this event.", field="slot")
+    if Meeting.objects.filter(slot=slot, table=table, status=Meeting.Status.ACCEPTED).exclude(pk=meeting.pk).exists():
+        raise ApplicationError("That table is taken in that slot.", field="table")
+    busy = MeetingSeat.objects.filter(registration_id__in=[meeting.requester_id, meeting.invitee_id], slot=slot)
+    if busy.exclude(meeting=meeting).exists():
+        raise ApplicationError("One of the two already meets someone in that slot.", field="slot")
+    meeting.seats.all().delete()
+    return _place(meeting, slot, table)
+
+
+def agenda(*, registration: Registration) -> list[Meeting]:
+    """A participant's accepted meetings, in time order."""
+    return list(
+        Meeting.objects.filter(Q(requester=registration) | Q(invitee=registration), status=Meeting.Status.ACCEPTED)
+        .select_related("slot", "table", "requester__organization", "invitee__organization")
+        .order_by("slot__starts_at")
+    )

@@ -1,0 +1,148 @@
+import datetime
+from decimal import Decimal
+
+import pytest
+from django.utils import timezone
+
+from core.exceptions import ApplicationError, PermissionDenied
+from events import meetings, outcomes, programme, services
+from events.models import Meeting, MeetingSlot, MeetingTable, PresentationApplication
+from marketplace import services as posting_services
+from marketplace.models import Status as PostingStatus
+from matching.models import Match
+from matching.runs import match_run_full
+from tests.factories import MembershipFactory, OrganizationFactory, achievement, need
+
+pytestmark = pytest.mark.django_db
+
+
+def participants(event, count):  # type: ignore[no-untyped-def]
+    people = []
+    for n in range(count):
+        member = MembershipFactory().user
+        registration = services.registration_create(
+            event=event, organization=member.organizations.get(), person_name=f"人{n}",
+            person_email=f"m{n}@example.cn", by=member,
+        )  # fmt: skip
+        people.append((member, registration))
+    return people
+
+
+def grid(event, organiser_member, slots=2, tables=("A1", "A2")):  # type: ignore[no-untyped-def]
+    start = event.starts_at
+    meetings.meeting_grid_define(
+        event=event, by=organiser_member, tables=list(tables),
+        slots=[(start + datetime.timedelta(minutes=20 * i), start + datetime.timedelta(minutes=20 * (i + 1)))
+               for i in range(slots)],
+    )  # fmt: skip
+
+
+def test_requests_are_placed_without_double_booking_people_or_tables(make_event, organiser_member):
+    event = make_event(capacity=10)
+    grid(event, organiser_member, slots=2, tables=("A1",))
+    (a, ra), (b, rb), (c, rc) = participants(event, 3)
+    first = meetings.meeting_accept(meeting=meetings.meeting_request(requester=ra, invitee=rb, by=a), by=b)
+    second = meetings.meeting_accept(meeting=meetings.meeting_request(requester=rc, invitee=rb, by=c), by=b)
+    assert (first.slot, first.table.name) == (MeetingSlot.objects.order_by("starts_at")[0], "A1")
+    assert second.slot == MeetingSlot.objects.order_by("starts_at")[1]  # B is busy in the first slot
+    third = meetings.meeting_request(requester=rc, invitee=ra, by=c)
+    with pytest.raises(ApplicationError, match="No slot"):
+        meetings.meeting_accept(meeting=third, by=a)  # one table: both slots are full
+    assert [m.pk for m in meetings.agenda(registration=rb)] == [first.pk, second.pk]
+    with pytest.raises(PermissionDenied):
+        meetings.meeting_accept(meeting=third, by=c)  # only the invitee answers
+
+
+def test_organiser_moves_meetings_only_to_free_places(make_event, organiser_member):
+    event = make_event(capacity=10)
+    grid(event, organiser_member, slots=2, tables=("A1", "A2"))
+    (a, ra), (b, rb), (c, rc), (d, rd) = participants(event, 4)
+    m1 = meetings.meeting_accept(meeting=meetings.meeting_request(requester=ra, invitee=rb, by=a), by=b)
+    m2 = meetings.meeting_accept(meeting=meetings.meeting_request(requester=rc, invitee=rd, by=c), by=d)
+    assert m1.slot == m2.slot and m1.table != m2.table
+    later = MeetingSlot.objects.order_by("starts_at")[1]
+    moved = meetings.meeting_move(
+        meeting=m1, by=organiser_member, slot=later, table=MeetingTable.objects.get(name="A2")
+    )
+    assert (moved.slot, moved.table.name) == (later, "A2")
+    with pytest.raises(ApplicationError, match="taken"):
+        meetings.meeting_move(meeting=m2, by=organiser_member, slot=later, table=MeetingTable.objects.get(name="A2"))
+    with pytest.raises(PermissionDenied):
+        meetings.meeting_move(meeting=m2, by=a, slot=later, table=MeetingTable.objects.get(name="A1"))
+
+
+def test_whom_to_meet_ranks_by_matching_scores(make_event, organiser_member, staff_user):
+    event = make_event(capacity=10)
+    university, enterprise, farm = (OrganizationFactory(), OrganizationFactory(kind="enterprise"),
+                                    OrganizationFactory(kind="enterprise"))  # fmt: skip
+    for posting in (
+        achievement(university, title="钠离子电池硬碳负极材料", summary="硬碳负极。", domains=("battery_materials",)),
+        need(enterprise, title="低成本硬碳负极材料", description="钠离子电池需要硬碳负极。",
+             domains=("battery_materials",)),
+        need(farm, title="耐盐碱水稻品种", description="盐碱地水稻种植。", domains=("seed_industry",)),
+    ):  # fmt: skip
+        posting_services.posting_transition(posting=posting, to=PostingStatus.PUBLISHED, by=None)
+    match_run_full()
+    registrations = {}
+    for organization in (university, enterprise, farm):
+        member = MembershipFactory(organization=organization).user
+        registrations[organization.pk] = services.registration_create(
+            event=event, organization=organization, person_name="代表", person_email=f"r{organization.pk}@x.cn",
+            by=member,
+        )  # fmt: skip
+    ranked = meetings.whom_to_meet(registration=registrations[university.pk])
+    assert ranked[0].registration.organization == enterprise
+    assert ranked[0].score > ranked[-1].score
+    assert any(reason["component"] == "text" for reason in ranked[0].reasons)
+    assert Match.objects.exists()
+
+
+def test_roadshow_programme_one_presenter_per_slot(organiser_member):
+    start = timezone.now() + datetime.timedelta(days=3)
+    event = services.event_set_status(
+        event=services.event_create(organizer=organiser_member.organizations.get(), by=organiser_member,
+                                    kind="roadshow", title="G60成果路演", starts_at=start,
+                                    ends_at=start + datetime.timedelta(hours=3), capacity=100),
+        by=organiser_member, status="published",
+    )  # fmt: skip
+    member = MembershipFactory().user
+    listing = achievement(member.organizations.get(), title="钙钛矿叠层电池")
+    with pytest.raises(ApplicationError, match="published listings"):
+        programme.presentation_apply(event=event, organization=member.organizations.get(), by=member, listing=listing)
+    listing = posting_services.posting_transition(posting=listing, to=PostingStatus.PUBLISHED, by=None)
+    first = programme.presentation_apply(event=event, organization=member.organizations.get(), by=member,
+                                         listing=listing)  # fmt: skip
+    other_member = MembershipFactory().user
+    other = achievement(other_member.organizations.get(), title="固态电池")
+    other = posting_services.posting_transition(posting=other, to=PostingStatus.PUBLISHED, by=None)
+    second = programme.presentation_apply(event=event, organization=other_member.organizations.get(),
+                                          by=other_member, listing=other)  # fmt: skip
+    slot = (start + datetime.timedelta(minutes=30), start + datetime.timedelta(minutes=45))
+    programme.presentation_schedule(application=first, by=organiser_member, starts_at=slot[0], ends_at=slot[1])
+    with pytest.raises(ApplicationError, match="holds that time"):
+        programme.presentation_schedule(application=second, by=organiser_member,
+                                        starts_at=slot[0] + datetime.timedelta(minutes=5), ends_at=slot[1])  # fmt: skip
+    with pytest.raises(PermissionDenied):
+        programme.presentation_schedule(application=second, by=member, starts_at=slot[1],
+                                        ends_at=slot[1] + datetime.timedelta(minutes=15))  # fmt: skip
+    assert [a.pk for a in programme.programme(event=event)] == [first.pk]
+    assert PresentationApplication.objects.get(pk=second.pk).status == "applied"
+
+
+def test_outcomes_and_report(make_event, organiser_member):
+    event = make_event(capacity=2)
+    people = participants(event, 3)
+    services.registration_check_in(event=event, code=people[0][1].check_in_code, by=organiser_member)
+    grid(event, organiser_member, slots=1, tables=("A1",))
+    meetings.meeting_accept(meeting=meetings.meeting_request(requester=people[0][1], invitee=people[1][1],
+                                                             by=people[0][0]), by=people[1][0])  # fmt: skip
+    listing = achievement(people[0][0].organizations.get())
+    outcomes.event_agreement_record(event=event, by=organiser_member, achievement=listing, need=None, mode="license",
+                                    signed_on=datetime.date(2026, 11, 20), amount_wan=Decimal("80"))  # fmt: skip
+    with pytest.raises(PermissionDenied):
+        outcomes.event_agreement_record(event=event, by=people[0][0], achievement=listing, need=None, mode="license",
+                                        signed_on=datetime.date(2026, 11, 20))  # fmt: skip
+    report = outcomes.event_report(event=event)
+    assert (report.registrations, report.confirmed, report.waiting, report.attended) == (3, 2, 1, 1)
+    assert (report.meetings_held, report.agreements, report.agreements_total_wan) == (1, 1, Decimal("80"))
+    assert Meeting.objects.count() == 1
