@@ -6,7 +6,7 @@ from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
 from django.core.exceptions import PermissionDenied
-from django.db.models import Q, QuerySet
+from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import path
@@ -14,6 +14,7 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Organization
 from core.exceptions import ApplicationError
+from reference.admin_filters import ClusterFilter, DomainWithSubdomainsFilter
 
 from . import services
 from .importers import import_records
@@ -48,47 +49,12 @@ class TransitionInline(admin.TabularInline):
         return False
 
 
-class ParentDomainFilter(admin.SimpleListFilter):
-    title = _("domain (with subdomains)")
-    parameter_name = "domain"
-
-    def lookups(self, request: HttpRequest, model_admin: admin.ModelAdmin) -> list[tuple[str, str]]:
-        from reference.models import Domain
-
-        return [(d.code, ("— " if d.parent_id else "") + d.name_zh) for d in Domain.objects.all()]
-
-    def queryset(self, request: HttpRequest, queryset: QuerySet) -> QuerySet:
-        from reference.selectors import domain_codes_with_descendants
-
-        if not self.value():
-            return queryset
-        return queryset.filter(domains__code__in=domain_codes_with_descendants([self.value()])).distinct()
-
-
-class ClusterFilter(admin.SimpleListFilter):
-    title = _("regional cluster")
-    parameter_name = "cluster"
-
-    def lookups(self, request: HttpRequest, model_admin: admin.ModelAdmin) -> list[tuple[str, str]]:
-        from reference.models import Cluster
-
-        return [(c.code, c.name_zh) for c in Cluster.objects.all()]
-
-    def queryset(self, request: HttpRequest, queryset: QuerySet) -> QuerySet:
-        from reference.models import Cluster
-
-        if not self.value():
-            return queryset
-        cluster = Cluster.objects.get(pk=self.value())
-        return queryset.filter(Q(province__clusters=cluster) | Q(city__clusters=cluster)).distinct()
-
-
 class PostingAdmin(admin.ModelAdmin):
     list_display = ("title", "organization", "status", "province", "city", "language", "created_at", "published_at")
     list_filter = (
         "status",
         ("organization", admin.RelatedOnlyFieldListFilter),
-        ParentDomainFilter,
+        DomainWithSubdomainsFilter,
         "province",
         ClusterFilter,
         "language",

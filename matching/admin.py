@@ -17,6 +17,7 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 from core.exceptions import ApplicationError
+from reference.admin_filters import ClusterFilter, DomainWithSubdomainsFilter
 
 from . import services
 from .engine import COMPONENTS
@@ -56,22 +57,8 @@ class ScoreFilter(admin.SimpleListFilter):
         return queryset.filter(score__gte=low, score__lt=high)
 
 
-class DomainFilter(admin.SimpleListFilter):
-    title = _("domain (with subdomains)")
-    parameter_name = "domain"
-
-    def lookups(self, request: HttpRequest, model_admin: admin.ModelAdmin) -> list[tuple[str, str]]:
-        from reference.models import Domain
-
-        return [(d.code, ("— " if d.parent_id else "") + d.name_zh) for d in Domain.objects.all()]
-
-    def queryset(self, request: HttpRequest, queryset: QuerySet) -> QuerySet:
-        from reference.selectors import domain_codes_with_descendants
-
-        if not self.value():
-            return queryset
-        codes = domain_codes_with_descendants([self.value()])
-        return queryset.filter(Q(need__domains__code__in=codes) | Q(achievement__domains__code__in=codes)).distinct()
+class DomainFilter(DomainWithSubdomainsFilter):
+    domain_lookups = ("need__domains__code", "achievement__domains__code")
 
 
 class ProvinceFilter(admin.SimpleListFilter):
@@ -89,23 +76,9 @@ class ProvinceFilter(admin.SimpleListFilter):
         return queryset.filter(Q(need__province_id=self.value()) | Q(achievement__province_id=self.value()))
 
 
-class ClusterFilter(admin.SimpleListFilter):
+class EitherSideClusterFilter(ClusterFilter):
     title = _("regional cluster (either side)")
-    parameter_name = "cluster"
-
-    def lookups(self, request: HttpRequest, model_admin: admin.ModelAdmin) -> list[tuple[str, str]]:
-        from reference.models import Cluster
-
-        return [(c.code, c.name_zh) for c in Cluster.objects.all()]
-
-    def queryset(self, request: HttpRequest, queryset: QuerySet) -> QuerySet:
-        if not self.value():
-            return queryset
-        code = self.value()
-        return queryset.filter(
-            Q(need__province__clusters=code) | Q(need__city__clusters=code)
-            | Q(achievement__province__clusters=code) | Q(achievement__city__clusters=code)
-        ).distinct()  # fmt: skip
+    place_prefixes = ("need__", "achievement__")
 
 
 class CrossRegionFilter(admin.SimpleListFilter):
@@ -139,7 +112,7 @@ class MatchAdmin(admin.ModelAdmin):
     """The review queue: suggested matches best first, approve or reject one by one or in bulk."""
 
     list_display = ("need_title", "achievement_title", "score_bar", "status", "cross_region", "updated_at")
-    list_filter = ("status", ScoreFilter, DomainFilter, ProvinceFilter, ClusterFilter, CrossRegionFilter)
+    list_filter = ("status", ScoreFilter, DomainFilter, ProvinceFilter, EitherSideClusterFilter, CrossRegionFilter)
     list_select_related = ("need__organization", "achievement__organization", "need__province",
                            "achievement__province")  # fmt: skip
     search_fields = ("need__title", "achievement__title", "need__organization__name", "achievement__organization__name")

@@ -190,3 +190,12 @@ def test_home_page_shows_search_and_newest_published(client, world):
 def test_unknown_kind_is_404(client):
     assert client.get("/patents/").status_code == 404
     assert client.get("/patents/1/").status_code == 404
+
+
+def test_moderation_queue_filters_by_domain_with_subdomains_and_cluster(client, world):
+    client.force_login(world["staff"])
+    url = reverse("admin:marketplace_achievement_changelist")
+    assert "已发布成果" in client.get(url, {"domain": "new_energy"}).content.decode()  # filed under photovoltaic
+    assert "已发布成果" not in client.get(url, {"domain": "biomedicine"}).content.decode()
+    assert "已发布成果" in client.get(url, {"cluster": "yrd"}).content.decode()  # Hefei, Anhui
+    assert "已发布成果" not in client.get(url, {"cluster": "jjj"}).content.decode()
