@@ -10,12 +10,14 @@ api_v1 = [
     path("", include("reference.api_urls")),
     path("", include("marketplace.api_urls")),
     path("", include("matching.api_urls")),
+    path("", include("events.api_urls")),
 ]
 
 urlpatterns = [
     path("", marketplace_views.home, name="home"),
     path("", include("marketplace.urls")),
     path("", include("matching.urls")),
+    path("", include("events.urls")),
     path("accounts/", include("accounts.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import secrets
+from datetime import datetime
 
 from django.conf import settings
 from django.db import models
@@ -78,6 +79,17 @@ class Event(models.Model):
     @property
     def places_left(self) -> int:
         return max(self.capacity - self.confirmed_count, 0)
+
+    def registration_problem(self, now: datetime) -> str | None:
+        """Why the event takes no registration at ``now``, or None when it does (the one rule pages and the
+        booking service both read)."""
+        if self.status != self.Status.PUBLISHED:
+            return "Registration is open for published events only."
+        if self.registration_opens_at and now < self.registration_opens_at:
+            return "Registration has not opened yet."
+        if now >= (self.registration_closes_at or self.ends_at):
+            return "Registration has closed."
+        return None
 
 
 class Registration(models.Model):

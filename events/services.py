@@ -83,13 +83,9 @@ def event_set_status(*, event: Event, by: User, status: str) -> Event:
 
 
 def _check_window(event: Event, now: datetime) -> None:
-    if event.status != Event.Status.PUBLISHED:
-        raise ApplicationError("Registration is open for published events only.", field="event")
-    if event.registration_opens_at and now < event.registration_opens_at:
-        raise ApplicationError("Registration has not opened yet.", field="event")
-    closes = event.registration_closes_at or event.ends_at
-    if now >= closes:
-        raise ApplicationError("Registration has closed.", field="event")
+    problem = event.registration_problem(now)
+    if problem:
+        raise ApplicationError(problem, field="event")
 
 
 @transaction.atomic

@@ -1,0 +1,160 @@
+"""Reads with rules for events and registrations: who sees which event, whose registrations, whose contacts.
+
+``event_visible_to`` is the one scoping function for events: the public sees published, cancelled and finished
+events; members of the organiser also see its drafts; staff see everything. Every page, endpoint, export and
+calendar starts from it, so a draft is a 404 everywhere for everyone else.
+
+``registration_visible_to`` scopes the registrations of one event: the organiser's members and staff see them all;
+other members see only their own organisations'; anonymous users none. A participant's e-mail and check-in code are
+for the same people (``can_see_participant_contact``), never for another participating organisation.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from django.contrib.auth.models import AnonymousUser
+from django.db.models import Case, Count, F, IntegerField, OuterRef, Q, QuerySet, Subquery, Value, When
+from django.db.models.functions import Coalesce
+from django.utils import timezone
+
+from accounts.models import Organization, User
+from accounts.selectors import user_organization_ids
+
+from .models import Event, Registration
+
+PUBLIC_STATUSES = (Event.Status.PUBLISHED, Event.Status.CANCELLED, Event.Status.FINISHED)
+
+
+def event_visible_to(user: User | AnonymousUser) -> QuerySet[Event]:
+    queryset = Event.objects.select_related("organizer", "city__province").prefetch_related("domains")
+    if user.is_authenticated and user.is_staff:
+        return queryset
+    public = Q(status__in=PUBLIC_STATUSES)
+    organization_ids = user_organization_ids(user=user) if user.is_authenticated else set()
+    if organization_ids:
+        return queryset.filter(public | Q(organizer_id__in=organization_ids))
+    return queryset.filter(public)
+
+
+def event_calendar_order(queryset: QuerySet[Event], *, now: datetime | None = None) -> QuerySet[Event]:
+    """Upcoming and running events first, soonest first; then past events, most recent first."""
+    now = now or timezone.now()
+    return queryset.annotate(
+        is_past=Case(When(ends_at__lt=now, then=Value(1)), default=Value(0), output_field=IntegerField()),
+        upcoming_start=Case(When(ends_at__gte=now, then=F("starts_at")), default=None),
+    ).order_by("is_past", F("upcoming_start").asc(nulls_last=True), "-starts_at", "pk")
+
+
+def is_event_organizer(user: User | AnonymousUser, event: Event) -> bool:
+    """Members of the organiser and staff (the services' ``is_organizer``, read without a query when it can)."""
+    if not user.is_authenticated:
+        return False
+    return user.is_staff or event.organizer_id in user_organization_ids(user=user)
+
+
+def can_create_events(user: User | AnonymousUser) -> bool:
+    return organizer_choices(user).exists()
+
+
+def organizer_choices(user: User | AnonymousUser) -> QuerySet[Organization]:
+    """The organiser organisations the user may create events for: their own (staff: every organiser)."""
+    organisers = Organization.objects.filter(kind=Organization.Kind.ORGANISER)
+    if not user.is_authenticated:
+        return organisers.none()
+    if user.is_staff:
+        return organisers
+    return organisers.filter(pk__in=user_organization_ids(user=user))
+
+
+def registration_is_open(event: Event, *, now: datetime | None = None) -> bool:
+    """Whether the event takes registrations now (the same rule the booking service enforces)."""
+    return event.registration_problem(now or timezone.now()) is None
+
+
+def with_waiting_position(queryset: QuerySet[Registration]) -> QuerySet[Registration]:
+    """Annotate ``waiting_ahead``: how many waiting registrations of the same event came first (the queue is first
+    come, first served by ``created_at`` then ``pk``, as the services promote)."""
+    ahead = (
+        Registration.objects.filter(event_id=OuterRef("event_id"), status=Registration.Status.WAITING)
+        .filter(Q(created_at__lt=OuterRef("created_at")) | Q(created_at=OuterRef("created_at"), pk__lt=OuterRef("pk")))
+        .values("event_id")
+        .annotate(n=Count("pk"))
+        .values("n")
+    )
+    return queryset.annotate(waiting_ahead=Coalesce(Subquery(ahead), Value(0), output_field=IntegerField()))
+
+
+def waiting_position(registration: Registration) -> int | None:
+    """1 for the first on the waiting list; None unless the registration is waiting."""
+    if registration.status != Registration.Status.WAITING:
+        return None
+    ahead = getattr(registration, "waiting_ahead", None)
+    if ahead is None:
+        ahead = (
+            Registration.objects.filter(event_id=registration.event_id, status=Registration.Status.WAITING)
+            .filter(
+                Q(created_at__lt=registration.created_at)
+                | Q(created_at=registration.created_at, pk__lt=registration.pk)
+            )
+            .count()
+        )
+    return ahead + 1
+
+
+def _registrations() -> QuerySet[Registration]:
+    return with_waiting_position(
+        Registration.objects.select_related("organization", "event__organizer", "registered_by")
+    ).order_by("created_at", "pk")
+
+
+def registration_visible_to(user: User | AnonymousUser, event: Event) -> QuerySet[Registration]:
+    """The registrations of ``event`` the user may see: all for the organiser's members and staff, the user's own
+    organisations' for other members, none for anonymous users."""
+    queryset = _registrations().filter(event=event)
+    if not user.is_authenticated:
+        return queryset.none()
+    if is_event_organizer(user, event):
+        return queryset
+    return queryset.filter(organization_id__in=user_organization_ids(user=user))
+
+
+def registrations_of(user: User | AnonymousUser) -> QuerySet[Registration]:
+    """Every registration the user may see, whatever the event: their organisations' and those of the events their
+    organisations organise (staff: all). Registrations of events the user may not see are left out."""
+    queryset = _registrations()
+    if not user.is_authenticated:
+        return queryset.none()
+    if user.is_staff:
+        return queryset
+    organization_ids = user_organization_ids(user=user)
+    return queryset.filter(
+        Q(organization_id__in=organization_ids) | Q(event__organizer_id__in=organization_ids),
+        event__in=event_visible_to(user).values("pk"),
+    )
+
+
+def can_see_participant_contact(user: User | AnonymousUser, registration: Registration) -> bool:
+    """The participant's e-mail and check-in code: the organiser's members, staff and the participant's own
+    organisation."""
+    if not user.is_authenticated:
+        return False
+    if user.is_staff:
+        return True
+    organization_ids = user_organization_ids(user=user)
+    return registration.organization_id in organization_ids or registration.event.organizer_id in organization_ids
+
+
+def agenda_events_for(user: User | AnonymousUser) -> QuerySet[Event]:
+    """The events the user has a confirmed place at: registrations in the user's name (their e-mail) or made by
+    the user. Cancelled events stay, so that calendar clients learn of the cancellation."""
+    if not user.is_authenticated:
+        return Event.objects.none()
+    mine = Registration.objects.filter(status=Registration.Status.CONFIRMED).filter(
+        Q(person_email__iexact=user.email) | Q(registered_by=user)
+    )
+    return (
+        Event.objects.filter(pk__in=mine.values("event_id"), status__in=PUBLIC_STATUSES)
+        .select_related("organizer", "city__province")
+        .order_by("starts_at", "pk")
+    )
