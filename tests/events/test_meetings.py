@@ -2,6 +2,7 @@ import datetime
 from decimal import Decimal
 
 import pytest
+from django.urls import reverse
 from django.utils import timezone
 
 from core.exceptions import ApplicationError, PermissionDenied
@@ -146,3 +147,10 @@ def test_outcomes_and_report(make_event, organiser_member):
     assert (report.registrations, report.confirmed, report.waiting, report.attended) == (3, 2, 1, 1)
     assert (report.meetings_held, report.agreements, report.agreements_total_wan) == (1, 1, Decimal("80"))
     assert Meeting.objects.count() == 1
+
+
+@pytest.mark.parametrize("model", ["event", "registration", "presentationapplication", "meeting", "eventagreement"])
+def test_event_admin_pages_open_for_staff(client, staff_user, make_event, model):
+    make_event()
+    client.force_login(staff_user)
+    assert client.get(reverse(f"admin:events_{model}_changelist")).status_code == 200
