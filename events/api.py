@@ -1,4 +1,4 @@
-"""The events API: /api/v1/events/ and /api/v1/registrations/.
+"""The events API: /api/v1/events/, /api/v1/registrations/, /api/v1/presentations/ and /api/v1/meetings/.
 
 Reads start from ``events.selectors`` (an event the user may not see is a 404 on every path; so is a registration);
 writes go through ``events.services``, whose ``ApplicationError`` and ``PermissionDenied`` become 400 and 403
@@ -15,27 +15,70 @@ Who may do what (after the 404 for events the user may not see):
 * /registrations/: the user's organisations' registrations and those of the events they organise (staff: all);
   cancel: the participant's organisation, the organiser and staff.
 
-A participant's e-mail and check-in code are only for the organiser, staff and the participant's organisation.
+* programme: anyone; apply to present: members, for their organisations' published listings;
+* /presentations/: the applications of the user's organisations and of the events they organise (staff: all);
+  accept into a slot (schedule) and decline: the organiser's members and staff;
+* whom to meet, agenda, requesting a meeting: members acting for their organisation's confirmed registration at a
+  docking event; accept and decline: the invitee's organisation; grid and moving meetings: the organiser's members
+  and staff; /meetings/: the meetings of the user's organisations and of the events they organise (staff: all);
+* report and recording agreements signed at the event: the organiser's members and staff.
+
+A participant's e-mail and check-in code are only for the organiser, staff and the participant's organisation; the
+programme, suggestions, meetings and grids name participants by name and organisation only.
 """
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from typing import Any
 
 from django.db.models import QuerySet
-from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import mixins, permissions, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from accounts.selectors import user_organization_ids
 from core.api import ErrorSerializer, FieldErrorsSerializer, PageNumberPagination
+from core.exceptions import ApplicationError, PermissionDenied
 
-from . import services
+from . import meetings, outcomes, programme, services
 from .filters import EventFilterSet, RegistrationFilterSet
-from .models import Event, Registration
-from .selectors import event_calendar_order, event_visible_to, registration_visible_to, registrations_of
-from .serializers import CheckInSerializer, EventSerializer, RegistrationInputSerializer, RegistrationSerializer
+from .models import Event, Meeting, PresentationApplication, Registration
+from .selectors import (
+    acting_registrations,
+    applications_visible_to,
+    event_agreements,
+    event_calendar_order,
+    event_visible_to,
+    is_event_organizer,
+    meeting_grid,
+    meetings_visible_to,
+    registration_visible_to,
+    registrations_of,
+)
+from .serializers import (
+    CheckInSerializer,
+    EventAgreementInputSerializer,
+    EventAgreementSerializer,
+    EventReportSerializer,
+    EventSerializer,
+    MeetingAcceptInputSerializer,
+    MeetingGridInputSerializer,
+    MeetingGridSerializer,
+    MeetingMoveInputSerializer,
+    MeetingRequestInputSerializer,
+    MeetingSerializer,
+    PresentationApplicationSerializer,
+    PresentationApplyInputSerializer,
+    PresentationScheduleInputSerializer,
+    ProgrammeEntrySerializer,
+    RegistrationInputSerializer,
+    RegistrationSerializer,
+    SuggestionSerializer,
+)
 
 INVALID = OpenApiResponse(FieldErrorsSerializer, description="Invalid input: the fields at fault with their messages.")
 NOT_ALLOWED = OpenApiResponse(ErrorSerializer, description="Not logged in, or the user may not do this.")
@@ -44,6 +87,43 @@ EVENT_NOT_FOUND = OpenApiResponse(ErrorSerializer, description="No such event, o
 REGISTRATION_NOT_FOUND = OpenApiResponse(
     ErrorSerializer, description="No such registration, or the user may not see it."
 )
+APPLICATION_NOT_FOUND = OpenApiResponse(ErrorSerializer, description="No such application, or the user may not see it.")
+MEETING_NOT_FOUND = OpenApiResponse(ErrorSerializer, description="No such meeting, or the user may not see it.")
+ORGANISER_ONLY = OpenApiResponse(ErrorSerializer, description="Not logged in, or not the event's organiser or staff.")
+ACTING_REGISTRATION = OpenApiParameter(
+    "registration",
+    OpenApiTypes.INT,
+    description=("The user's organisation's confirmed registration to act for; by default its first one at the event."),
+)
+NOT_A_PARTICIPANT = OpenApiResponse(
+    ErrorSerializer, description="Not logged in, or the user's organisation has no confirmed place at the event."
+)
+
+
+def _organizer_only(request: Request, event: Event, message: str) -> None:
+    if not is_event_organizer(request.user, event):
+        raise PermissionDenied(message)
+
+
+def _docking_only(event: Event) -> None:
+    if event.kind != Event.Kind.DOCKING:
+        raise ApplicationError("Only docking events have 1:1 meetings.", field="event")
+
+
+def _acting_registration(request: Request, event: Event, chosen: object = None) -> Registration:
+    """The user's organisation's confirmed registration at ``event`` to act for: ``chosen`` (an id) or the first."""
+    registrations = acting_registrations(request.user, event)
+    if chosen in (None, ""):
+        registration = registrations.first()
+        if registration is None:
+            raise PermissionDenied("Your organisation has no confirmed place at this event.")
+        return registration
+    registration = registrations.filter(pk=int(chosen)).first() if str(chosen).isdigit() else None
+    if registration is None:
+        raise ApplicationError(
+            "Not one of your organisation's confirmed registrations at this event.", field="registration"
+        )
+    return registration
 
 
 def _registration_output(request: Request, registration: Registration) -> dict[str, Any]:
@@ -95,6 +175,76 @@ def _registration_output(request: Request, registration: Registration) -> dict[s
         request=CheckInSerializer,
         responses={200: RegistrationSerializer, 400: INVALID, 403: NOT_ALLOWED, 404: EVENT_NOT_FOUND},
     ),
+    programme=extend_schema(
+        tags=["events"],
+        summary="Read a roadshow's programme",
+        description="The accepted presentations in time order, with their slots and listings (none at docking events).",
+        responses={200: ProgrammeEntrySerializer(many=True), 404: EVENT_NOT_FOUND},
+    ),
+    apply=extend_schema(
+        tags=["events"],
+        summary="Apply to present",
+        description=(
+            "A member applies to present one of the organisation's published achievements (or, at a financing "
+            "presentation, needs) at a published roadshow or financing presentation; the organiser accepts it into "
+            "a timed slot (see /presentations/)."
+        ),
+        request=PresentationApplyInputSerializer,
+        responses={201: PresentationApplicationSerializer, 400: INVALID, 403: NOT_ALLOWED, 404: EVENT_NOT_FOUND},
+    ),
+    whom_to_meet=extend_schema(
+        tags=["meetings"],
+        summary="Whom to meet",
+        description=(
+            "The other organisations' confirmed participants of a docking event, ranked by the best matching score "
+            "between the two organisations' listings, with that match's reasons in the request's language."
+        ),
+        parameters=[ACTING_REGISTRATION],
+        responses={200: SuggestionSerializer(many=True), 400: INVALID, 403: NOT_A_PARTICIPANT, 404: EVENT_NOT_FOUND},
+    ),
+    agenda=extend_schema(
+        tags=["meetings"],
+        summary="A participant's agenda",
+        description="The accepted meetings of the user's organisation's participant, in time order.",
+        parameters=[ACTING_REGISTRATION],
+        responses={200: MeetingSerializer(many=True), 400: INVALID, 403: NOT_A_PARTICIPANT, 404: EVENT_NOT_FOUND},
+    ),
+    grid=[
+        extend_schema(
+            methods=["GET"],
+            tags=["meetings"],
+            summary="The meeting grid",
+            description="A docking event's slots, tables and accepted meetings (each in a slot at a table).",
+            responses={200: MeetingGridSerializer, 400: INVALID, 403: ORGANISER_ONLY, 404: EVENT_NOT_FOUND},
+        ),
+        extend_schema(
+            methods=["POST"],
+            tags=["meetings"],
+            summary="Add slots and tables",
+            description=(
+                "The organiser adds meeting slots (within the event) and tables to a docking event; those already "
+                "there are kept. Answers with the whole grid."
+            ),
+            request=MeetingGridInputSerializer,
+            responses={200: MeetingGridSerializer, 400: INVALID, 403: ORGANISER_ONLY, 404: EVENT_NOT_FOUND},
+        ),
+    ],
+    report=extend_schema(
+        tags=["events"],
+        summary="The event's report",
+        description=(
+            "Registrations (all, confirmed, waiting, cancelled), attendance, meetings held and the agreements signed "
+            "at the event with their total in 万元; organisers."
+        ),
+        responses={200: EventReportSerializer, 403: ORGANISER_ONLY, 404: EVENT_NOT_FOUND},
+    ),
+    agreements=extend_schema(
+        tags=["events"],
+        summary="Record an agreement signed at the event",
+        description="The organiser records an agreement (any published achievement, optionally a published need).",
+        request=EventAgreementInputSerializer,
+        responses={201: EventAgreementSerializer, 400: INVALID, 403: ORGANISER_ONLY, 404: EVENT_NOT_FOUND},
+    ),
 )
 class EventViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     """Roadshows, docking events and financing presentations, and registering for them."""
@@ -137,6 +287,104 @@ class EventViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
         code = serializer.validated_data["code"] if serializer.is_valid() else ""
         registration = services.registration_check_in(event=event, code=code, by=request.user)
         return Response(_registration_output(request, registration))
+
+    # --- Programme -----------------------------------------------------------------------------------------------
+
+    @action(detail=True, methods=["get"], filter_backends=[], pagination_class=None)
+    def programme(self, request: Request, pk: str | None = None) -> Response:
+        entries = programme.programme(event=self.get_object())
+        return Response(ProgrammeEntrySerializer(entries, many=True, context={"request": request}).data)
+
+    @action(detail=True, methods=["post"], permission_classes=[permissions.IsAuthenticated])
+    def apply(self, request: Request, pk: str | None = None) -> Response:
+        event = self.get_object()
+        serializer = PresentationApplyInputSerializer(data=request.data, context={"request": request})
+        serializer.is_valid(raise_exception=True)
+        listing = serializer.validated_data["listing"]
+        if not request.user.is_staff and listing.organization_id not in user_organization_ids(user=request.user):
+            raise ApplicationError("Present one of your organisation's published listings.", field="listing")
+        application = programme.presentation_apply(
+            event=event, organization=listing.organization, by=request.user, listing=listing,
+            pitch=serializer.validated_data["pitch"],
+        )  # fmt: skip
+        data = PresentationApplicationSerializer(application, context={"request": request}).data
+        return Response(data, status=status.HTTP_201_CREATED)
+
+    # --- Meetings ------------------------------------------------------------------------------------------------
+
+    @action(
+        detail=True,
+        methods=["get"],
+        url_path="whom-to-meet",
+        permission_classes=[permissions.IsAuthenticated],
+        filter_backends=[],
+        pagination_class=None,
+    )
+    def whom_to_meet(self, request: Request, pk: str | None = None) -> Response:
+        event = self.get_object()
+        _docking_only(event)
+        registration = _acting_registration(request, event, request.query_params.get("registration"))
+        suggestions = meetings.whom_to_meet(registration=registration, limit=50)
+        return Response(SuggestionSerializer(suggestions, many=True, context={"request": request}).data)
+
+    @action(
+        detail=True,
+        methods=["get"],
+        permission_classes=[permissions.IsAuthenticated],
+        filter_backends=[],
+        pagination_class=None,
+    )
+    def agenda(self, request: Request, pk: str | None = None) -> Response:
+        event = self.get_object()
+        _docking_only(event)
+        registration = _acting_registration(request, event, request.query_params.get("registration"))
+        agenda = meetings.agenda(registration=registration)
+        return Response(MeetingSerializer(agenda, many=True, context={"request": request}).data)
+
+    @action(
+        detail=True,
+        methods=["get", "post"],
+        permission_classes=[permissions.IsAuthenticated],
+        filter_backends=[],
+        pagination_class=None,
+    )
+    def grid(self, request: Request, pk: str | None = None) -> Response:
+        event = self.get_object()
+        _organizer_only(request, event, "Only the organiser sees and defines the meeting grid.")
+        _docking_only(event)
+        if request.method == "POST":
+            serializer = MeetingGridInputSerializer(data=request.data)
+            serializer.is_valid(raise_exception=True)
+            slots = [(slot["starts_at"], slot["ends_at"]) for slot in serializer.validated_data["slots"]]
+            meetings.meeting_grid_define(event=event, by=request.user, slots=slots,
+                                         tables=serializer.validated_data["tables"])  # fmt: skip
+        return Response(MeetingGridSerializer(meeting_grid(event), context={"request": request}).data)
+
+    # --- Outcomes ------------------------------------------------------------------------------------------------
+
+    @action(
+        detail=True,
+        methods=["get"],
+        permission_classes=[permissions.IsAuthenticated],
+        filter_backends=[],
+        pagination_class=None,
+    )
+    def report(self, request: Request, pk: str | None = None) -> Response:
+        event = self.get_object()
+        _organizer_only(request, event, "Only the organiser reads the event's report.")
+        data = {"figures": asdict(outcomes.event_report(event=event)), "agreements": event_agreements(event)}
+        return Response(EventReportSerializer(data, context={"request": request}).data)
+
+    @action(detail=True, methods=["post"], permission_classes=[permissions.IsAuthenticated])
+    def agreements(self, request: Request, pk: str | None = None) -> Response:
+        event = self.get_object()
+        _organizer_only(request, event, "Only the organiser records the event's agreements.")
+        serializer = EventAgreementInputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        agreement = outcomes.event_agreement_record(event=event, by=request.user, **serializer.validated_data)
+        agreement = event_agreements(event).get(pk=agreement.pk)
+        data = EventAgreementSerializer(agreement, context={"request": request}).data
+        return Response(data, status=status.HTTP_201_CREATED)
 
 
 @extend_schema_view(
@@ -182,3 +430,169 @@ class RegistrationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, view
     def cancel(self, request: Request, pk: str | None = None) -> Response:
         registration = services.registration_cancel(registration=self.get_object(), by=request.user)
         return Response(_registration_output(request, registration))
+
+
+@extend_schema_view(
+    list=extend_schema(
+        tags=["presentations"],
+        summary="List presentation applications",
+        description=(
+            "The applications of the user's organisations and, for organisers, those to the events they organise "
+            "(staff: all). `event` keeps one event's."
+        ),
+        responses={200: PresentationApplicationSerializer(many=True), 400: INVALID, 403: NOT_LOGGED_IN},
+    ),
+    retrieve=extend_schema(
+        tags=["presentations"],
+        summary="Read a presentation application",
+        responses={200: PresentationApplicationSerializer, 403: NOT_LOGGED_IN, 404: APPLICATION_NOT_FOUND},
+    ),
+    schedule=extend_schema(
+        tags=["presentations"],
+        summary="Accept into a slot",
+        description=(
+            "The organiser accepts the application and places it in a timed slot within the event; slots do not "
+            "overlap (one presenter at a time). Scheduling again moves it."
+        ),
+        request=PresentationScheduleInputSerializer,
+        responses={200: PresentationApplicationSerializer, 400: INVALID, 403: NOT_ALLOWED, 404: APPLICATION_NOT_FOUND},
+    ),
+    decline=extend_schema(
+        tags=["presentations"],
+        summary="Decline an application",
+        description="The organiser declines the application (an accepted one leaves the programme).",
+        request=None,
+        responses={200: PresentationApplicationSerializer, 403: NOT_ALLOWED, 404: APPLICATION_NOT_FOUND},
+    ),
+)
+class PresentationApplicationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    """Applications to present at roadshows and financing presentations."""
+
+    serializer_class = PresentationApplicationSerializer
+    permission_classes = [permissions.IsAuthenticated]
+    pagination_class = PageNumberPagination
+    filterset_fields = ["event"]
+
+    def get_queryset(self) -> QuerySet[PresentationApplication]:
+        if getattr(self, "swagger_fake_view", False):
+            return PresentationApplication.objects.none()
+        return applications_visible_to(self.request.user)
+
+    @action(detail=True, methods=["post"])
+    def schedule(self, request: Request, pk: str | None = None) -> Response:
+        application = self.get_object()
+        _organizer_only(request, application.event, "Only the organiser builds the programme.")
+        serializer = PresentationScheduleInputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        application = programme.presentation_schedule(application=application, by=request.user,
+                                                      **serializer.validated_data)  # fmt: skip
+        return Response(self.get_serializer(self.get_queryset().get(pk=application.pk)).data)
+
+    @action(detail=True, methods=["post"])
+    def decline(self, request: Request, pk: str | None = None) -> Response:
+        application = programme.presentation_decline(application=self.get_object(), by=request.user)
+        return Response(self.get_serializer(self.get_queryset().get(pk=application.pk)).data)
+
+
+@extend_schema_view(
+    list=extend_schema(
+        tags=["meetings"],
+        summary="List meetings",
+        description=(
+            "The 1:1 meetings and requests of the user's organisations' participants and, for organisers, those of "
+            "the events they organise (staff: all). `event` keeps one event's."
+        ),
+        responses={200: MeetingSerializer(many=True), 400: INVALID, 403: NOT_LOGGED_IN},
+    ),
+    retrieve=extend_schema(
+        tags=["meetings"],
+        summary="Read a meeting",
+        responses={200: MeetingSerializer, 403: NOT_LOGGED_IN, 404: MEETING_NOT_FOUND},
+    ),
+    create=extend_schema(
+        tags=["meetings"],
+        summary="Request a meeting",
+        description=(
+            "A member asks, for the organisation's confirmed participant of a docking event, to meet another "
+            "organisation's confirmed participant (see whom-to-meet). One open request or meeting per pair."
+        ),
+        request=MeetingRequestInputSerializer,
+        responses={201: MeetingSerializer, 400: INVALID, 403: NOT_ALLOWED},
+    ),
+    accept=extend_schema(
+        tags=["meetings"],
+        summary="Accept a meeting request",
+        description=(
+            "The invitee's organisation accepts; the meeting is placed in the chosen slot, or the earliest one where "
+            "both people and a table are free."
+        ),
+        request=MeetingAcceptInputSerializer,
+        responses={200: MeetingSerializer, 400: INVALID, 403: NOT_ALLOWED, 404: MEETING_NOT_FOUND},
+    ),
+    decline=extend_schema(
+        tags=["meetings"],
+        summary="Decline a meeting request",
+        request=None,
+        responses={200: MeetingSerializer, 400: INVALID, 403: NOT_ALLOWED, 404: MEETING_NOT_FOUND},
+    ),
+    move=extend_schema(
+        tags=["meetings"],
+        summary="Move a meeting",
+        description="The organiser moves an accepted meeting to another slot and table where both people are free.",
+        request=MeetingMoveInputSerializer,
+        responses={200: MeetingSerializer, 400: INVALID, 403: NOT_ALLOWED, 404: MEETING_NOT_FOUND},
+    ),
+)
+class MeetingViewSet(
+    mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin, viewsets.GenericViewSet
+):
+    """1:1 meetings at docking events."""
+
+    serializer_class = MeetingSerializer
+    permission_classes = [permissions.IsAuthenticated]
+    pagination_class = PageNumberPagination
+    filterset_fields = ["event"]
+
+    def get_queryset(self) -> QuerySet[Meeting]:
+        if getattr(self, "swagger_fake_view", False):
+            return Meeting.objects.none()
+        return meetings_visible_to(self.request.user)
+
+    def _output(self, meeting: Meeting, code: int = status.HTTP_200_OK) -> Response:
+        return Response(self.get_serializer(self.get_queryset().get(pk=meeting.pk)).data, status=code)
+
+    def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        serializer = MeetingRequestInputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        invitee = serializer.validated_data["invitee"]
+        event = event_visible_to(request.user).filter(pk=invitee.event_id).first()
+        if event is None:
+            raise ApplicationError("No confirmed participant of a visible event has that id.", field="invitee")
+        _docking_only(event)
+        requester = serializer.validated_data.get("requester")
+        requester = _acting_registration(request, event, requester.pk if requester else None)
+        meeting = meetings.meeting_request(requester=requester, invitee=invitee, by=request.user,
+                                           note=serializer.validated_data["note"])  # fmt: skip
+        return self._output(meeting, status.HTTP_201_CREATED)
+
+    @action(detail=True, methods=["post"])
+    def accept(self, request: Request, pk: str | None = None) -> Response:
+        meeting = self.get_object()
+        serializer = MeetingAcceptInputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        slot = serializer.validated_data.get("slot")
+        if slot is not None and slot.event_id != meeting.event_id:
+            raise ApplicationError("The slot belongs to another event.", field="slot")
+        return self._output(meetings.meeting_accept(meeting=meeting, by=request.user, slot=slot))
+
+    @action(detail=True, methods=["post"])
+    def decline(self, request: Request, pk: str | None = None) -> Response:
+        return self._output(meetings.meeting_decline(meeting=self.get_object(), by=request.user))
+
+    @action(detail=True, methods=["post"])
+    def move(self, request: Request, pk: str | None = None) -> Response:
+        meeting = self.get_object()
+        _organizer_only(request, meeting.event, "Only the organiser moves meetings.")
+        serializer = MeetingMoveInputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        return self._output(meetings.meeting_move(meeting=meeting, by=request.user, **serializer.validated_data))

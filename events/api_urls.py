@@ -5,5 +5,7 @@ from . import api
 router = SimpleRouter()
 router.register("events", api.EventViewSet, basename="event")
 router.register("registrations", api.RegistrationViewSet, basename="registration")
+router.register("presentations", api.PresentationApplicationViewSet, basename="presentation")
+router.register("meetings", api.MeetingViewSet, basename="meeting")
 
 urlpatterns = router.urls

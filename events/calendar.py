@@ -13,8 +13,9 @@ from collections.abc import Iterable
 import icalendar
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
-from .models import Event
+from .models import Event, Meeting, Registration
 
 PRODID = "-//Tech Match//Events//EN"
 UID_DOMAIN = "techmatch"
@@ -66,6 +67,34 @@ def event_vevent(event: Event, *, base_url: str = "") -> icalendar.Event:
         vevent.add("created", _utc(event.created_at))
     if event.updated_at:
         vevent.add("last-modified", _utc(event.updated_at))
+    return vevent
+
+
+def meeting_uid(meeting: Meeting) -> str:
+    return f"meeting-{meeting.pk}@{UID_DOMAIN}"
+
+
+def meeting_vevent(meeting: Meeting, mine: Registration, *, base_url: str = "") -> icalendar.Event:
+    """The VEVENT of an accepted 1:1 meeting, as ``mine`` (one of its two participants) sees it: the slot's times,
+    the table (and the event's place) as the location, the other participant's organisation in the summary."""
+    event = meeting.event
+    other = meeting.invitee if meeting.requester_id == mine.pk else meeting.requester
+    vevent = icalendar.Event()
+    vevent.add("uid", meeting_uid(meeting))
+    vevent.add("dtstamp", _utc(timezone.now()))
+    vevent.add("dtstart", _utc(meeting.slot.starts_at))
+    vevent.add("dtend", _utc(meeting.slot.ends_at))
+    vevent.add("summary", _("Meeting with %(organization)s") % {"organization": other.organization.name})
+    table = _("Table %(name)s") % {"name": meeting.table.name}
+    vevent.add("location", " · ".join(part for part in (table, event_location(event)) if part))
+    lines = [event.title, f"{mine.person_name} ⇄ {other.person_name} ({other.organization.name})"]
+    if meeting.note:
+        lines.append(meeting.note)
+    vevent.add("description", "\n\n".join(lines))
+    if base_url:
+        vevent.add("url", base_url.rstrip("/") + reverse("events:meet", kwargs={"pk": event.pk}))
+    vevent.add("status", "CANCELLED" if event.status == Event.Status.CANCELLED else "CONFIRMED")
+    vevent.add("related-to", event_uid(event))
     return vevent
 
 

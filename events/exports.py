@@ -1,16 +1,21 @@
-"""The attendance list of an event as CSV or Excel, for the organiser (the callers check who asks)."""
+"""The attendance list and the report of an event as CSV or Excel, for the organiser (the callers check who
+asks)."""
 
 from __future__ import annotations
 
 import csv
 import io
 from collections.abc import Iterable
+from decimal import Decimal
 
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from openpyxl import Workbook
 
+from matching.models import Agreement
+
 from .models import Registration
+from .outcomes import EventReport
 
 # A cell starting with one of these is a formula to spreadsheet programs: names and e-mails are text, kept so.
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
@@ -58,6 +63,89 @@ def attendance_xlsx(registrations: Iterable[Registration], *, title: str = "") -
         if row[4] is not None:
             sheet.cell(row=sheet.max_row, column=5).number_format = "yyyy-mm-dd hh:mm"
     for column, width in zip("ABCDE", (18, 30, 30, 14, 18), strict=True):
+        sheet.column_dimensions[column].width = width
+    if title:
+        workbook.properties.title = title
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    return buffer.getvalue()
+
+
+# --- The event report ------------------------------------------------------------------------------------------
+
+
+CENTS = Decimal("0.01")
+
+
+def report_figures(report: EventReport) -> list[tuple[str, int | Decimal]]:
+    """The report's figures with their labels, in the order pages and exports show them."""
+    return [
+        (_("Registrations"), report.registrations),
+        (_("Confirmed"), report.confirmed),
+        (_("Waiting list"), report.waiting),
+        (_("Cancelled"), report.cancelled),
+        (_("Attended"), report.attended),
+        (_("Meetings held"), report.meetings_held),
+        (_("Agreements signed"), report.agreements),
+        (_("Agreements total (万元)"), report.agreements_total_wan.quantize(CENTS)),
+    ]
+
+
+def agreement_header() -> list[str]:
+    return [
+        _("Signed on"), _("Achievement"), _("Achievement's organisation"), _("Need"), _("Need's organisation"),
+        _("Cooperation mode"), _("Amount (万元)"), _("Note"),
+    ]  # fmt: skip
+
+
+def agreement_rows(agreements: Iterable[Agreement]) -> list[list[object]]:
+    """One row per agreement: the date, both listings with their organisations, mode, amount (or None) and note."""
+    return [
+        [
+            agreement.signed_on,
+            _text(agreement.achievement.title),
+            _text(agreement.achievement.organization.name),
+            _text(agreement.need.title) if agreement.need_id else "",
+            _text(agreement.need.organization.name) if agreement.need_id else "",
+            str(agreement.get_mode_display()),
+            agreement.amount_wan,
+            _text(agreement.note),
+        ]
+        for agreement in agreements
+    ]
+
+
+def report_csv(report: EventReport, agreements: Iterable[Agreement]) -> bytes:
+    """The figures (two columns), an empty line, then the agreements with their header; UTF-8 with a byte order
+    mark, dates as ``YYYY-MM-DD``."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow([_("Figure"), _("Value")])
+    writer.writerows([label, str(value)] for label, value in report_figures(report))
+    writer.writerow([])
+    writer.writerow(agreement_header())
+    for row in agreement_rows(agreements):
+        writer.writerow(
+            [cell.isoformat() if hasattr(cell, "isoformat") else ("" if cell is None else cell) for cell in row]
+        )
+    return buffer.getvalue().encode("utf-8-sig")
+
+
+def report_xlsx(report: EventReport, agreements: Iterable[Agreement], *, title: str = "") -> bytes:
+    """Two sheets: the figures, and the agreements (dates as dates, amounts as numbers)."""
+    workbook = Workbook()
+    figures = workbook.active
+    figures.title = _("Report")
+    figures.append([_("Figure"), _("Value")])
+    for label, value in report_figures(report):
+        figures.append([label, value])
+    figures.column_dimensions["A"].width = 28
+    sheet = workbook.create_sheet(_("Agreements"))
+    sheet.append(agreement_header())
+    for row in agreement_rows(agreements):
+        sheet.append(row)
+        sheet.cell(row=sheet.max_row, column=1).number_format = "yyyy-mm-dd"
+    for column, width in zip("ABCDEFGH", (12, 30, 24, 30, 24, 16, 14, 30), strict=True):
         sheet.column_dimensions[column].width = width
     if title:
         workbook.properties.title = title

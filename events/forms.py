@@ -3,17 +3,22 @@
 
 from __future__ import annotations
 
+import datetime
 from typing import Any
 
 from django import forms
 from django.db.models import QuerySet
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Organization
 from marketplace.forms import DomainChoiceField
+from marketplace.models import Achievement, Need
+from marketplace.models import Status as PostingStatus
+from matching.forms import AgreementForm
 from reference.models import City, Cluster, Domain
 
-from .models import Event
+from .models import Event, Meeting, MeetingSlot, MeetingTable, Registration
 
 DATETIME_WIDGET = {"type": "datetime-local"}
 DATETIME_FORMAT = "%Y-%m-%dT%H:%M"
@@ -107,3 +112,156 @@ class EventStatusForm(forms.Form):
     status = forms.ChoiceField(
         choices=[(value, label) for value, label in Event.Status.choices if value != Event.Status.DRAFT]
     )
+
+
+# --- Programme, meetings and outcomes --------------------------------------------------------------------------
+
+
+class PresentationApplyForm(forms.Form):
+    """Apply to present one of the user's organisations' published listings (``achievement-<pk>`` or
+    ``need-<pk>``)."""
+
+    listing = forms.ChoiceField(label=_("What will you present?"))
+    pitch = forms.CharField(
+        label=_("What the presenter will show"),
+        required=False,
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
+
+    def __init__(self, *args: Any, achievements: QuerySet[Achievement], needs: QuerySet[Need], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.listings: dict[str, Achievement | Need] = {}
+        groups = []
+        for label, prefix, queryset in ((_("Achievements"), "achievement", achievements), (_("Needs"), "need", needs)):
+            options = []
+            for listing in queryset:
+                key = f"{prefix}-{listing.pk}"
+                self.listings[key] = listing
+                options.append((key, f"{listing.title} · {listing.organization.name}"))
+            if options:
+                groups.append((label, options))
+        self.fields["listing"].choices = groups
+
+    @property
+    def has_choices(self) -> bool:
+        return bool(self.listings)
+
+    def clean_listing(self) -> Achievement | Need:
+        return self.listings[self.cleaned_data["listing"]]
+
+
+class PresentationScheduleForm(forms.Form):
+    starts_at = _datetime_field(_("Starts at"))
+    ends_at = _datetime_field(_("Ends at"))
+
+
+class MeetingGridForm(forms.Form):
+    """Add a run of consecutive meeting slots and/or tables to a docking event's grid."""
+
+    starts_at = _datetime_field(_("First slot starts at"), required=False)
+    minutes = forms.IntegerField(label=_("Minutes per slot"), min_value=5, max_value=240, initial=20)
+    count = forms.IntegerField(label=_("Number of slots"), min_value=1, max_value=48, initial=1)
+    tables = forms.CharField(
+        label=_("Tables"),
+        required=False,
+        max_length=2000,
+        help_text=_("Names separated by commas or new lines, e.g. A1, A2, A3."),
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        if not self.errors and not data.get("starts_at") and not self.table_names():
+            raise forms.ValidationError(_("Give the first slot's start time, or table names, or both."))
+        return data
+
+    def table_names(self) -> list[str]:
+        text = (self.cleaned_data.get("tables") or "").replace("，", ",").replace("\n", ",")
+        return [name.strip()[:40] for name in text.split(",") if name.strip()]
+
+    def slots(self) -> list[tuple[datetime.datetime, datetime.datetime]]:
+        start = self.cleaned_data.get("starts_at")
+        if start is None:
+            return []
+        length = datetime.timedelta(minutes=self.cleaned_data["minutes"])
+        return [(start + n * length, start + (n + 1) * length) for n in range(self.cleaned_data["count"])]
+
+
+class MeetingMoveForm(forms.Form):
+    meeting = forms.ModelChoiceField(label=_("Meeting"), queryset=Meeting.objects.none())
+    slot = forms.ModelChoiceField(label=_("Slot"), queryset=MeetingSlot.objects.none())
+    table = forms.ModelChoiceField(label=_("Table"), queryset=MeetingTable.objects.none())
+
+    def __init__(self, *args: Any, event: Event, meetings: list[Meeting], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["meeting"].queryset = (
+            Meeting.objects.filter(pk__in=[meeting.pk for meeting in meetings])
+            .select_related("slot", "table", "requester__organization", "invitee__organization")
+            .order_by("slot__starts_at", "table__name")
+        )
+        self.fields["meeting"].label_from_instance = _meeting_label
+        self.fields["slot"].queryset = event.meeting_slots.order_by("starts_at")
+        self.fields["slot"].label_from_instance = slot_label
+        self.fields["table"].queryset = event.meeting_tables.order_by("name")
+
+
+def slot_label(slot: MeetingSlot) -> str:
+    """A slot's times in the local time zone (the model's ``str`` writes them as stored)."""
+    starts, ends = timezone.localtime(slot.starts_at), timezone.localtime(slot.ends_at)
+    return f"{starts:%Y-%m-%d %H:%M}–{ends:%H:%M}"
+
+
+def _meeting_label(meeting: Meeting) -> str:
+    place = f"{slot_label(meeting.slot)} {meeting.table} · " if meeting.slot_id and meeting.table_id else ""
+    return (
+        f"{place}{meeting.requester.person_name} ({meeting.requester.organization.name}) ⇄ "
+        f"{meeting.invitee.person_name} ({meeting.invitee.organization.name})"
+    )
+
+
+class MeetingRequestForm(forms.Form):
+    requester = forms.ModelChoiceField(queryset=Registration.objects.none(), widget=forms.HiddenInput)
+    invitee = forms.ModelChoiceField(queryset=Registration.objects.none(), widget=forms.HiddenInput)
+    note = forms.CharField(label=_("Note"), required=False, max_length=1000)
+
+    def __init__(self, *args: Any, event: Event, requesters: QuerySet[Registration], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["requester"].queryset = requesters
+        self.fields["invitee"].queryset = event.registrations.filter(status=Registration.Status.CONFIRMED)
+
+
+class MeetingAcceptForm(forms.Form):
+    slot = forms.ModelChoiceField(
+        label=_("Slot"), queryset=MeetingSlot.objects.none(), required=False, empty_label=_("earliest free slot")
+    )
+
+    def __init__(self, *args: Any, event: Event, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["slot"].queryset = event.meeting_slots.order_by("starts_at")
+        self.fields["slot"].label_from_instance = slot_label
+
+
+class EventAgreementForm(AgreementForm):
+    """An agreement signed at the event: any published achievement, optionally a published need."""
+
+    achievement = forms.ModelChoiceField(
+        label=_("Achievement"),
+        queryset=Achievement.objects.filter(status=PostingStatus.PUBLISHED)
+        .select_related("organization")
+        .order_by("title", "pk"),
+    )
+    need = forms.ModelChoiceField(
+        label=_("Need"),
+        required=False,
+        queryset=Need.objects.filter(status=PostingStatus.PUBLISHED)
+        .select_related("organization")
+        .order_by("title", "pk"),
+    )
+
+    field_order = ["achievement", "need", "mode", "amount_wan", "signed_on", "note"]
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        for name in ("achievement", "need"):
+            self.fields[name].label_from_instance = lambda listing: f"{listing.title} · {listing.organization.name}"

@@ -11,6 +11,7 @@ for the same people (``can_see_participant_contact``), never for another partici
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 
 from django.contrib.auth.models import AnonymousUser
@@ -20,8 +21,11 @@ from django.utils import timezone
 
 from accounts.models import Organization, User
 from accounts.selectors import user_organization_ids
+from marketplace.models import Achievement, Need
+from marketplace.models import Status as PostingStatus
+from matching.models import Agreement
 
-from .models import Event, Registration
+from .models import Event, Meeting, MeetingSlot, MeetingTable, PresentationApplication, Registration
 
 PUBLIC_STATUSES = (Event.Status.PUBLISHED, Event.Status.CANCELLED, Event.Status.FINISHED)
 
@@ -157,4 +161,134 @@ def agenda_events_for(user: User | AnonymousUser) -> QuerySet[Event]:
         Event.objects.filter(pk__in=mine.values("event_id"), status__in=PUBLIC_STATUSES)
         .select_related("organizer", "city__province")
         .order_by("starts_at", "pk")
+    )
+
+
+# --- Programme, meetings and outcomes --------------------------------------------------------------------------
+
+
+def presentable_listings(user: User | AnonymousUser, event: Event) -> tuple[QuerySet[Achievement], QuerySet[Need]]:
+    """What the user may apply to present at ``event``: their organisations' published achievements, and at a
+    financing presentation their published needs too (the rule ``programme.presentation_apply`` enforces)."""
+    organization_ids = user_organization_ids(user=user) if user.is_authenticated else set()
+    achievements = Achievement.objects.filter(organization_id__in=organization_ids, status=PostingStatus.PUBLISHED)
+    needs = Need.objects.filter(organization_id__in=organization_ids, status=PostingStatus.PUBLISHED)
+    if event.kind != Event.Kind.FINANCING:
+        needs = needs.none()
+    return (
+        achievements.select_related("organization").order_by("title", "pk"),
+        needs.select_related("organization").order_by("title", "pk"),
+    )
+
+
+def applications_visible_to(user: User | AnonymousUser) -> QuerySet[PresentationApplication]:
+    """Presentation applications: the organiser's members and staff see all of their events'; other members their
+    own organisations'; anonymous users none. Applications to events the user may not see are left out."""
+    queryset = PresentationApplication.objects.select_related(
+        "event__organizer", "organization", "achievement", "need"
+    ).order_by("event_id", "status", F("slot_starts_at").asc(nulls_last=True), "created_at", "pk")
+    if not user.is_authenticated:
+        return queryset.none()
+    if user.is_staff:
+        return queryset
+    organization_ids = user_organization_ids(user=user)
+    return queryset.filter(
+        Q(organization_id__in=organization_ids) | Q(event__organizer_id__in=organization_ids),
+        event__in=event_visible_to(user).values("pk"),
+    )
+
+
+def acting_registrations(user: User | AnonymousUser, event: Event) -> QuerySet[Registration]:
+    """The confirmed registrations of ``event`` the user acts for in meetings: their organisations' people."""
+    if not user.is_authenticated:
+        return Registration.objects.none()
+    return (
+        Registration.objects.filter(
+            event=event, status=Registration.Status.CONFIRMED, organization_id__in=user_organization_ids(user=user)
+        )
+        .select_related("organization", "event")
+        .order_by("created_at", "pk")
+    )
+
+
+def _meetings() -> QuerySet[Meeting]:
+    return Meeting.objects.select_related(
+        "event__organizer", "event__city", "requester__organization", "invitee__organization", "slot", "table"
+    ).order_by(F("slot__starts_at").asc(nulls_last=True), "table__name", "pk")
+
+
+def meetings_visible_to(user: User | AnonymousUser) -> QuerySet[Meeting]:
+    """Meetings: the organiser's members and staff see all of their events'; other members those of their own
+    organisations' participants; anonymous users none. Meetings at events the user may not see are left out."""
+    queryset = _meetings()
+    if not user.is_authenticated:
+        return queryset.none()
+    if user.is_staff:
+        return queryset
+    organization_ids = user_organization_ids(user=user)
+    return queryset.filter(
+        Q(requester__organization_id__in=organization_ids)
+        | Q(invitee__organization_id__in=organization_ids)
+        | Q(event__organizer_id__in=organization_ids),
+        event__in=event_visible_to(user).values("pk"),
+    )
+
+
+def meetings_of(registration: Registration) -> QuerySet[Meeting]:
+    """Every meeting or request one participant is in, whatever its status."""
+    return _meetings().filter(Q(requester=registration) | Q(invitee=registration))
+
+
+@dataclass(frozen=True)
+class GridRow:
+    slot: MeetingSlot
+    cells: list[Meeting | None]  # one per table, in the order of ``MeetingGrid.tables``
+
+
+@dataclass(frozen=True)
+class MeetingGrid:
+    tables: list[MeetingTable]
+    rows: list[GridRow]
+    accepted: list[Meeting]
+    requested: int
+
+    @property
+    def slots(self) -> list[MeetingSlot]:
+        return [row.slot for row in self.rows]
+
+
+def meeting_grid(event: Event) -> MeetingGrid:
+    """The event's meeting grid: a row per slot, a cell per table holding the accepted meeting there (or None)."""
+    tables = list(event.meeting_tables.order_by("name"))
+    slots = list(event.meeting_slots.order_by("starts_at"))
+    accepted = list(_meetings().filter(event=event, status=Meeting.Status.ACCEPTED))
+    placed = {(meeting.slot_id, meeting.table_id): meeting for meeting in accepted}
+    rows = [GridRow(slot, [placed.get((slot.pk, table.pk)) for table in tables]) for slot in slots]
+    requested = event.meetings.filter(status=Meeting.Status.REQUESTED).count()
+    return MeetingGrid(tables=tables, rows=rows, accepted=accepted, requested=requested)
+
+
+def agenda_meetings_for(user: User | AnonymousUser) -> list[tuple[Meeting, Registration]]:
+    """The accepted meetings of the user's agenda, each with the user's own side: meetings of the confirmed
+    registrations in the user's name (their e-mail) or made by the user, at the events of ``agenda_events_for``."""
+    if not user.is_authenticated:
+        return []
+    mine = {
+        registration.pk: registration
+        for registration in Registration.objects.filter(
+            status=Registration.Status.CONFIRMED, event__in=agenda_events_for(user).values("pk")
+        ).filter(Q(person_email__iexact=user.email) | Q(registered_by=user))
+    }
+    meetings = _meetings().filter(
+        Q(requester_id__in=list(mine)) | Q(invitee_id__in=list(mine)), status=Meeting.Status.ACCEPTED
+    )
+    return [(meeting, mine.get(meeting.requester_id) or mine[meeting.invitee_id]) for meeting in meetings]
+
+
+def event_agreements(event: Event) -> QuerySet[Agreement]:
+    """The agreements signed at the event, newest first, with their listings and organisations."""
+    return (
+        Agreement.objects.filter(event_outcome__event=event)
+        .select_related("achievement__organization", "need__organization")
+        .order_by("-signed_on", "-pk")
     )

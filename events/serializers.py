@@ -19,9 +19,14 @@ from rest_framework import serializers
 from accounts.models import Organization
 from accounts.selectors import user_primary_membership
 from core.api import NamedChoiceField
+from marketplace.models import Achievement, CooperationMode, Need
+from marketplace.models import Status as PostingStatus
+from marketplace.selectors import posting_visible_to
 from marketplace.serializers import PlaceSerializer
+from matching.models import Agreement
+from matching.serializers import AgreementInputSerializer, MatchReasonSerializer, reason_language
 
-from .models import Event, Registration
+from .models import Event, Meeting, MeetingSlot, MeetingTable, PresentationApplication, Registration
 from .selectors import can_see_participant_contact, registration_is_open, waiting_position
 
 PRIVATE_FIELDS = ("person_email", "check_in_code")
@@ -158,3 +163,250 @@ class RegistrationInputSerializer(serializers.Serializer):
 
 class CheckInSerializer(serializers.Serializer):
     code = serializers.CharField(max_length=16, help_text=_("The participant's check-in code."))
+
+
+# --- Programme ---------------------------------------------------------------------------------------------------
+
+LISTING_KINDS = [("achievement", _("achievement")), ("need", _("need"))]
+
+
+class ListingSerializer(serializers.Serializer):
+    """A listing (achievement or need) named by its public fields only."""
+
+    id = serializers.IntegerField(read_only=True)
+    title = serializers.CharField(read_only=True)
+    organization = EventOrganizationSerializer(read_only=True)
+
+
+class PresentedListingSerializer(ListingSerializer):
+    kind = serializers.SerializerMethodField()
+
+    @extend_schema_field(NamedChoiceField(choices=LISTING_KINDS, enum_name="ListingKindEnum"))
+    def get_kind(self, listing: Achievement | Need) -> str:
+        return "achievement" if isinstance(listing, Achievement) else "need"
+
+
+class ProgrammeEntrySerializer(serializers.ModelSerializer):
+    """An accepted presentation of the public programme."""
+
+    starts_at = serializers.DateTimeField(source="slot_starts_at", read_only=True)
+    ends_at = serializers.DateTimeField(source="slot_ends_at", read_only=True)
+    organization = EventOrganizationSerializer(read_only=True)
+    listing = PresentedListingSerializer(read_only=True)
+
+    class Meta:
+        model = PresentationApplication
+        fields = ["id", "starts_at", "ends_at", "organization", "listing", "pitch"]
+        read_only_fields = fields
+
+
+class PresentationApplicationSerializer(serializers.ModelSerializer):
+    event = RegistrationEventSerializer(read_only=True)
+    organization = EventOrganizationSerializer(read_only=True)
+    listing = PresentedListingSerializer(read_only=True)
+    status = NamedChoiceField(
+        choices=PresentationApplication.Status.choices, enum_name="PresentationStatusEnum", read_only=True
+    )
+
+    class Meta:
+        model = PresentationApplication
+        fields = ["id", "event", "organization", "listing", "pitch", "status", "slot_starts_at", "slot_ends_at",
+                  "created_at"]  # fmt: skip
+        read_only_fields = fields
+
+
+class PresentationApplyInputSerializer(serializers.Serializer):
+    """One listing: an achievement, or (at financing presentations) a need, of the user's organisation."""
+
+    achievement = serializers.PrimaryKeyRelatedField(
+        queryset=Achievement.objects.none(), required=False, allow_null=True, help_text=_("An achievement's id.")
+    )
+    need = serializers.PrimaryKeyRelatedField(
+        queryset=Need.objects.none(),
+        required=False,
+        allow_null=True,
+        help_text=_("A need's id (financing presentations only)."),
+    )
+    pitch = serializers.CharField(required=False, allow_blank=True, default="", max_length=2000)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        request = self.context.get("request")
+        user = getattr(request, "user", None) or AnonymousUser()
+        self.fields["achievement"].queryset = posting_visible_to(model=Achievement, user=user)
+        self.fields["need"].queryset = posting_visible_to(model=Need, user=user)
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        listings = [attrs[name] for name in ("achievement", "need") if attrs.get(name) is not None]
+        if len(listings) != 1:
+            raise serializers.ValidationError({"non_field_errors": [_("Give either an achievement or a need.")]})
+        return {"listing": listings[0], "pitch": attrs.get("pitch", "")}
+
+
+class PresentationScheduleInputSerializer(serializers.Serializer):
+    starts_at = serializers.DateTimeField()
+    ends_at = serializers.DateTimeField()
+
+
+# --- Meetings ----------------------------------------------------------------------------------------------------
+
+
+def suggestion_reasons(reasons: list[dict[str, Any]], language: str | None = None) -> list[dict[str, Any]]:
+    """A suggestion's matching reasons in one language (the active one by default): ``[{component, value, text,
+    broken}]``, as ``matching.serializers.localized_reasons`` gives a match's."""
+    key = reason_language(language)
+    return [
+        {
+            "component": reason.get("component", ""),
+            "value": reason.get("value", 0.0),
+            "text": reason.get(key) or reason.get("en") or reason.get("zh") or "",
+            "broken": bool(reason.get("broken", False)),
+        }
+        for reason in reasons or []
+    ]
+
+
+class ParticipantSerializer(serializers.ModelSerializer):
+    """A participant as other participants see them: name and organisation, never the e-mail."""
+
+    organization = EventOrganizationSerializer(read_only=True)
+
+    class Meta:
+        model = Registration
+        fields = ["id", "person_name", "organization"]
+        read_only_fields = fields
+
+
+class SuggestionSerializer(serializers.Serializer):
+    participant = ParticipantSerializer(source="registration", read_only=True)
+    score = serializers.FloatField(
+        read_only=True, help_text=_("The best matching score between the two organisations' listings, 0 to 1.")
+    )
+    reasons = serializers.SerializerMethodField()
+
+    @extend_schema_field(MatchReasonSerializer(many=True))
+    def get_reasons(self, suggestion: Any) -> list[dict[str, Any]]:
+        return suggestion_reasons(suggestion.reasons)
+
+
+class MeetingSlotSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = MeetingSlot
+        fields = ["id", "starts_at", "ends_at"]
+        read_only_fields = fields
+
+
+class MeetingTableSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = MeetingTable
+        fields = ["id", "name"]
+        read_only_fields = fields
+
+
+class MeetingSerializer(serializers.ModelSerializer):
+    event = RegistrationEventSerializer(read_only=True)
+    requester = ParticipantSerializer(read_only=True)
+    invitee = ParticipantSerializer(read_only=True)
+    status = NamedChoiceField(choices=Meeting.Status.choices, enum_name="MeetingStatusEnum", read_only=True)
+    slot = MeetingSlotSerializer(read_only=True, allow_null=True)
+    table = MeetingTableSerializer(read_only=True, allow_null=True)
+
+    class Meta:
+        model = Meeting
+        fields = ["id", "event", "requester", "invitee", "status", "slot", "table", "note", "created_at",
+                  "responded_at"]  # fmt: skip
+        read_only_fields = fields
+
+
+class MeetingRequestInputSerializer(serializers.Serializer):
+    invitee = serializers.PrimaryKeyRelatedField(
+        queryset=Registration.objects.filter(status=Registration.Status.CONFIRMED),
+        help_text=_("The registration (participant) to meet, from whom-to-meet."),
+    )
+    requester = serializers.PrimaryKeyRelatedField(
+        queryset=Registration.objects.filter(status=Registration.Status.CONFIRMED),
+        required=False,
+        allow_null=True,
+        help_text=_("The user's organisation's participant who asks; by default its first confirmed one."),
+    )
+    note = serializers.CharField(required=False, allow_blank=True, default="", max_length=1000)
+
+
+class MeetingAcceptInputSerializer(serializers.Serializer):
+    slot = serializers.PrimaryKeyRelatedField(
+        queryset=MeetingSlot.objects.all(),
+        required=False,
+        allow_null=True,
+        help_text=_("A slot of the event; by default the earliest where both people and a table are free."),
+    )
+
+
+class MeetingMoveInputSerializer(serializers.Serializer):
+    slot = serializers.PrimaryKeyRelatedField(queryset=MeetingSlot.objects.all())
+    table = serializers.PrimaryKeyRelatedField(queryset=MeetingTable.objects.all())
+
+
+class MeetingGridSerializer(serializers.Serializer):
+    slots = MeetingSlotSerializer(many=True, read_only=True)
+    tables = MeetingTableSerializer(many=True, read_only=True)
+    meetings = MeetingSerializer(
+        many=True, read_only=True, source="accepted", help_text=_("The accepted meetings, each in a slot at a table.")
+    )
+    requested = serializers.IntegerField(read_only=True, help_text=_("How many requests await an answer."))
+
+
+class SlotInputSerializer(serializers.Serializer):
+    starts_at = serializers.DateTimeField()
+    ends_at = serializers.DateTimeField()
+
+
+class MeetingGridInputSerializer(serializers.Serializer):
+    slots = SlotInputSerializer(many=True, required=False, default=list)
+    tables = serializers.ListField(
+        child=serializers.CharField(max_length=40), required=False, default=list, help_text=_("Table names.")
+    )
+
+
+# --- Outcomes ----------------------------------------------------------------------------------------------------
+
+
+class EventReportFiguresSerializer(serializers.Serializer):
+    registrations = serializers.IntegerField(read_only=True, help_text=_("Every registration, cancelled included."))
+    confirmed = serializers.IntegerField(read_only=True)
+    waiting = serializers.IntegerField(read_only=True)
+    cancelled = serializers.IntegerField(read_only=True)
+    attended = serializers.IntegerField(read_only=True, help_text=_("Checked in."))
+    meetings_held = serializers.IntegerField(read_only=True, help_text=_("Accepted 1:1 meetings."))
+    agreements = serializers.IntegerField(read_only=True, help_text=_("Agreements signed at the event."))
+    agreements_total_wan = serializers.DecimalField(
+        max_digits=14, decimal_places=2, read_only=True, help_text=_("Their total amount, in 万元.")
+    )
+
+
+class EventAgreementSerializer(serializers.ModelSerializer):
+    achievement = ListingSerializer(read_only=True)
+    need = ListingSerializer(read_only=True, allow_null=True)
+    mode = NamedChoiceField(choices=CooperationMode.choices, enum_name="AgreementModeEnum", read_only=True)
+
+    class Meta:
+        model = Agreement
+        fields = ["id", "achievement", "need", "mode", "amount_wan", "signed_on", "note", "created_at"]
+        read_only_fields = fields
+
+
+class EventReportSerializer(serializers.Serializer):
+    figures = EventReportFiguresSerializer(read_only=True)
+    agreements = EventAgreementSerializer(many=True, read_only=True)
+
+
+class EventAgreementInputSerializer(AgreementInputSerializer):
+    achievement = serializers.PrimaryKeyRelatedField(
+        queryset=Achievement.objects.filter(status=PostingStatus.PUBLISHED), help_text=_("Any published achievement.")
+    )
+    need = serializers.PrimaryKeyRelatedField(
+        queryset=Need.objects.filter(status=PostingStatus.PUBLISHED),
+        required=False,
+        allow_null=True,
+        default=None,
+        help_text=_("A published need, if the agreement answers one."),
+    )

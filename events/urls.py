@@ -1,13 +1,14 @@
 from django.urls import path, re_path
 
-from . import views
+from . import views, views_meetings, views_programme, views_report
 
 app_name = "events"
 
 urlpatterns = [
     path("events/", views.event_list, name="list"),
     path("events/new/", views.event_create, name="create"),
-    path("events/my/agenda.ics", views.my_agenda, name="my-agenda"),
+    # The agenda holds the user's events and their accepted 1:1 meetings.
+    path("events/my/agenda.ics", views_meetings.my_agenda, name="my-agenda"),
     path("events/<int:pk>/", views.event_detail, name="detail"),
     path("events/<int:pk>/register/", views.event_register, name="register"),
     path("events/<int:pk>/status/", views.event_status, name="status"),
@@ -19,4 +20,28 @@ urlpatterns = [
     ),
     re_path(r"^events/(?P<pk>\d+)/attendance\.(?P<fmt>csv|xlsx)$", views.event_attendance, name="attendance"),
     path("events/<int:pk>/event.ics", views.event_ics, name="ics"),
+    # Roadshow programmes
+    path("events/<int:pk>/programme/", views_programme.programme_page, name="programme"),
+    path("events/<int:pk>/programme/apply/", views_programme.presentation_apply, name="apply"),
+    path("events/<int:pk>/applications/", views_programme.applications_page, name="applications"),
+    path(
+        "events/<int:pk>/applications/<int:application_pk>/schedule/",
+        views_programme.presentation_schedule,
+        name="schedule-application",
+    ),
+    path(
+        "events/<int:pk>/applications/<int:application_pk>/decline/",
+        views_programme.presentation_decline,
+        name="decline-application",
+    ),
+    # Docking meetings
+    path("events/<int:pk>/grid/", views_meetings.grid_page, name="grid"),
+    path("events/<int:pk>/grid/move/", views_meetings.meeting_move, name="move-meeting"),
+    path("events/<int:pk>/meet/", views_meetings.meet_page, name="meet"),
+    path("events/<int:pk>/meet/request/", views_meetings.meeting_request, name="request-meeting"),
+    path("events/<int:pk>/meetings/<int:meeting_pk>/accept/", views_meetings.meeting_accept, name="accept-meeting"),
+    path("events/<int:pk>/meetings/<int:meeting_pk>/decline/", views_meetings.meeting_decline, name="decline-meeting"),
+    # Outcomes
+    path("events/<int:pk>/report/", views_report.report_page, name="report"),
+    re_path(r"^events/(?P<pk>\d+)/report\.(?P<fmt>csv|xlsx)$", views_report.report_export, name="report-export"),
 ]

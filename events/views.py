@@ -37,7 +37,6 @@ from .filters import EventFilterSet
 from .forms import CheckInForm, EventForm, EventStatusForm, RegistrationForm
 from .models import Event, Registration
 from .selectors import (
-    agenda_events_for,
     can_create_events,
     event_calendar_order,
     event_visible_to,
@@ -240,13 +239,6 @@ def event_attendance(request: HttpRequest, pk: int, fmt: str) -> HttpResponse:
 def event_ics(request: HttpRequest, pk: int) -> HttpResponse:
     event = _event(request, pk)
     return _download(calendar_for([event], event.title, base_url=_base_url(request)), f"event-{event.pk}.ics")
-
-
-@login_required
-def my_agenda(request: HttpRequest) -> HttpResponse:
-    events = list(agenda_events_for(request.user))
-    title = _("My events · Tech Match")
-    return _download(calendar_for(events, title, base_url=_base_url(request)), "agenda.ics")
 
 
 def _base_url(request: HttpRequest) -> str:
