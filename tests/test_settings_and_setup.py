@@ -58,3 +58,7 @@ def test_demo_loader_creates_logins_and_a_staff_account_and_is_idempotent():
     assert {"university", "research_institute", "enterprise", "organiser"} <= kinds
     assert Membership.objects.filter(role="owner").count() == Organization.objects.count() >= 6
     assert User.objects.filter(is_staff=True, email="admin@demo.techmatch.cn").count() == 1
+    from events.models import Event
+
+    event = Event.objects.get()  # one demo event, however often the loader runs
+    assert (event.status, event.meeting_slots.count(), event.meeting_tables.count()) == ("published", 6, 4)

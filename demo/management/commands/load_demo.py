@@ -7,6 +7,7 @@ Refuses to run on a production instance (DEBUG off) unless forced.
 
 from __future__ import annotations
 
+import datetime
 import json
 import secrets
 from pathlib import Path
@@ -15,10 +16,14 @@ from typing import Any
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import transaction
+from django.utils import timezone
 
 from accounts.models import Membership, Organization, User
 from accounts.services import organization_set_verified
 from accounts.validators import credit_code_check_character
+from events.meetings import meeting_grid_define
+from events.models import Event
+from events.services import event_create, event_set_status
 from marketplace.models import Achievement, Need, Status
 from marketplace.services import posting_create, posting_transition
 from reference.selectors import place_resolve, place_resolve_parts
@@ -47,6 +52,7 @@ class Command(BaseCommand):
             staff.set_password(staff_password)
             staff.save()
             postings = self._load_postings(staff)
+            self._load_event(staff)
         self.stdout.write(self.style.SUCCESS(f"Demo data loaded ({postings} new postings)."))
         self.stdout.write("")
         self.stdout.write(self.style.WARNING("Staff (admin) account:"))
@@ -85,6 +91,24 @@ class Command(BaseCommand):
                 organization_set_verified(organization=organization, verified=True, by=None)
             rows.append((spec["email"], spec["name"], organization.get_kind_display()))
         return rows
+
+    def _load_event(self, staff: User) -> None:
+        """A published docking event of the demo organiser, two weeks ahead, with a meeting grid."""
+        organiser = Organization.objects.filter(kind="organiser").order_by("pk").first()
+        if organiser is None or Event.objects.filter(organizer=organiser).exists():
+            return
+        start = timezone.localtime().replace(hour=9, minute=0, second=0, microsecond=0) + datetime.timedelta(days=14)
+        event = event_create(
+            organizer=organiser, by=staff, kind="docking", title="长三角G60科创走廊新材料与新能源成果对接会",
+            description="高校院所成果发布、企业技术需求发布与一对一洽谈。", starts_at=start,
+            ends_at=start + datetime.timedelta(hours=8), capacity=60, venue="松江G60科创云廊", city_id="310100",
+            domain_codes=["new_materials", "new_energy"], cluster_codes=["g60", "yrd"],
+        )  # fmt: skip
+        event_set_status(event=event, by=staff, status="published")
+        afternoon = start + datetime.timedelta(hours=5)
+        step = datetime.timedelta(minutes=20)
+        slots = [(afternoon + step * i, afternoon + step * (i + 1)) for i in range(6)]
+        meeting_grid_define(event=event, by=staff, slots=slots, tables=["A1", "A2", "A3", "A4"])
 
     def _load_postings(self, staff: User) -> int:
         """Publish the demo achievements (spread over the universities and institutes) and needs (enterprises)."""
