@@ -25,12 +25,19 @@ FLAGS = [
 ]
 
 
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Off CI, mark the browser tests skipped when chromium is missing; in CI they run and fail instead."""
+    if not os.path.exists(CHROMIUM) and not os.environ.get("CI"):
+        marker = pytest.mark.skipif(True, reason="chromium is not installed on this machine (CI installs it)")
+        for item in items:
+            if "e2e" in item.keywords:
+                item.add_marker(marker)
+
+
 @pytest.fixture(scope="session")
 def browser() -> Iterator[object]:
     if not os.path.exists(CHROMIUM):
-        if os.environ.get("CI"):
-            pytest.fail(f"chromium is missing at {CHROMIUM}; CI must install it (apt-get install chromium)")
-        pytest.skip("chromium is not installed on this machine (CI installs it)")
+        pytest.fail(f"chromium is missing at {CHROMIUM}; CI must install it (apt-get install chromium)")
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:
