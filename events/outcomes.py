@@ -10,9 +10,10 @@ from django.db import transaction
 from django.db.models import Sum
 
 from accounts.models import User
-from core.exceptions import ApplicationError, PermissionDenied
-from marketplace.models import Achievement, CooperationMode, Need
+from core.exceptions import PermissionDenied
+from marketplace.models import Achievement, Need
 from matching.models import Agreement
+from matching.services import agreement_create
 
 from .models import Event, EventAgreement, Meeting, Registration
 from .services import is_organizer
@@ -33,14 +34,9 @@ def event_agreement_record(
     """The organiser records an agreement signed at the event, linking the listings (and so the organisations)."""
     if not is_organizer(by, event):
         raise PermissionDenied("Only the organiser records the event's agreements.")
-    if mode not in CooperationMode.values:
-        raise ApplicationError(f"{mode} is not a cooperation mode.", field="mode")
-    if amount_wan is not None and amount_wan < 0:
-        raise ApplicationError("The amount cannot be negative.", field="amount_wan")
-    agreement = Agreement.objects.create(
-        achievement=achievement, need=need, mode=mode, amount_wan=amount_wan, signed_on=signed_on, note=note,
-        recorded_by=by,
-    )  # fmt: skip
+    agreement = agreement_create(
+        achievement=achievement, need=need, mode=mode, amount_wan=amount_wan, signed_on=signed_on, note=note, by=by
+    )
     EventAgreement.objects.create(event=event, agreement=agreement)
     return agreement
 

@@ -28,6 +28,7 @@ from django.views.decorators.http import require_POST
 
 from accounts.models import Organization
 from accounts.selectors import user_memberships
+from core.downloads import file_response
 from core.exceptions import ApplicationError
 from core.forms import add_application_error
 
@@ -232,27 +233,14 @@ def event_attendance(request: HttpRequest, pk: int, fmt: str) -> HttpResponse:
     event = _organizer_event(request, pk)
     registrations = registration_visible_to(request.user, event)
     if fmt == "csv":
-        return _download(exports.attendance_csv(registrations), f"event-{event.pk}-attendance.csv")
-    return _download(exports.attendance_xlsx(registrations, title=event.title), f"event-{event.pk}-attendance.xlsx")
+        return file_response(exports.attendance_csv(registrations), f"event-{event.pk}-attendance.csv")
+    return file_response(exports.attendance_xlsx(registrations, title=event.title), f"event-{event.pk}-attendance.xlsx")
 
 
 def event_ics(request: HttpRequest, pk: int) -> HttpResponse:
     event = _event(request, pk)
-    return _download(calendar_for([event], event.title, base_url=_base_url(request)), f"event-{event.pk}.ics")
+    return file_response(calendar_for([event], event.title, base_url=_base_url(request)), f"event-{event.pk}.ics")
 
 
 def _base_url(request: HttpRequest) -> str:
     return request.build_absolute_uri("/").rstrip("/")
-
-
-CONTENT_TYPES = {
-    "csv": "text/csv; charset=utf-8",
-    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-    "ics": "text/calendar; charset=utf-8",
-}
-
-
-def _download(data: bytes, filename: str) -> HttpResponse:
-    response = HttpResponse(data, content_type=CONTENT_TYPES[filename.rsplit(".", 1)[1]])
-    response["Content-Disposition"] = f'attachment; filename="{filename}"'
-    return response

@@ -22,6 +22,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from core.downloads import file_response
 from core.exceptions import ApplicationError, PermissionDenied
 from core.forms import add_application_error
 
@@ -38,7 +39,7 @@ from .selectors import (
     meetings_visible_to,
 )
 from .serializers import suggestion_reasons
-from .views import _base_url, _download, _event, _organizer_event
+from .views import _base_url, _event, _organizer_event
 
 
 def _docking(event: Event) -> Event:
@@ -257,4 +258,4 @@ def my_agenda(request: HttpRequest) -> HttpResponse:
     ]
     title = _("My events · Tech Match")
     data = calendar_for(list(agenda_events_for(request.user)), title, base_url=base_url, components=components)
-    return _download(data, "agenda.ics")
+    return file_response(data, "agenda.ics")

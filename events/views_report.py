@@ -12,13 +12,14 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 
+from core.downloads import file_response
 from core.exceptions import ApplicationError
 from core.forms import add_application_error
 
 from . import exports, outcomes
 from .forms import EventAgreementForm
 from .selectors import event_agreements
-from .views import _download, _organizer_event
+from .views import _organizer_event
 
 
 @login_required
@@ -49,5 +50,5 @@ def report_export(request: HttpRequest, pk: int, fmt: str) -> HttpResponse:
     event = _organizer_event(request, pk)
     report, agreements = outcomes.event_report(event=event), event_agreements(event)
     if fmt == "csv":
-        return _download(exports.report_csv(report, agreements), f"event-{event.pk}-report.csv")
-    return _download(exports.report_xlsx(report, agreements, title=event.title), f"event-{event.pk}-report.xlsx")
+        return file_response(exports.report_csv(report, agreements), f"event-{event.pk}-report.csv")
+    return file_response(exports.report_xlsx(report, agreements, title=event.title), f"event-{event.pk}-report.xlsx")

@@ -18,6 +18,7 @@ from django.views.decorators.http import require_POST
 
 from accounts.models import Organization
 from accounts.selectors import user_memberships
+from core.downloads import file_response
 from core.exceptions import ApplicationError
 from core.forms import add_application_error
 from reference.models import Cluster, Domain
@@ -256,7 +257,7 @@ def import_upload(request: HttpRequest) -> HttpResponse:
 def import_template(request: HttpRequest, kind: str, fmt: str) -> HttpResponse:
     if kind not in importers.KINDS or fmt not in ("csv", "xlsx", "jsonl"):
         raise Http404
-    return _download(importers.template_file(kind=kind, fmt=fmt), f"{kind}-template.{fmt}")
+    return file_response(importers.template_file(kind=kind, fmt=fmt), f"{kind}-template.{fmt}")
 
 
 @login_required
@@ -268,7 +269,7 @@ def export_own(request: HttpRequest, kind: str, fmt: str) -> HttpResponse:
     organization = _organization_for(request)
     queryset = spec.model.objects.filter(organization=organization).order_by("pk")
     data = importers.export_records(queryset, kind=kind, fmt=fmt, include_contacts=True)
-    return _download(data, f"{kind}.{fmt}")
+    return file_response(data, f"{kind}.{fmt}")
 
 
 @login_required
@@ -282,14 +283,3 @@ def submit_drafts(request: HttpRequest, kind: str) -> HttpResponse:
         count += 1
     messages.success(request, _("%(count)d drafts submitted.") % {"count": count})
     return redirect("marketplace:my-organization")
-
-
-def _download(data: bytes, filename: str) -> HttpResponse:
-    content_types = {
-        "csv": "text/csv; charset=utf-8",
-        "jsonl": "application/x-ndjson; charset=utf-8",
-        "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-    }
-    response = HttpResponse(data, content_type=content_types[filename.rsplit(".", 1)[1]])
-    response["Content-Disposition"] = f'attachment; filename="{filename}"'
-    return response

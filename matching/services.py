@@ -16,7 +16,7 @@ from accounts.models import Organization, User
 from accounts.selectors import user_organization_ids
 from accounts.services import organization_notify
 from core.exceptions import ApplicationError, PermissionDenied
-from marketplace.models import CooperationMode
+from marketplace.models import Achievement, CooperationMode, Need
 
 from .models import Agreement, Match, MatchEvent
 
@@ -152,6 +152,31 @@ def match_decline(*, match: Match, by: User, reason: str) -> Match:
     return match
 
 
+def agreement_create(
+    *,
+    achievement: Achievement,
+    need: Need | None,
+    mode: str,
+    signed_on: date,
+    by: User,
+    amount_wan: Decimal | None = None,
+    note: str = "",
+    match: Match | None = None,
+) -> Agreement:
+    """The rules every agreement meets, wherever it is recorded (on a match, or at an event); callers check who
+    may record it."""
+    if mode not in CooperationMode.values:
+        raise ApplicationError(f"{mode} is not a cooperation mode.", field="mode")
+    if amount_wan is not None and amount_wan < 0:
+        raise ApplicationError("The amount cannot be negative.", field="amount_wan")
+    if signed_on > timezone.localdate():
+        raise ApplicationError("The signing date is in the future.", field="signed_on")
+    return Agreement.objects.create(
+        match=match, achievement=achievement, need=need, mode=mode, amount_wan=amount_wan, signed_on=signed_on,
+        note=note, recorded_by=by,
+    )  # fmt: skip
+
+
 @transaction.atomic
 def agreement_record(
     *, match: Match, by: User, mode: str, signed_on: date, amount_wan: Decimal | None = None, note: str = ""
@@ -163,15 +188,9 @@ def agreement_record(
         raise PermissionDenied("Only the two organisations (or staff) record an agreement.")
     if match.status not in (Status.IN_CONTACT, Status.DEAL):
         raise ApplicationError("An agreement is recorded once both sides have accepted the match.", field="status")
-    if mode not in CooperationMode.values:
-        raise ApplicationError(f"{mode} is not a cooperation mode.", field="mode")
-    if amount_wan is not None and amount_wan < 0:
-        raise ApplicationError("The amount cannot be negative.", field="amount_wan")
-    if signed_on > timezone.localdate():
-        raise ApplicationError("The signing date is in the future.", field="signed_on")
-    agreement = Agreement.objects.create(
+    agreement = agreement_create(
         match=match, achievement=match.achievement, need=match.need, mode=mode, amount_wan=amount_wan,
-        signed_on=signed_on, note=note, recorded_by=by,
+        signed_on=signed_on, note=note, by=by,
     )  # fmt: skip
     before = match.status
     match.status = Status.DEAL

@@ -154,3 +154,13 @@ def test_event_admin_pages_open_for_staff(client, staff_user, make_event, model)
     make_event()
     client.force_login(staff_user)
     assert client.get(reverse(f"admin:events_{model}_changelist")).status_code == 200
+
+
+def test_agreements_at_events_follow_the_same_rules_as_on_matches(make_event, organiser_member):
+    event = make_event()
+    listing = achievement(OrganizationFactory())
+    tomorrow = timezone.localdate() + datetime.timedelta(days=1)
+    with pytest.raises(ApplicationError) as error:
+        outcomes.event_agreement_record(event=event, by=organiser_member, achievement=listing, need=None,
+                                        mode="license", signed_on=tomorrow)  # fmt: skip
+    assert error.value.field == "signed_on"
