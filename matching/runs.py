@@ -129,8 +129,7 @@ def _match_rows(
     engine: MatchingEngine, pairs: RankedPairs, need_ids: list[int], achievement_ids: list[int]
 ) -> dict[tuple[int, int], dict[str, Any]]:
     rows = {}
-    for i in range(len(pairs)):
-        reasons = engine.explain(pairs, i)
+    for i, reasons in enumerate(engine.explain_many(pairs)):
         rows[(achievement_ids[int(pairs.achievement[i])], need_ids[int(pairs.need[i])])] = {
             "score": round(float(pairs.total[i]), 6),
             "components": {name: round(float(values[i]), 4) for name, values in pairs.components.items()},

@@ -327,6 +327,10 @@ class MatchingEngine:
             self._inverse = inverse
         return self._inverse
 
+    def explain_many(self, pairs: RankedPairs) -> list[list[Reason]]:
+        """Reasons for every pair of ``pairs`` (fitted records), in order; the way bulk runs explain."""
+        return [self.explain(pairs, i) for i in range(len(pairs))]
+
     def explain(
         self,
         pairs: RankedPairs,
