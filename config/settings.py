@@ -204,16 +204,23 @@ MATCHING_ON_PUBLISH: bool = env.bool("MATCHING_ON_PUBLISH", default=True)
 # Postings per tokenising chunk of a full rebuild (one Celery task each).
 MATCHING_CHUNK_SIZE: int = env.int("MATCHING_CHUNK_SIZE", default=2000)
 MATCHING_NIGHTLY_REBUILD: bool = env.bool("MATCHING_NIGHTLY_REBUILD", default=False)
-CELERY_BEAT_SCHEDULE = (
-    {
-        "nightly-full-rebuild": {
-            "task": "matching.tasks.full_rebuild_task",
-            "schedule": crontab(hour=2, minute=30),
-            "kwargs": {"trigger": "schedule"},
+CELERY_BEAT_SCHEDULE = {
+    # Needs past their deadline are closed just after midnight (CELERY_TIMEZONE), before the nightly rebuild.
+    "daily-need-deadlines": {
+        "task": "marketplace.tasks.need_expire_overdue_task",
+        "schedule": crontab(hour=0, minute=5),
+    },
+    **(
+        {
+            "nightly-full-rebuild": {
+                "task": "matching.tasks.full_rebuild_task",
+                "schedule": crontab(hour=2, minute=30),
+                "kwargs": {"trigger": "schedule"},
+            }
         }
-    }
-    if MATCHING_NIGHTLY_REBUILD
-    else {}
-)
+        if MATCHING_NIGHTLY_REBUILD
+        else {}
+    ),
+}
 # Postings of verified organisations publish without moderation when this is on.
 MARKETPLACE_VERIFIED_AUTO_PUBLISH: bool = env.bool("MARKETPLACE_VERIFIED_AUTO_PUBLISH", default=True)

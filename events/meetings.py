@@ -16,6 +16,7 @@ from django.utils import timezone
 
 from accounts.models import Membership, User
 from core.exceptions import ApplicationError, PermissionDenied
+from marketplace.models import Need
 from matching.models import Match
 
 from .models import Event, Meeting, MeetingSeat, MeetingSlot, MeetingTable, Registration
@@ -61,7 +62,12 @@ def whom_to_meet(*, registration: Registration, limit: int = 20) -> list[Suggest
         .select_related("organization")
     )
     organizations = {r.organization_id for r in others}
-    matches = Match.objects.exclude(status__in=[Match.Status.REJECTED, Match.Status.DECLINED]).filter(
+    matches = Match.objects.exclude(
+        status__in=[Match.Status.REJECTED, Match.Status.DECLINED, Match.Status.WITHDRAWN]
+    ).exclude(
+        # Open matches of a need past its deadline are as good as withdrawn, before the daily task withdraws them.
+        Q(status__in=Match.OPEN) & Need.expired_q(prefix="need__")
+    ).filter(
         Q(achievement__organization_id=mine, need__organization_id__in=organizations)
         | Q(need__organization_id=mine, achievement__organization_id__in=organizations)
     ).select_related("achievement", "need")  # fmt: skip

@@ -8,7 +8,7 @@ Who may do what (after the 404 for postings the user may not see):
 
 * read: anyone sees published postings; members of the owner and staff see every posting of it;
 * create: any authenticated user, for one of their organisations (staff for any);
-* update, submit, close, reopen: members of the owner and staff;
+* update, submit, close, reopen, extend (a need's deadline): members of the owner and staff;
 * approve, reject: staff.
 """
 
@@ -18,6 +18,7 @@ from collections.abc import Callable
 from typing import Any
 
 from django.db.models import F, QuerySet
+from django.utils.translation import gettext
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import mixins, permissions, status, viewsets
 from rest_framework.decorators import action
@@ -31,11 +32,12 @@ from core.exceptions import PermissionDenied
 from . import services
 from .filters import AchievementFilterSet, NeedFilterSet
 from .models import Achievement, Need
-from .selectors import posting_visible_to
+from .selectors import needs_with_last_reason, posting_visible_to
 from .serializers import (
     AchievementInputSerializer,
     AchievementSerializer,
     AchievementUpdateSerializer,
+    NeedExtendSerializer,
     NeedInputSerializer,
     NeedSerializer,
     NeedUpdateSerializer,
@@ -239,3 +241,27 @@ class NeedViewSet(PostingViewSet):
     input_serializer_class = NeedInputSerializer
     update_serializer_class = NeedUpdateSerializer
     filterset_class = NeedFilterSet
+
+    def get_queryset(self) -> QuerySet[Any]:
+        return needs_with_last_reason(super().get_queryset())  # "expired" without a query per closed need
+
+    @extend_schema(
+        tags=["needs"],
+        summary="Extend a need's deadline",
+        description=(
+            "Members of the owner and staff. The new deadline must be after today. A published need keeps its "
+            "status; a need closed because its deadline passed is published again (and matched again)."
+        ),
+        request=NeedExtendSerializer,
+        responses={200: NeedSerializer, 400: INVALID, 403: NOT_ALLOWED, 404: NOT_FOUND},
+    )
+    @action(detail=True, methods=["post"])
+    def extend(self, request: Request, pk: str | None = None) -> Response:
+        need = self.get_object()
+        if not services.can_edit(request.user, need):  # refuse before judging the input
+            raise PermissionDenied(gettext("Only members of the organisation extend its needs."))
+        serializer = NeedExtendSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        deadline = serializer.validated_data["deadline"]
+        need = services.need_extend_deadline(need=need, new_deadline=deadline, by=request.user)
+        return Response(self._output(need))

@@ -108,6 +108,12 @@ class NeedForm(PostingForm):
     field_order = ["title", "description", "domains", "keywords", "min_trl", "budget_wan", "modes", "region_scope"]
 
 
+class ExtendDeadlineForm(forms.Form):
+    """A need's new deadline; ``need_extend_deadline`` checks that it is after today."""
+
+    deadline = forms.DateField(label=_("New deadline"), widget=forms.DateInput(attrs={"type": "date"}))
+
+
 class CloseForm(forms.Form):
     reason = forms.CharField(label=_("Why (optional)"), required=False, max_length=500)
 

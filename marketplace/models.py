@@ -7,12 +7,16 @@ Every change of status goes through ``marketplace.services`` and is recorded as 
 
 from __future__ import annotations
 
+from datetime import date
+
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import F, Q
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import gettext_noop
 
 TRL_VALIDATORS = [MinValueValidator(1), MaxValueValidator(9)]
 MAX_KEYWORDS = 8
@@ -234,9 +238,45 @@ class Need(Posting):
     def body(self) -> str:
         return self.description
 
+    # --- Deadlines ------------------------------------------------------------------------------------------------
+    # The one definition of "expired", in its query form and its Python form side by side: a published need whose
+    # deadline is before today (the local date, settings.TIME_ZONE). Every read that shows needs to the public or
+    # feeds the engine excludes ``expired_q()`` (see ``marketplace.selectors``), so a need drops out at midnight even
+    # before the daily task (``marketplace.services.need_expire_overdue``) closes it.
+
+    @staticmethod
+    def expired_q(*, prefix: str = "", today: date | None = None) -> Q:
+        """Expired needs as a condition; ``prefix`` reaches them through a relation (``"need__"``)."""
+        return Q(**{f"{prefix}status": Status.PUBLISHED, f"{prefix}deadline__lt": today or timezone.localdate()})
+
+    @property
+    def is_expired(self) -> bool:
+        """Published and past its deadline (the Python form of ``expired_q``)."""
+        return self.status == Status.PUBLISHED and self.deadline is not None and self.deadline < timezone.localdate()
+
+    @property
+    def closed_at_deadline(self) -> bool:
+        """Closed by the daily task because its deadline passed (not by its owner): its latest status change says
+        so. Reads the ``last_transition_reason`` annotation when a list has it (``needs_with_last_reason``)."""
+        if self.status != Status.CLOSED:
+            return False
+        reason = getattr(self, "last_transition_reason", None)
+        if reason is None:
+            reason = self.transitions.order_by("-at", "-pk").values_list("reason", flat=True).first()
+        return reason == PostingTransition.DEADLINE_PASSED
+
+    @property
+    def deadline_lapsed(self) -> bool:
+        """What the owner sees as expired (过期): expired, or closed because it expired; the owner may extend it."""
+        return self.is_expired or self.closed_at_deadline
+
 
 class PostingTransition(models.Model):
     """One change of a posting's status: who, when, from, to, and why."""
+
+    # The reasons the deadline rules record (kept in English in the data, translated where shown).
+    DEADLINE_PASSED = gettext_noop("system: deadline passed")
+    DEADLINE_EXTENDED = gettext_noop("deadline extended")
 
     achievement = models.ForeignKey(
         Achievement, on_delete=models.CASCADE, null=True, blank=True, related_name="transitions"

@@ -136,10 +136,20 @@ class AchievementSerializer(PostingSerializer):
 
 
 class NeedSerializer(PostingSerializer):
+    expired = serializers.SerializerMethodField(
+        help_text=_(
+            "Past its deadline: still published until the daily task closes it, or closed by that task. Only its "
+            "owner (and staff) see such a need; they may extend the deadline."
+        )
+    )
+
     class Meta:
         model = Need
-        fields = [*COMMON_FIELDS, *NEED_FIELDS]
+        fields = [*COMMON_FIELDS, *NEED_FIELDS, "expired"]
         read_only_fields = [name for name in fields if name not in (*Posting.CONTACT_FIELDS, *OWNER_ONLY_FIELDS)]
+
+    def get_expired(self, instance: Need) -> bool:
+        return instance.deadline_lapsed
 
 
 # --- Input -----------------------------------------------------------------------------------------------------
@@ -260,6 +270,10 @@ class NeedUpdateSerializer(NeedInputSerializer):
 
 
 # --- Actions ---------------------------------------------------------------------------------------------------
+
+
+class NeedExtendSerializer(serializers.Serializer):
+    deadline = serializers.DateField(help_text=_("The new deadline (YYYY-MM-DD), after today."))
 
 
 class PostingCloseSerializer(serializers.Serializer):

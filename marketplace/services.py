@@ -2,24 +2,36 @@
 
 ``posting_transition`` is the one function that moves a posting through its life cycle; the named helpers
 (``posting_submit``, ``posting_approve`` ...) say who may do what and call it.
+
+Deadlines: ``need_expire_overdue`` (run daily by ``marketplace.tasks``) closes the needs past their deadline and sends
+``signals.need_expired`` in the same transaction (the matching app withdraws their open suggestions on it);
+``need_extend_deadline`` moves a need's deadline, and publishes again a need the deadline closed, the one move out of
+"closed" that skips the draft (the posting was approved before and only its date lapsed).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
+from datetime import date
 from typing import Any, TypeVar
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext, gettext_noop
 
 from accounts.models import Organization, User
+from accounts.services import organization_notify
 from core.exceptions import ApplicationError, PermissionDenied
+from core.i18n import bilingual
 from reference.models import Domain
 
 from .models import Achievement, Need, PostingTransition, Status
 from .search import search_document_for
+from .selectors import needs_expired
+from .signals import need_expired
 
 P = TypeVar("P", Achievement, Need)
 Posting = Achievement | Need
@@ -128,6 +140,12 @@ def posting_transition(*, posting: P, to: str, by: User | None, reason: str = ""
         return posting
     if to not in ALLOWED_MOVES.get(current, set()):
         raise ApplicationError(f"A {current} posting cannot become {to}.", field="status", code="transition")
+    return _move(posting, to=to, by=by, reason=reason)
+
+
+def _move(posting: P, *, to: str, by: User | None, reason: str) -> P:
+    """Change the status of a posting locked by the caller, record it, and run the publish hooks on commit."""
+    current = posting.status
     now = timezone.now()
     posting.status = to
     if to == Status.PUBLISHED:
@@ -192,3 +210,67 @@ def posting_reopen(*, posting: P, by: User) -> P:
 
 def _kind(posting: Posting) -> str:
     return "achievement" if isinstance(posting, Achievement) else "need"
+
+
+# --- Deadlines -------------------------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def need_expire_overdue(*, today: date | None = None) -> list[Need]:
+    """Close every need past its deadline (``Need.expired_q``), recorded as a status change by the system with the
+    reason ``PostingTransition.DEADLINE_PASSED``; tell each owner; send ``need_expired`` so that other apps act in
+    this transaction. Safe to run twice: a closed need is no longer expired, so a second run closes nothing."""
+    overdue = list(needs_expired(today=today).select_for_update().select_related("organization").order_by("pk"))
+    closed = []
+    for need in overdue:
+        closed.append(
+            posting_transition(posting=need, to=Status.CLOSED, by=None, reason=PostingTransition.DEADLINE_PASSED)
+        )
+        organization_notify(
+            organization=need.organization,
+            subject=bilingual(gettext_noop("Need closed, its deadline passed: %(title)s"), title=need.title)[:200],
+            body=bilingual(
+                gettext_noop(
+                    "The deadline of your need (%(deadline)s) has passed: it is closed, no longer matched or found "
+                    "in search, and its pending suggestions are withdrawn. Extend the deadline to publish it again."
+                ),
+                separator="\n",
+                deadline=need.deadline.isoformat() if need.deadline else "-",
+            ),
+            link=reverse("marketplace:detail", kwargs={"kind": "needs", "pk": need.pk}),
+        )
+    if closed:
+        need_expired.send(sender=Need, needs=closed, reason=PostingTransition.DEADLINE_PASSED)
+    return closed
+
+
+@transaction.atomic
+def need_extend_deadline(*, need: Need, new_deadline: date, by: User) -> Need:
+    """The owner (a member of the organisation, or staff) moves the deadline to a later day. A published need keeps
+    its status; a need the deadline closed is published again (recorded, and matched again like any publication).
+    Other needs are edited instead."""
+    if not can_edit(by, need):
+        raise PermissionDenied(gettext("Only members of the organisation extend its needs."))
+    today = timezone.localdate()
+    if not isinstance(new_deadline, date) or new_deadline <= today:
+        raise ApplicationError(
+            gettext("The new deadline must be a day after today (%(today)s).") % {"today": today.isoformat()},
+            field="deadline",
+        )
+    need = Need.objects.select_for_update().get(pk=need.pk)
+    if need.status == Status.PUBLISHED:
+        need.deadline = new_deadline
+        need.save(update_fields=["deadline", "updated_at"])
+        return need
+    if need.closed_at_deadline:
+        need.deadline = new_deadline
+        need.save(update_fields=["deadline", "updated_at"])
+        return _move(need, to=Status.PUBLISHED, by=by, reason=PostingTransition.DEADLINE_EXTENDED)
+    raise ApplicationError(
+        gettext(
+            "Only a published need, or one closed because its deadline passed, is extended; this one is "
+            "%(status)s: edit its deadline instead."
+        )
+        % {"status": need.get_status_display()},
+        field="status",
+    )

@@ -17,4 +17,5 @@ urlpatterns = [
     re_path(rf"^{KIND}/(?P<pk>\d+)/$", views.posting_detail, name="detail"),
     re_path(rf"^{KIND}/(?P<pk>\d+)/edit/$", views.posting_edit, name="edit"),
     re_path(rf"^{KIND}/(?P<pk>\d+)/(?P<action>submit|close|reopen)/$", views.posting_action, name="action"),
+    path("needs/<int:pk>/extend/", views.need_extend, name="need-extend"),
 ]

@@ -26,9 +26,9 @@ from reference.selectors import place_resolve
 
 from . import importers, services
 from .filters import AchievementFilterSet, NeedFilterSet, PostingFilterSet
-from .forms import AchievementForm, CloseForm, ImportForm, NeedForm, PostingForm
+from .forms import AchievementForm, CloseForm, ExtendDeadlineForm, ImportForm, NeedForm, PostingForm
 from .models import Achievement, Need, Status
-from .selectors import can_see_contact, posting_visible_to
+from .selectors import can_see_contact, needs_with_last_reason, posting_live, posting_visible_to
 
 PAGE_SIZE = 20
 
@@ -65,10 +65,9 @@ def _posting(request: HttpRequest, kind: Kind, pk: int) -> Achievement | Need:
 
 def home(request: HttpRequest) -> HttpResponse:
     newest = {
-        slug: posting_visible_to(model=kind.model, user=request.user).filter(status=Status.PUBLISHED)[:6]
-        for slug, kind in KINDS.items()
+        slug: posting_live(posting_visible_to(model=kind.model, user=request.user))[:6] for slug, kind in KINDS.items()
     }
-    counts = {slug: kind.model.objects.filter(status=Status.PUBLISHED).count() for slug, kind in KINDS.items()}
+    counts = {slug: posting_live(kind.model.objects.all()).count() for slug, kind in KINDS.items()}
     context = {
         "newest": newest,
         "counts": counts,
@@ -83,7 +82,7 @@ def posting_list(request: HttpRequest, kind: str) -> HttpResponse:
     spec = _kind(kind)
     queryset = posting_visible_to(model=spec.model, user=request.user)
     if not request.GET.get("status"):
-        queryset = queryset.filter(status=Status.PUBLISHED)
+        queryset = posting_live(queryset)
     filterset = spec.filterset(request.GET or None, queryset=queryset, request=request)
     results = filterset.qs if filterset.is_bound and filterset.is_valid() else queryset
     page = Paginator(results.order_by("-published_at", "-pk"), PAGE_SIZE).get_page(request.GET.get("page"))
@@ -98,16 +97,52 @@ def posting_list(request: HttpRequest, kind: str) -> HttpResponse:
 
 def posting_detail(request: HttpRequest, kind: str, pk: int) -> HttpResponse:
     spec = _kind(kind)
-    posting = _posting(request, spec, pk)
+    return _detail(request, spec, _posting(request, spec, pk))
+
+
+def _detail(
+    request: HttpRequest, spec: Kind, posting: Achievement | Need, extend_form: ExtendDeadlineForm | None = None
+) -> HttpResponse:
+    can_edit = services.can_edit(request.user, posting)
     context = {
         "kind": spec,
         "posting": posting,
         "show_contact": can_see_contact(user=request.user, posting=posting),
-        "can_edit": services.can_edit(request.user, posting),
-        "transitions": posting.transitions.select_related("by") if services.can_edit(request.user, posting) else [],
+        "can_edit": can_edit,
+        "transitions": posting.transitions.select_related("by") if can_edit else [],
         "close_form": CloseForm(),
-    }
-    return render(request, "marketplace/posting_detail.html", context)
+        # Owners extend a need's deadline while it is published, or once the deadline closed it.
+        "can_extend": can_edit and isinstance(posting, Need) and (
+            posting.status == Status.PUBLISHED or posting.closed_at_deadline
+        ),
+        "extend_form": extend_form or ExtendDeadlineForm(initial={"deadline": getattr(posting, "deadline", None)}),
+    }  # fmt: skip
+    return render(request, "marketplace/posting_detail.html", context, status=400 if extend_form else 200)
+
+
+@login_required
+@require_POST
+def need_extend(request: HttpRequest, pk: int) -> HttpResponse:
+    """The owner moves a need's deadline (publishing it again when the deadline closed it)."""
+    spec = KINDS["needs"]
+    need = _posting(request, spec, pk)
+    if not services.can_edit(request.user, need):
+        raise Http404
+    form = ExtendDeadlineForm(request.POST)
+    if form.is_valid():
+        was_published = need.status == Status.PUBLISHED
+        try:
+            need = services.need_extend_deadline(need=need, new_deadline=form.cleaned_data["deadline"], by=request.user)
+        except ApplicationError as error:
+            add_application_error(form, error)
+        else:
+            params = {"date": need.deadline.isoformat() if need.deadline else ""}
+            if was_published:
+                messages.success(request, _("The deadline is now %(date)s.") % params)
+            else:
+                messages.success(request, _("The deadline is now %(date)s; the need is published again.") % params)
+            return redirect("marketplace:detail", kind="needs", pk=pk)
+    return _detail(request, spec, need, extend_form=form)
 
 
 def _organization_for(request: HttpRequest) -> Organization:
@@ -216,6 +251,8 @@ def my_organization(request: HttpRequest) -> HttpResponse:
     sections = []
     for spec in KINDS.values():
         postings = spec.model.objects.filter(organization=organization).order_by("-updated_at")
+        if spec.model is Need:
+            postings = needs_with_last_reason(postings)
         by_status = [(status, label, [p for p in postings if p.status == status]) for status, label in Status.choices]
         sections.append((spec, [group for group in by_status if group[2]], postings.count()))
     return render(

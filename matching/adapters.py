@@ -6,7 +6,8 @@ from collections.abc import Iterable
 
 from django.db.models import QuerySet
 
-from marketplace.models import Achievement, Need, Status
+from marketplace.models import Achievement, Need
+from marketplace.selectors import posting_live
 from reference.models import City, Cluster, Domain, PartnerLink, Province
 
 from .engine import AchievementRecord, Geography, NeedRecord, Taxonomy
@@ -73,7 +74,8 @@ def need_record(posting: Need) -> NeedRecord:
 
 
 def published(model: type[Achievement] | type[Need]) -> QuerySet:
-    return model.objects.filter(status=Status.PUBLISHED).prefetch_related("domains").order_by("pk")
+    """The engine's input: published postings, without needs past their deadline (closed on read)."""
+    return posting_live(model.objects.all()).prefetch_related("domains").order_by("pk")
 
 
 def records(postings: Iterable[Achievement | Need]) -> list[AchievementRecord | NeedRecord]:

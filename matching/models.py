@@ -126,6 +126,8 @@ class Match(models.Model):
 
     suggested -> approved (by staff; both sides see it) -> in contact (both sides accepted; contacts revealed)
     -> deal (an agreement was recorded). Staff may reject a suggestion; either side may decline an approved match.
+    A suggested or approved match whose need closes at its deadline is withdrawn (and suggested again if the need is
+    published again).
     """
 
     class Status(models.TextChoices):
@@ -135,6 +137,7 @@ class Match(models.Model):
         DECLINED = "declined", _("declined")
         IN_CONTACT = "in_contact", _("in contact")
         DEAL = "deal", _("deal")
+        WITHDRAWN = "withdrawn", _("withdrawn")
 
     class Decision(models.TextChoices):
         PENDING = "pending", _("pending")
@@ -142,6 +145,8 @@ class Match(models.Model):
         DECLINED = "declined", _("declined")
 
     ACTED_ON = (Status.APPROVED, Status.REJECTED, Status.DECLINED, Status.IN_CONTACT, Status.DEAL)
+    # Not yet taken up by both sides: withdrawn when the need closes at its deadline.
+    OPEN = (Status.SUGGESTED, Status.APPROVED)
 
     achievement = models.ForeignKey(
         "marketplace.Achievement", on_delete=models.CASCADE, related_name="matches", verbose_name=_("achievement")

@@ -13,6 +13,8 @@ from .models import Match
 # What the two organisations see: staff's suggestions and rejections stay with staff.
 VISIBLE_TO_SIDES = (Match.Status.APPROVED, Match.Status.DECLINED, Match.Status.IN_CONTACT, Match.Status.DEAL)
 CONTACT_STATUSES = (Match.Status.IN_CONTACT, Match.Status.DEAL)
+# A withdrawn match stays in the sides' lists when they had seen it (staff approved it): it does not just vanish.
+WITHDRAWN_AFTER_APPROVAL = Q(status=Match.Status.WITHDRAWN, reviewed_at__isnull=False)
 
 
 def match_visible_to(*, user: User | AnonymousUser) -> QuerySet[Match]:
@@ -27,7 +29,7 @@ def match_visible_to(*, user: User | AnonymousUser) -> QuerySet[Match]:
     organizations = user_organization_ids(user=user)
     return queryset.filter(
         Q(achievement__organization_id__in=organizations) | Q(need__organization_id__in=organizations),
-        status__in=VISIBLE_TO_SIDES,
+        Q(status__in=VISIBLE_TO_SIDES) | WITHDRAWN_AFTER_APPROVAL,
     )
 
 

@@ -2,20 +2,30 @@
 
 ``match_transition`` is the one function that changes a match's status; it records the change and notifies the other
 side. The named functions say who may do what and call it. Views, the API and admin actions all go through here.
+
+Deadlines: when needs close at their deadline (``marketplace.signals.need_expired``, received in the closing
+transaction, see ``apps.py``), ``matches_withdraw_for_needs`` withdraws their open matches (suggested or approved),
+recording each change; ``matches_restore_for_need`` brings them back as suggestions when the need is published again.
+The matching app listens, rather than a matching task driving the marketplace, so that every way of closing needs at
+their deadline (the daily task, a command, a test) withdraws their suggestions in the same transaction, and the
+marketplace knows nothing of matches.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import date
 from decimal import Decimal
 
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext, gettext_noop
 
 from accounts.models import Organization, User
 from accounts.selectors import user_organization_ids
 from accounts.services import organization_notify
 from core.exceptions import ApplicationError, PermissionDenied
+from core.i18n import bilingual
 from marketplace.models import Achievement, CooperationMode, Need
 
 from .models import Agreement, Match, MatchEvent
@@ -61,6 +71,7 @@ def match_approve(*, match: Match, by: User, note: str = "") -> Match:
     match = _lock(match)
     if match.status != Status.SUGGESTED:
         raise ApplicationError(f"Only suggested matches are approved; this one is {match.status}.", field="status")
+    _refuse_expired_need(match)
     before = match.status
     match.status, match.reviewed_by, match.reviewed_at, match.review_reason = Status.APPROVED, by, timezone.now(), note
     match.save()
@@ -92,6 +103,13 @@ def match_reject(*, match: Match, by: User, reason: str) -> Match:
     return match
 
 
+def _refuse_expired_need(match: Match) -> None:
+    """A need past its deadline is closed on read: its open matches are not taken further (the daily task withdraws
+    them)."""
+    if match.need.is_expired:
+        raise ApplicationError(gettext("The need has passed its deadline; its matches are withdrawn."), field="need")
+
+
 def _acting_side(user: User, match: Match) -> str:
     side = match_side(user=user, match=match)
     if side is None:
@@ -106,6 +124,7 @@ def match_accept(*, match: Match, by: User) -> Match:
     """One side accepts. When both have, the match is in contact and each side sees the other's contact."""
     match = _lock(match)
     side = _acting_side(by, match)
+    _refuse_expired_need(match)
     setattr(match, f"{side}_decision", Decision.ACCEPTED)
     before = match.status
     other = match.need.organization if side == "achievement" else match.achievement.organization
@@ -202,3 +221,56 @@ def agreement_record(
         f"{CooperationMode(mode).label} · {amount_wan or '-'} 万元 · {signed_on.isoformat()}",
     )
     return agreement
+
+
+# --- Deadlines -------------------------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def matches_withdraw_for_needs(*, need_ids: Iterable[int], note: str = "") -> list[Match]:
+    """Withdraw the open matches (suggested, or approved but not yet accepted by both sides) of these needs, which
+    closed: each change is recorded; the achievement side of an approved match, which saw it, is told. Matches in
+    contact or with a deal stay as they are. Safe to repeat: withdrawn matches are no longer open."""
+    matches = list(
+        Match.objects.select_for_update()
+        .filter(need_id__in=list(need_ids), status__in=Match.OPEN)
+        .select_related("achievement__organization", "need")
+        .order_by("pk")
+    )
+    for match in matches:
+        before = match.status
+        match.status = Status.WITHDRAWN
+        match.save(update_fields=["status", "updated_at"])
+        _record(match, before=before, action="withdraw", by=None, side="system", note=note)
+        if before == Status.APPROVED:
+            _notify(
+                match.achievement.organization,
+                match,
+                bilingual(
+                    gettext_noop("Match withdrawn, the need passed its deadline: %(need)s ⇄ %(achievement)s"),
+                    need=match.need.title,
+                    achievement=match.achievement.title,
+                )[:200],
+                bilingual(
+                    gettext_noop("The need's deadline passed and it was closed, so this match is withdrawn."),
+                    separator="\n",
+                ),
+            )
+    return matches
+
+
+@transaction.atomic
+def matches_restore_for_need(*, need: Need) -> list[Match]:
+    """A need published again (its deadline extended) gets its withdrawn matches back as fresh suggestions, for
+    staff to review again; the matching run that follows the publication re-scores them (or drops those no longer
+    among the best)."""
+    matches = list(
+        Match.objects.select_for_update().filter(need_id=need.pk, status=Status.WITHDRAWN).order_by("pk")
+    )
+    for match in matches:
+        match.status = Status.SUGGESTED
+        match.achievement_decision = match.need_decision = Decision.PENDING
+        match.reviewed_by, match.reviewed_at = None, None
+        match.save()
+        _record(match, before=Status.WITHDRAWN, action="restore", by=None, side="system")
+    return matches

@@ -148,7 +148,7 @@ class Command(BaseCommand):
                         min_trl=record["min_trl"],
                         budget_wan=record["budget_wan"],
                         region_scope=record["region_scope"],
-                        deadline=record.get("deadline"),
+                        deadline=_upcoming(record.get("deadline")),
                     )
                 posting = posting_create(
                     model=model, organization=organization, by=None, domain_codes=record["domains"], **fields
@@ -156,3 +156,14 @@ class Command(BaseCommand):
                 posting_transition(posting=posting, to=Status.PUBLISHED, by=staff, reason="demo data")
                 created += 1
         return created
+
+
+def _upcoming(deadline: str | None) -> datetime.date | None:
+    """The data's deadline moved on by whole years until it lies ahead, so that the demo needs are open (a need
+    past its deadline is off the market)."""
+    if not deadline:
+        return None
+    day, today = datetime.date.fromisoformat(deadline), timezone.localdate()
+    while day <= today:
+        day = day.replace(year=day.year + 1, day=min(day.day, 28) if day.month == 2 else day.day)
+    return day

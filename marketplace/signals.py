@@ -1,0 +1,13 @@
+"""Signals other apps listen to; the marketplace never imports them (dependencies run matching -> marketplace).
+
+``need_expired`` is sent by ``marketplace.services.need_expire_overdue`` inside its transaction, after the needs past
+their deadline were closed, with ``needs`` (the closed needs) and ``reason``. Receivers run in that same
+transaction: the matching app withdraws the needs' open suggestions there, so that closing and withdrawing commit
+(or fail and are retried) together. A receiver's error rolls the whole run back.
+"""
+
+from __future__ import annotations
+
+from django.dispatch import Signal
+
+need_expired = Signal()
