@@ -33,7 +33,7 @@ sys.path.insert(0, str(ROOT / "bench"))
 from benchdata import geography, load, taxonomy  # noqa: E402
 from sparse_dot_topn import sp_matmul_topn  # noqa: E402
 
-from matching.engine import AchievementRecord, MatchingEngine, NeedRecord  # noqa: E402
+from matching.engine import AchievementRecord, EngineConfig, MatchingEngine, NeedRecord  # noqa: E402
 from matching.engine.components import MODES  # noqa: E402
 
 SENTENCE = re.compile(r"(?<=[。；！？.;!?])\s*")
@@ -127,7 +127,10 @@ def main() -> None:
     parser.add_argument("--achievements", type=int, default=100_000)
     parser.add_argument("--needs", type=int, default=20_000)
     parser.add_argument("--realdata", type=Path, default=ROOT.parent / "shared" / "realdata")
+    parser.add_argument("--set", action="append", default=[], help="an engine setting, e.g. --set max_terms=0")
     args = parser.parse_args()
+    config = EngineConfig().replace(**{k: type(getattr(EngineConfig(), k))(float(v)) for k, v in
+                                       (s.split("=") for s in args.set)})  # fmt: skip
 
     started = time.perf_counter()
     achievements, needs = generate(args.achievements, args.needs, args.realdata)
@@ -135,7 +138,7 @@ def main() -> None:
     print(f"generated {len(achievements)} achievements and {len(needs)} needs (mean {chars:.0f} characters) "
           f"in {time.perf_counter() - started:.1f} s")  # fmt: skip
 
-    engine = MatchingEngine(taxonomy(), geography())
+    engine = MatchingEngine(taxonomy(), geography(), config)
     t0 = time.perf_counter()
     ach_counts = engine.encode(achievements, processes=2)
     need_counts = engine.encode(needs, processes=2)

@@ -20,24 +20,29 @@ class EngineConfig:
     w_mode: float = 0.06
     # Each broken hard constraint multiplies the total by this factor (demoted, not dropped).
     constraint_penalty: float = 0.8
-    # Text: share of the relative cosine (to the best either record reaches) in the text component; the rest is the
-    # absolute cosine, saturating at 1 at ``text_saturation``.
+    # Text: share of the relative cosine (to the best the two records reach) in the text component; the rest is the
+    # absolute cosine, saturating at 1 at ``text_saturation``. The relative cosine divides by the need's best cosine
+    # to the power ``text_need_share`` times the achievement's best to the power 1 - ``text_need_share``: the
+    # achievement's part demotes "hub" records that fit some other need better, without letting a corpus with few
+    # needs (whose best cosines are noisy) decide the ranking.
     text_relative: float = 0.7
     text_saturation: float = 0.45
+    text_need_share: float = 0.75
     # Field weights and bridging.
     title_weight: float = 2.5
     keyword_weight: float = 2.0
     body_weight: float = 1.0
     bridge_weight: float = 0.6
-    cedict_weight: float = 0.3
-    # Terms kept per record vector (the heaviest); 0 keeps all.
-    max_terms: int = 150
-    bm25_k1: float = 1.2
+    cedict_weight: float = 1.6
+    # Terms kept per record vector (the heaviest); 0 keeps all. Long real prose needs every term: the light, common
+    # words that pruning drops add up to much of the cosine of two long texts (docs/matching.md).
+    max_terms: int = 0
+    bm25_k1: float = 2.0
     bm25_b: float = 0.5
     # Domain component values.
     domain_same_parent: float = 0.55
     domain_unknown: float = 0.4
-    domain_inference_threshold: float = 0.12
+    domain_inference_threshold: float = 0.2
     # Region component values.
     region_same_city: float = 1.0
     region_same_province: float = 0.85

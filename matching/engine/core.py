@@ -216,7 +216,8 @@ class MatchingEngine:
     def _text(self, cosine: np.ndarray, need_best: np.ndarray, ach_best: np.ndarray) -> np.ndarray:
         """Cosine relative to the best cosine either record reaches (geometric mean), blended with the absolute
         cosine, so that a record's best fits stand out whatever its vocabulary, while weak fits stay weak."""
-        best = np.sqrt(np.maximum(need_best * ach_best, 1e-12))
+        share = self.config.text_need_share
+        best = np.maximum(need_best, 1e-6) ** share * np.maximum(ach_best, 1e-6) ** (1 - share)
         relative = np.minimum(1.0, cosine / best)
         absolute = np.minimum(1.0, cosine / self.config.text_saturation)
         alpha = self.config.text_relative
