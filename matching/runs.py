@@ -42,7 +42,7 @@ def _fingerprint(record: AchievementRecord | NeedRecord, engine: MatchingEngine)
     c = engine.config
     text = "\x1f".join(
         [record.title, record.text, "\x1e".join(record.keywords), _lexicon_version(),
-         f"{c.title_weight}:{c.keyword_weight}:{c.body_weight}:{c.bridge_weight}:{c.cedict_weight}"]
+         f"{c.title_weight}:{c.keyword_weight}:{c.body_weight}:{c.bridge_weight}:{c.cedict_weight}:{c.bigram_weight}"]
     )  # fmt: skip
     return hashlib.sha1(text.encode("utf-8"), usedforsecurity=False).hexdigest()
 

@@ -34,6 +34,8 @@ class EngineConfig:
     body_weight: float = 1.0
     bridge_weight: float = 0.6
     cedict_weight: float = 1.6
+    # Overlapping character bigrams of Chinese text (see text.BIGRAM); 0 leaves them out.
+    bigram_weight: float = 2.0
     # Terms kept per record vector (the heaviest); 0 keeps all. Long real prose needs every term: the light, common
     # words that pruning drops add up to much of the cosine of two long texts (docs/matching.md).
     max_terms: int = 0

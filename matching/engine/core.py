@@ -92,6 +92,7 @@ class MatchingEngine:
             load_lexicon(taxonomy_names=names),
             bridge_weight=self.config.bridge_weight,
             cedict_weight=self.config.cedict_weight,
+            bigram_weight=self.config.bigram_weight,
         )
         self.codes = Codes(taxonomy, geography)
         self.vectorizer = Vectorizer(k1=self.config.bm25_k1, b=self.config.bm25_b, max_terms=self.config.max_terms)

@@ -48,6 +48,10 @@ _STOP_EN = frozenset(
 _STOP_GLOSS = _STOP_EN | frozenset(
     "sb sth something someone person thing kind one's oneself cl variant see also".split()
 )
+# Overlapping character bigrams of Chinese runs are tokens of their own, marked so that they never meet a word:
+# they catch what segmentation cuts differently in two texts (a compound split across words, a term jieba does not
+# know), the classic complement of words in Chinese retrieval. They are never shown as shared terms.
+BIGRAM = "#"
 _CEDICT_SENSES = 2
 _CEDICT_MAX_STEMS = 4
 
@@ -183,10 +187,13 @@ def _segmenter(lexicon: Lexicon) -> jieba.Tokenizer:
 class Tokenizer:
     """Weighted tokens of a record's fields, in both languages."""
 
-    def __init__(self, lexicon: Lexicon, *, bridge_weight: float = 0.6, cedict_weight: float = 0.3) -> None:
+    def __init__(
+        self, lexicon: Lexicon, *, bridge_weight: float = 0.6, cedict_weight: float = 0.3, bigram_weight: float = 0.0
+    ) -> None:
         self.lexicon = lexicon
         self.bridge_weight = bridge_weight
         self.cedict_weight = cedict_weight
+        self.bigram_weight = bigram_weight
         self.surface: dict[str, str] = {}
         self._jieba = _segmenter(lexicon)
 
@@ -217,6 +224,11 @@ class Tokenizer:
             if not piece:
                 continue
             if _CJK_RUN.fullmatch(piece):
+                if self.bigram_weight:
+                    overlap = weight * self.bigram_weight
+                    for i in range(len(piece) - 1):
+                        token = BIGRAM + piece[i : i + 2]
+                        out[token] = out.get(token, 0.0) + overlap
                 for word in self.chinese_words(piece):
                     out[word] = out.get(word, 0.0) + weight
                     glossed = self.lexicon.zh_to_en.get(word)
