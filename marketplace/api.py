@@ -159,7 +159,9 @@ def posting_schema(
             summary=f"List {noun}s",
             description=(
                 f"The {noun}s the user may see: published ones, plus every {noun} of the user's organisations "
-                "(staff: all). Contacts appear only for members of the owner and staff."
+                "(staff: all). Contacts appear only for members of the owner and staff. With `q`, a ranked search "
+                "in both languages (a Chinese query finds English records and the reverse): the best matches first, "
+                "or the newest first with `sort=newest`; at most 1,000 results."
             ),
             responses={200: output(many=True), 400: INVALID},
         ),

@@ -1,4 +1,8 @@
-"""The filters of the list pages and the list API: one FilterSet per kind, shared by both."""
+"""The filters of the list pages and the list API: one FilterSet per kind, shared by both.
+
+``q`` is a ranked search (``marketplace.search_index``) run after every other filter, so that it ranks what the
+filters keep; ``sort`` orders by relevance (the default with ``q``) or newest first.
+"""
 
 from __future__ import annotations
 
@@ -10,11 +14,22 @@ from reference.models import Cluster, Domain, Province
 from reference.selectors import domain_codes_with_descendants
 
 from .models import Achievement, CooperationMode, Language, Need, Status
-from .selectors import posting_search
+from .search_index import NEWEST, NEWEST_ORDER, RELEVANCE, posting_search
 
 
 class PostingFilterSet(django_filters.FilterSet):
-    q = django_filters.CharFilter(label=_("Search"), method="filter_q")
+    q = django_filters.CharFilter(
+        label=_("Search"),
+        method="filter_later",
+        help_text=_("Words or a sentence, in Chinese or English (either finds both); best matches first."),
+    )
+    sort = django_filters.ChoiceFilter(
+        label=_("Sort by"),
+        choices=[(RELEVANCE, _("relevance")), (NEWEST, _("newest"))],
+        method="filter_later",
+        empty_label=None,
+        help_text=_("relevance (the default when searching) or newest first."),
+    )
     domain = django_filters.ModelChoiceFilter(
         label=_("Domain"),
         queryset=Domain.objects.all(),
@@ -32,8 +47,18 @@ class PostingFilterSet(django_filters.FilterSet):
     status = django_filters.ChoiceFilter(label=_("Status"), choices=Status.choices)
     organization = django_filters.NumberFilter(label=_("Organisation"), field_name="organization_id")
 
-    def filter_q(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
-        return posting_search(queryset, value)
+    def filter_later(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
+        return queryset  # applied in filter_queryset, after the other filters
+
+    def filter_queryset(self, queryset: QuerySet) -> QuerySet:
+        queryset = super().filter_queryset(queryset)
+        query = (self.form.cleaned_data.get("q") or "").strip()
+        sort = self.form.cleaned_data.get("sort") or (RELEVANCE if query else "")
+        if query:
+            return posting_search(queryset, query, sort=sort)
+        if sort == NEWEST:
+            return queryset.order_by(*NEWEST_ORDER)
+        return queryset
 
     def filter_domain(self, queryset: QuerySet, name: str, value: Domain) -> QuerySet:
         return queryset.filter(domains__code__in=domain_codes_with_descendants([value.code])).distinct()

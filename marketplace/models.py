@@ -309,3 +309,33 @@ class PostingTransition(models.Model):
 
     def __str__(self) -> str:
         return f"{self.from_status or '-'} -> {self.to_status}"
+
+
+class SearchTerm(models.Model):
+    """One token of a posting's ranked-search document and its impact (``marketplace.search.document_terms``); the
+    rows of a posting are rewritten whenever its text is saved (``marketplace.search_index``)."""
+
+    token = models.CharField(max_length=64)
+    impact = models.FloatField()
+
+    class Meta:
+        abstract = True
+
+    def __str__(self) -> str:
+        return f"{self.token} {self.impact:.3f}"
+
+
+class AchievementSearchTerm(SearchTerm):
+    pk = models.CompositePrimaryKey("posting_id", "token")
+    posting = models.ForeignKey(Achievement, on_delete=models.CASCADE, related_name="+", db_index=False)
+
+    class Meta:
+        indexes = [models.Index(fields=["token", "posting", "impact"], name="achievement_term_token")]
+
+
+class NeedSearchTerm(SearchTerm):
+    pk = models.CompositePrimaryKey("posting_id", "token")
+    posting = models.ForeignKey(Need, on_delete=models.CASCADE, related_name="+", db_index=False)
+
+    class Meta:
+        indexes = [models.Index(fields=["token", "posting", "impact"], name="need_term_token")]

@@ -1,22 +1,33 @@
-"""Text search over postings that works for Chinese: jieba segmentation, English words, one index document.
+"""Text search over postings, in Chinese and English.
 
-Each posting stores ``search_document``: its title, keywords and body segmented into tokens separated by spaces
-(jieba's search mode for Chinese, lower-cased words for English). A query is segmented the same way into term
-groups; a long Chinese word also matches when the document holds its parts (固态电池 = 固态 + 电池), so the search
-does not depend on jieba cutting a word the same way in a query and in a sentence. On PostgreSQL the groups
-become a ``tsquery`` over ``to_tsvector('simple', search_document)`` (GIN-indexed); elsewhere, substring tests on
-the space-delimited document.
+Ranked search (what the list pages, the API and "similar postings" use): a posting's title, keywords and body become
+weighted tokens in the matching engine's bilingual token space (``matching.engine.text.Tokenizer``: jieba words,
+Snowball stems of English words, two-word phrases, and bridges between the languages through the glossary and
+CC-CEDICT), so that "sodium" finds 钠离子电池 and 硬碳 finds "hard carbon". ``document_terms`` turns a posting into
+token -> impact, the BM25 term weight (title above keywords above body, saturated, length-normalised) that
+``marketplace.search_index`` stores one row per token; ``query_terms`` turns a query into weighted tokens, which are
+OR-ed and ranked by the sum of impact x query weight x IDF over the stored rows.
+
+The plain document (``search_document``, below): title, keywords and body segmented into tokens separated by spaces
+(jieba's search mode for Chinese, lower-cased words for English), kept for the older search that requires every
+word of the query (``marketplace.selectors.posting_search``, the baseline of ``bench/search_quality.py``). A long
+Chinese word also matches when the document holds its parts (固态电池 = 固态 + 电池). On PostgreSQL the groups become
+a ``tsquery`` over ``to_tsvector('simple', search_document)`` (GIN-indexed); elsewhere, substring tests.
 """
 
 from __future__ import annotations
 
+import json
 import logging
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import cache
+from pathlib import Path
 
 import jieba
+
+from matching.engine.text import Tokenizer, load_lexicon
 
 jieba.setLogLevel(logging.WARNING)
 
@@ -95,3 +106,79 @@ def to_tsquery(groups: list[TermGroup]) -> str:
         else:
             clauses.append(lexeme(group.word))
     return " & ".join(clauses)
+
+
+# --- Ranked search: weighted bridged tokens ---------------------------------------------------------------------
+
+# Field weights and bridging as the engine's defaults (matching/engine/config.py), so that search and matching read
+# a posting the same way.
+TITLE_WEIGHT = 2.5
+KEYWORD_WEIGHT = 2.0
+BODY_WEIGHT = 1.0
+BRIDGE_WEIGHT = 0.6
+CEDICT_WEIGHT = 0.3
+# BM25: term frequency saturation and length normalisation against a fixed reference length (the total token weight
+# of a typical posting: 150-220 on the benchmarks), so that a stored impact never needs recomputing as the corpus
+# grows.
+K1 = 1.2
+B = 0.5
+REFERENCE_LENGTH = 200.0
+MAX_DOCUMENT_TERMS = 512  # the heaviest tokens of a posting (the first ones among equals); beyond, a long text's tail
+MAX_TOKEN_LENGTH = 64
+MAX_QUERY_CHARS = 2000
+
+TAXONOMY_FILE = Path(__file__).resolve().parent.parent / "reference" / "data" / "domains.json"
+
+
+def _taxonomy_names() -> tuple[tuple[str, str], ...]:
+    """The domains' (Chinese, English) names, as the engine adds them to its lexicon (the same tuple, so one
+    process that runs both shares one lexicon)."""
+    try:
+        data = json.loads(TAXONOMY_FILE.read_text(encoding="utf-8"))["domains"]
+    except (OSError, ValueError, KeyError):
+        return ()
+    names = []
+    for top in data:
+        names.append((top["zh"], top["en"]))
+        names.extend((child["zh"], child["en"]) for child in top.get("children", ()))
+    return tuple(sorted(names))
+
+
+@cache
+def tokenizer() -> Tokenizer:
+    """The engine's bilingual tokenizer, built once per process (loading the lexicon takes seconds)."""
+    lexicon = load_lexicon(taxonomy_names=_taxonomy_names())
+    return Tokenizer(lexicon, bridge_weight=BRIDGE_WEIGHT, cedict_weight=CEDICT_WEIGHT)
+
+
+def _usable(token: str) -> bool:
+    return 0 < len(token) <= MAX_TOKEN_LENGTH
+
+
+def document_bag(*, title: str, keywords: Iterable[str], body: str) -> dict[str, float]:
+    """A posting's tokens with their raw weights (title above keywords above body; bridged tokens lower)."""
+    bag: dict[str, float] = {}
+    words = tokenizer()
+    words.tokens(title or "", TITLE_WEIGHT, bag)
+    keywords = [word for word in keywords or () if word and word.strip()]
+    if keywords:
+        words.tokens(" ; ".join(keywords), KEYWORD_WEIGHT, bag)
+    words.tokens(body or "", BODY_WEIGHT, bag)
+    return {token: weight for token, weight in bag.items() if _usable(token)}
+
+
+def document_terms(*, title: str, keywords: Iterable[str], body: str) -> dict[str, float]:
+    """Token -> impact: the BM25 weight of the token in this posting (at most ``MAX_DOCUMENT_TERMS`` tokens)."""
+    bag = document_bag(title=title, keywords=keywords, body=body)
+    if not bag:
+        return {}
+    norm = K1 * (1 - B + B * sum(bag.values()) / REFERENCE_LENGTH)
+    heaviest = sorted(bag.items(), key=lambda item: -item[1])[:MAX_DOCUMENT_TERMS]  # stable: text order among equals
+    return {token: round(weight * (K1 + 1) / (weight + norm), 5) for token, weight in heaviest}
+
+
+def query_terms(query: str) -> dict[str, float]:
+    """A query's tokens with their weights: a word 1, a bridged token less (a CC-CEDICT sense least)."""
+    bag: dict[str, float] = {}
+    tokenizer().tokens((query or "")[:MAX_QUERY_CHARS], 1.0, bag)
+    return {token: weight for token, weight in bag.items() if _usable(token)}

@@ -30,6 +30,7 @@ from reference.models import Domain
 
 from .models import Achievement, Need, PostingTransition, Status
 from .search import search_document_for
+from .search_index import index_posting
 from .selectors import needs_expired
 from .signals import need_expired
 
@@ -90,6 +91,7 @@ def _save(posting: P, domain_codes: Iterable[str] | None) -> P:
     posting.search_document = _document(posting, codes)
     posting.save()
     posting.domains.set(codes)
+    index_posting(posting)
     return posting
 
 
@@ -100,9 +102,10 @@ def _document(posting: Posting, domain_codes: list[str]) -> str:
 
 
 def posting_reindex(*, posting: Posting) -> None:
-    """Rebuild a posting's search document from its saved fields (after an edit made outside the services)."""
+    """Rebuild a posting's search documents from its saved fields (after an edit made outside the services)."""
     codes = list(posting.domains.values_list("code", flat=True))
     type(posting).objects.filter(pk=posting.pk).update(search_document=_document(posting, codes))
+    index_posting(posting)
 
 
 @transaction.atomic

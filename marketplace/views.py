@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.paginator import Paginator
+from django.core.paginator import Page, Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
@@ -27,7 +27,10 @@ from reference.selectors import place_resolve
 from . import importers, services
 from .filters import AchievementFilterSet, NeedFilterSet, PostingFilterSet
 from .forms import AchievementForm, CloseForm, ExtendDeadlineForm, ImportForm, NeedForm, PostingForm
+from .highlight import highlight
 from .models import Achievement, Need, Status
+from .search import query_terms
+from .search_index import posting_similar
 from .selectors import can_see_contact, needs_with_last_reason, posting_live, posting_visible_to
 
 PAGE_SIZE = 20
@@ -84,8 +87,14 @@ def posting_list(request: HttpRequest, kind: str) -> HttpResponse:
     if not request.GET.get("status"):
         queryset = posting_live(queryset)
     filterset = spec.filterset(request.GET or None, queryset=queryset, request=request)
-    results = filterset.qs if filterset.is_bound and filterset.is_valid() else queryset
-    page = Paginator(results.order_by("-published_at", "-pk"), PAGE_SIZE).get_page(request.GET.get("page"))
+    valid = filterset.is_bound and filterset.is_valid()
+    results = filterset.qs if valid else queryset
+    if not results.query.order_by:  # a search or a chosen sort orders the results; otherwise newest first
+        results = results.order_by("-published_at", "-pk")
+    page = Paginator(results, PAGE_SIZE).get_page(request.GET.get("page"))
+    searched = (filterset.form.cleaned_data.get("q") or "").strip() if valid else ""
+    if searched:
+        _highlight(page, searched)
     query = request.GET.copy()
     query.pop("page", None)
     return render(
@@ -111,6 +120,7 @@ def _detail(
         "can_edit": can_edit,
         "transitions": posting.transitions.select_related("by") if can_edit else [],
         "close_form": CloseForm(),
+        "similar": _similar(request, spec, posting),
         # Owners extend a need's deadline while it is published, or once the deadline closed it.
         "can_extend": can_edit and isinstance(posting, Need) and (
             posting.status == Status.PUBLISHED or posting.closed_at_deadline
@@ -143,6 +153,20 @@ def need_extend(request: HttpRequest, pk: int) -> HttpResponse:
                 messages.success(request, _("The deadline is now %(date)s; the need is published again.") % params)
             return redirect("marketplace:detail", kind="needs", pk=pk)
     return _detail(request, spec, need, extend_form=form)
+
+
+def _highlight(page: Page, query: str) -> None:
+    """Mark the words the query matched in the title and in a snippet of the body of each posting of the page."""
+    tokens = set(query_terms(query))
+    page.object_list = list(page.object_list)
+    for posting in page.object_list:
+        posting.search_highlight = highlight(title=posting.title, body=posting.body, tokens=tokens)
+
+
+def _similar(request: HttpRequest, spec: Kind, posting: Achievement | Need) -> list[Achievement | Need]:
+    """The postings of the same kind most like this one, among those on the market the user may see."""
+    on_market = posting_live(posting_visible_to(model=spec.model, user=request.user))
+    return posting_similar(posting=posting, queryset=on_market)
 
 
 def _organization_for(request: HttpRequest) -> Organization:
