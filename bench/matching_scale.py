@@ -2,8 +2,9 @@
 
     .venv/bin/python bench/matching_scale.py [--achievements 100000] [--needs 20000] [--realdata ../shared/realdata]
 
-Texts are the development benchmark's and (when the folder is there) the real public records' (USPTO abstracts,
-NASA software, SBIR awards as achievements; SBIR topics as needs), each generated record being one of them with
+Texts are the development benchmarks' (bench-dev, and the real Chinese patent and journal abstracts of bench-cn-dev)
+and (when the folder is there) the real public records' (USPTO abstracts, NASA software, SBIR awards as
+achievements; SBIR topics as needs), each generated record being one of them with
 sentences dropped and shuffled and words from the pool added, so that no two are alike. Prints:
 - the full rebuild: tokenising (2 processes), fitting, the candidate products, scoring and top-K, and in total;
 - the same rebuild with the records' token weights already encoded (what a rebuild costs when they are kept);
@@ -43,6 +44,13 @@ def pools(realdata: Path) -> tuple[list[tuple[str, str, str]], list[tuple[str, s
     achievements, needs, _ = load(ROOT / "bench/data/bench-dev")
     offers = [(a.title, a.text, a.lang) for a in achievements]
     asks = [(n.title, n.text, n.lang) for n in needs]
+    # Real Chinese prose (patent and journal abstracts, and needs written as enterprises write them), so that the
+    # catalogue is mostly Chinese, as a Chinese market's is.
+    chinese = ROOT / "bench/data/bench-cn-dev"
+    if chinese.exists():
+        cn_achievements, cn_needs, _ = load(chinese)
+        offers.extend((a.title, a.text, a.lang) for a in cn_achievements)
+        asks.extend((n.title, n.text, n.lang) for n in cn_needs)
     if realdata.exists():
         for line in (realdata / "uspto-sbir-sample/uspto_applications_2023.jsonl").read_text().splitlines():
             r = json.loads(line)

@@ -39,6 +39,9 @@ class EngineConfig:
     # Terms kept per record vector (the heaviest); 0 keeps all. Long real prose needs every term: the light, common
     # words that pruning drops add up to much of the cosine of two long texts (docs/matching.md).
     max_terms: int = 0
+    # Terms per record in the vectors that choose candidates (the heaviest); candidates are then scored on the full
+    # vectors. 0 chooses with the full vectors (slower at scale).
+    candidate_terms: int = 300
     bm25_k1: float = 2.0
     bm25_b: float = 0.5
     # Domain component values.

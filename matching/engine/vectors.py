@@ -97,3 +97,37 @@ def l2_normalize(matrix: sp.csr_matrix) -> sp.csr_matrix:
     row_of_entry = np.repeat(np.arange(matrix.shape[0]), np.diff(matrix.indptr))
     matrix.data = (matrix.data / norms[row_of_entry]).astype(np.float32)
     return matrix
+
+
+def pair_dots(left: sp.csr_matrix, right: sp.csr_matrix, left_rows: np.ndarray, right_rows: np.ndarray) -> np.ndarray:
+    """Exact dot products of the pairs (``left[left_rows[k]]``, ``right[right_rows[k]]``).
+
+    Pairs are grouped by their left row: that row is spread into one dense buffer, its partners' rows are gathered
+    in one indexing call and multiplied with the buffer in one sparse product, so the work is the non-zeros of the
+    gathered rows and the Python loop runs once per distinct left row. Callers put the side with fewer, longer
+    rows on the left."""
+    out = np.zeros(len(left_rows), np.float32)
+    if not len(left_rows):
+        return out
+    order = np.argsort(left_rows, kind="stable")
+    sorted_rows = left_rows[order]
+    starts = np.r_[0, np.flatnonzero(np.diff(sorted_rows)) + 1]
+    stops = np.r_[starts[1:], len(order)]
+    width = max(left.shape[1], right.shape[1])
+    right = right if right.shape[1] == width else _widen(right, width)
+    buffer = np.zeros(width, np.float32)
+    indptr, indices, data = left.indptr, left.indices, left.data
+    for start, stop in zip(starts, stops, strict=True):
+        row = sorted_rows[start]
+        columns = indices[indptr[row] : indptr[row + 1]]
+        buffer[columns] = data[indptr[row] : indptr[row + 1]]
+        picked = order[start:stop]
+        out[picked] = right[right_rows[picked]] @ buffer
+        buffer[columns] = 0.0
+    return out
+
+
+def _widen(matrix: sp.csr_matrix, width: int) -> sp.csr_matrix:
+    matrix = matrix.copy()
+    matrix.resize((matrix.shape[0], width))
+    return matrix
