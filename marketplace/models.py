@@ -330,7 +330,7 @@ class AchievementSearchTerm(SearchTerm):
     posting = models.ForeignKey(Achievement, on_delete=models.CASCADE, related_name="+", db_index=False)
 
     class Meta:
-        indexes = [models.Index(fields=["token", "posting", "impact"], name="achievement_term_token")]
+        indexes = [models.Index(fields=["token", "-impact", "posting"], name="achievement_term_token")]
 
 
 class NeedSearchTerm(SearchTerm):
@@ -338,4 +338,4 @@ class NeedSearchTerm(SearchTerm):
     posting = models.ForeignKey(Need, on_delete=models.CASCADE, related_name="+", db_index=False)
 
     class Meta:
-        indexes = [models.Index(fields=["token", "posting", "impact"], name="need_term_token")]
+        indexes = [models.Index(fields=["token", "-impact", "posting"], name="need_term_token")]

@@ -167,14 +167,19 @@ def document_bag(*, title: str, keywords: Iterable[str], body: str) -> dict[str,
     return {token: weight for token, weight in bag.items() if _usable(token)}
 
 
-def document_terms(*, title: str, keywords: Iterable[str], body: str) -> dict[str, float]:
-    """Token -> impact: the BM25 weight of the token in this posting (at most ``MAX_DOCUMENT_TERMS`` tokens)."""
-    bag = document_bag(title=title, keywords=keywords, body=body)
+def impacts(bag: dict[str, float]) -> dict[str, float]:
+    """Token -> impact, the BM25 weight of each token of a document's bag (its ``MAX_DOCUMENT_TERMS`` heaviest)."""
     if not bag:
         return {}
     norm = K1 * (1 - B + B * sum(bag.values()) / REFERENCE_LENGTH)
-    heaviest = sorted(bag.items(), key=lambda item: -item[1])[:MAX_DOCUMENT_TERMS]  # stable: text order among equals
+    usable = [(token, weight) for token, weight in bag.items() if _usable(token)]
+    heaviest = sorted(usable, key=lambda item: -item[1])[:MAX_DOCUMENT_TERMS]  # stable: text order among equals
     return {token: round(weight * (K1 + 1) / (weight + norm), 5) for token, weight in heaviest}
+
+
+def document_terms(*, title: str, keywords: Iterable[str], body: str) -> dict[str, float]:
+    """Token -> impact for a posting."""
+    return impacts(document_bag(title=title, keywords=keywords, body=body))
 
 
 def query_terms(query: str) -> dict[str, float]:

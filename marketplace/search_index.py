@@ -6,24 +6,32 @@ A query is turned into weighted tokens (``marketplace.search.query_terms``), OR-
 
     score(posting) = sum over the query's tokens t of  weight(t) x IDF(t) x impact(posting, t)
 
-computed by the database over the index rows of the query's tokens, joined to the filtered queryset (filters and who
-may see what are the caller's, as everywhere). The read is bounded: the query's tokens are taken from the most to the
-least useful (weight x IDF) while the rows they make the database read stay within ``ROW_BUDGET``, so a token in a
-large share of the postings (which says little) is left out of a query that has better ones; at most
-``MAX_RESULTS`` postings are ranked, and a posting scoring below ``MIN_RELATIVE_SCORE`` of the best is no result.
-The same SQL runs on SQLite and PostgreSQL, so both rank alike.
+The database computes it from the index rows of the query's tokens alone, then checks the best-scored postings
+against the caller's queryset (its filters and who may see what, as everywhere). The work is bounded whatever the
+number of postings:
+- tokens are taken from the most to the least useful (weight x IDF) while the rows they make the database read stay
+  within ``ROW_BUDGET``; a token held by more than half the postings is left out of a query that has better ones;
+- a token held by very many postings is read for its ``TOKEN_ROWS`` postings of highest impact (where it stands in
+  the title or the keywords, or often in the text), so that a common word adds to the best fits only;
+- ``CANDIDATES`` postings are checked against the filters, and only when the filters leave too few of them is the
+  exact score of every matching posting that passes the filters computed (the slow path of narrow filters);
+- at most ``MAX_RESULTS`` postings are results, and none scoring below ``MIN_RELATIVE_SCORE`` of the best.
+Document frequencies come from counting index rows, or, on a large PostgreSQL table, from the planner's statistics
+for the most common tokens. The same SQL runs on SQLite and PostgreSQL, so both rank alike.
 """
 
 from __future__ import annotations
 
 import math
+import time
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 from django.contrib.postgres.fields import ArrayField
 from django.core.exceptions import EmptyResultSet
 from django.db import connection, transaction
-from django.db.models import BigIntegerField, CharField, F, Func, IntegerField, QuerySet, Value
+from django.db.models import BigIntegerField, CharField, ExpressionWrapper, F, Func, IntegerField, QuerySet, Value
 from django.db.models.functions import Cast, Concat
 
 from .models import Achievement, AchievementSearchTerm, Need, NeedSearchTerm
@@ -32,18 +40,23 @@ from .search import document_terms, query_terms
 P = TypeVar("P", Achievement, Need)
 Posting = Achievement | Need
 TermModel = type[AchievementSearchTerm] | type[NeedSearchTerm]
+Scored = list[tuple[int, float]]  # (posting id, score), best first
+Filtered = tuple[str, tuple[Any, ...]]  # the SQL of the caller's queryset's ids, and its parameters
 
 RELEVANCE = "relevance"
 NEWEST = "newest"
 NEWEST_ORDER = (F("published_at").desc(nulls_last=True), "-created_at", "-pk")
 
-MAX_RESULTS = 1000  # postings ranked for one query (pages of 20: 50 pages)
+MAX_RESULTS = 500  # postings ranked for one query (pages of 20: 25 pages)
+CANDIDATES = 1500  # the best-scored postings checked against the filters first
 MIN_RELATIVE_SCORE = 0.1  # a posting scoring under a tenth of the best one is not a result
 MAX_QUERY_TERMS = 32  # the most useful tokens of a query that are searched
 MAX_LOOKUP_TERMS = 96  # the heaviest tokens whose document frequency is looked up
-ROW_BUDGET = 40_000  # index rows one query may read, the most useful tokens first
+TOKEN_ROWS = 2000  # index rows read for one token: its postings of highest impact
+ROW_BUDGET = 24_000  # index rows one query may read, the most useful tokens first
 MAX_DOCUMENT_SHARE = 0.5  # a token in more than half the postings is searched only when nothing better is there
 SIMILAR_TERMS = 48  # "similar postings": the posting's own most telling tokens, as a query
+LARGE_TABLE = 200_000  # index rows above which PostgreSQL's statistics stand in for counting common tokens
 
 
 def term_model(model: type[Achievement] | type[Need]) -> TermModel:
@@ -89,7 +102,46 @@ def index_rebuild(model: type[Achievement] | type[Need], *, chunk: int = 500) ->
 # --- Reads ------------------------------------------------------------------------------------------------------
 
 
-def _document_frequencies(table: str, tokens: Sequence[str], cap: int) -> dict[str, int]:
+_PLANNER_STATS_TTL = 300.0  # seconds a process keeps PostgreSQL's token frequencies
+_planner_stats: dict[str, tuple[float, dict[str, int]]] = {}
+
+
+def _estimated_rows(table: str) -> float:
+    """PostgreSQL's estimate of a table's rows (-1 when unknown, and on SQLite)."""
+    if connection.vendor != "postgresql":
+        return -1.0
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT reltuples FROM pg_class WHERE oid = to_regclass(%s)", [table])
+        row = cursor.fetchone()
+    return float(row[0]) if row and row[0] is not None else -1.0
+
+
+def _planner_frequencies(table: str) -> dict[str, int]:
+    """On a large PostgreSQL table: the document frequencies of the most common tokens, as the planner's statistics
+    estimate them (``pg_stats``, kept fresh by autovacuum; migration 0004 widens the token column's sample), so that
+    a query needs not count many index rows. Cached in the process for a few minutes. Small tables are counted."""
+    if connection.vendor != "postgresql":
+        return {}
+    cached = _planner_stats.get(table)
+    if cached and time.monotonic() - cached[0] < _PLANNER_STATS_TTL:
+        return cached[1]
+    frequencies: dict[str, int] = {}
+    rows = _estimated_rows(table)
+    if rows >= LARGE_TABLE:
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT most_common_vals::text::text[], most_common_freqs FROM pg_stats "
+                "WHERE schemaname = current_schema() AND tablename = %s AND attname = 'token'",
+                [table],
+            )
+            found = cursor.fetchone()
+        if found and found[0] and found[1]:
+            frequencies = {token: max(1, round(share * rows)) for token, share in zip(found[0], found[1], strict=False)}
+    _planner_stats[table] = (time.monotonic(), frequencies)
+    return frequencies
+
+
+def _counted(table: str, tokens: Sequence[str], cap: int) -> dict[str, int]:
     """How many postings hold each token, counted up to ``cap`` (reading at most ``cap`` index rows a token)."""
     if not tokens:
         return {}
@@ -103,87 +155,188 @@ def _document_frequencies(table: str, tokens: Sequence[str], cap: int) -> dict[s
         return {tokens[i]: int(count) for i, count in cursor.fetchall()}
 
 
-def search_weights(model: type[Achievement] | type[Need], bag: dict[str, float], *, limit: int) -> dict[str, float]:
-    """The tokens to search and their weights (query weight x IDF): the most useful first, within the row budget."""
-    heaviest = sorted(bag, key=lambda token: (-bag[token], token))[:MAX_LOOKUP_TERMS]
+def document_frequencies(model: type[Achievement] | type[Need], tokens: Sequence[str]) -> dict[str, int]:
+    """How many postings of the kind hold each token: estimated for the most common tokens of a large PostgreSQL
+    table, counted for the others (up to what one query may read)."""
     table = term_model(model)._meta.db_table
-    frequencies = _document_frequencies(table, heaviest, ROW_BUDGET + 1)
+    common = _planner_frequencies(table)
+    frequencies = {token: common[token] for token in tokens if token in common}
+    rest = [token for token in tokens if token not in common]
+    # A token the statistics leave out is rarer than those they list, so that counting it stays cheap.
+    cap = max(min(common.values()), 500) if common else ROW_BUDGET + 1
+    frequencies.update(_counted(table, rest, min(cap, ROW_BUDGET + 1)))
+    return frequencies
+
+
+def _posting_total(model: type[Achievement] | type[Need]) -> int:
+    estimate = _estimated_rows(model._meta.db_table)
+    return int(estimate) if estimate >= LARGE_TABLE / 20 else model.objects.count()
+
+
+@dataclass(frozen=True)
+class SearchPlan:
+    """The tokens a query searches, with their weights (query weight x IDF), and whether any of them is read for
+    its ``TOKEN_ROWS`` postings of highest impact only."""
+
+    weights: dict[str, float] = field(default_factory=dict)
+    truncated: bool = False
+
+
+def search_plan(model: type[Achievement] | type[Need], bag: dict[str, float], *, limit: int) -> SearchPlan:
+    """The most useful tokens of a query (weight x IDF), as many as ``limit`` and the row budget allow."""
+    heaviest = sorted(bag, key=lambda token: (-bag[token], token))[:MAX_LOOKUP_TERMS]
+    frequencies = document_frequencies(model, heaviest)
     found = [token for token in heaviest if frequencies.get(token)]
     if not found:
-        return {}
-    total = max(model.objects.count(), max(frequencies.values()))
+        return SearchPlan()
+    total = max(_posting_total(model), max(frequencies.values()))
     idf = {t: math.log1p((total - frequencies[t] + 0.5) / (frequencies[t] + 0.5)) for t in found}
     kept: dict[str, float] = {}
     rows = 0
     for token in sorted(found, key=lambda t: (-bag[t] * idf[t], t)):
-        frequency = frequencies[token]
-        if kept and (rows + frequency > ROW_BUDGET or frequency > MAX_DOCUMENT_SHARE * total):
+        read = min(frequencies[token], TOKEN_ROWS)
+        if kept and (rows + read > ROW_BUDGET or frequencies[token] > MAX_DOCUMENT_SHARE * total):
             continue
         kept[token] = bag[token] * idf[token]
-        rows += frequency
+        rows += read
         if len(kept) >= limit:
             break
-    return kept
+    return SearchPlan(kept, truncated=any(frequencies[token] > TOKEN_ROWS for token in kept))
 
 
-def ranked_ids(queryset: QuerySet[Any], weights: dict[str, float], *, limit: int = MAX_RESULTS) -> list[int]:
-    """Ids of the queryset's postings holding any of the tokens, best score first (ties: newer id first)."""
-    if not weights:
-        return []
-    table = term_model(queryset.model)._meta.db_table
-    tokens = sorted(weights)
+def _filtered(queryset: QuerySet[Any]) -> Filtered | None:
     try:
-        subquery, sub_params = queryset.order_by().values("pk").query.sql_with_params()
+        return queryset.order_by().values("pk").query.sql_with_params()
     except EmptyResultSet:
-        return []
+        return None
+
+
+def _best_candidates(table: str, plan: SearchPlan, filtered: Filtered, limit: int) -> tuple[Scored, int, float | None]:
+    """The best-scored postings from the index alone (each token's rows of highest impact), the filters applied to
+    the best ``CANDIDATES`` of them: ([(id, score)], how many were scored, the lowest score among them)."""
+    tokens = sorted(plan.weights)
+    hits = " UNION ALL ".join(
+        f"SELECT * FROM (SELECT posting_id, impact * %s AS w FROM {table} WHERE token = %s "  # noqa: S608
+        f"ORDER BY impact DESC LIMIT {TOKEN_ROWS}) AS h{i}"
+        for i in range(len(tokens))
+    )
+    subquery, sub_params = filtered
+    sql = (
+        f"WITH hits AS ({hits}), scored AS (SELECT posting_id, SUM(w) AS score FROM hits GROUP BY posting_id "  # noqa: S608
+        f"ORDER BY score DESC, posting_id DESC LIMIT {int(max(CANDIDATES, limit))}) "
+        f"SELECT s.posting_id, s.score, p.size, p.lowest FROM "
+        f"(SELECT COUNT(*) AS size, MIN(score) AS lowest FROM scored) AS p LEFT JOIN "
+        f"(SELECT posting_id, score FROM scored WHERE posting_id IN ({subquery}) "
+        f"ORDER BY score DESC, posting_id DESC LIMIT %s) AS s ON 1 = 1 ORDER BY s.score DESC, s.posting_id DESC"
+    )
+    params: list[Any] = [item for token in tokens for item in (float(plan.weights[token]), token)]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [*params, *sub_params, int(limit)])
+        rows = cursor.fetchall()
+    scored = [(int(pk), float(score)) for pk, score, _, _ in rows if pk is not None]
+    return scored, int(rows[0][2]), None if rows[0][3] is None else float(rows[0][3])
+
+
+def _every_match(table: str, plan: SearchPlan, filtered: Filtered, limit: int) -> Scored:
+    """The exact scores of every matching posting that passes the filters (the slow path of narrow filters)."""
+    tokens = sorted(plan.weights)
     values = ", ".join(["(%s, %s)"] * len(tokens))
     marks = ", ".join(["%s"] * len(tokens))
+    subquery, sub_params = filtered
     sql = (
         f"SELECT t.posting_id, SUM(t.impact * CAST(q.column2 AS DOUBLE PRECISION)) AS score "  # noqa: S608
         f"FROM {table} t JOIN (VALUES {values}) AS q ON t.token = q.column1 "
         f"WHERE t.token IN ({marks}) AND t.posting_id IN ({subquery}) "
         f"GROUP BY t.posting_id ORDER BY score DESC, t.posting_id DESC LIMIT %s"
     )
-    params: list[Any] = [item for token in tokens for item in (token, float(weights[token]))]
-    params += [*tokens, *sub_params, int(limit)]
+    params: list[Any] = [item for token in tokens for item in (token, float(plan.weights[token]))]
     with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        scored = cursor.fetchall()
-    if not scored:
+        cursor.execute(sql, [*params, *tokens, *sub_params, int(limit)])
+        return [(int(pk), float(score)) for pk, score in cursor.fetchall()]
+
+
+def ranked_ids(queryset: QuerySet[Any], plan: SearchPlan, *, limit: int = MAX_RESULTS) -> list[int]:
+    """Ids of the queryset's postings holding any of the plan's tokens, best score first (ties: newer id first)."""
+    filtered = _filtered(queryset) if plan.weights else None
+    if filtered is None:
         return []
-    floor = float(scored[0][1]) * MIN_RELATIVE_SCORE
-    return [int(pk) for pk, score in scored if float(score) >= floor]
+    table = term_model(queryset.model)._meta.db_table
+    scored, size, lowest = _best_candidates(table, plan, filtered, limit)
+    floor = scored[0][1] * MIN_RELATIVE_SCORE if scored else 0.0
+    complete = size < max(CANDIDATES, limit) and not plan.truncated
+    below_floor = not plan.truncated and lowest is not None and lowest < floor
+    if len(scored) < limit and not (complete or below_floor):
+        scored = _every_match(table, plan, filtered, limit)
+        floor = scored[0][1] * MIN_RELATIVE_SCORE if scored else 0.0
+    return [pk for pk, score in scored if score >= floor]
 
 
-def in_order(queryset: QuerySet[P], ids: Sequence[int]) -> QuerySet[P]:
-    """The queryset's postings among ``ids``, in that order (annotated ``search_rank``, growing down the list)."""
+def in_order(queryset: QuerySet[P], ids: Sequence[int], *, first: int = 1) -> QuerySet[P]:
+    """The queryset's postings among ``ids``, in that order (annotated ``search_rank``: ``first``, and up)."""
     if not ids:
         return queryset.none()
     if connection.vendor == "postgresql":
-        rank: Any = Func(
+        position: Any = Func(
             Value(list(ids), output_field=ArrayField(BigIntegerField())),
             F("pk"),
             function="array_position",
             output_field=IntegerField(),
         )
-    else:  # the position of ",id," in ",id1,id2,...,": ordered as the list
-        rank = Func(
+    else:  # the place of ",id," in ",id1,id2,...,": as the list's order
+        position = Func(
             Value("," + ",".join(str(int(pk)) for pk in ids) + ","),
             Concat(Value(","), Cast("pk", CharField()), Value(",")),
             function="INSTR",
             output_field=IntegerField(),
         )
+    rank = ExpressionWrapper(position + Value(first - 1), output_field=IntegerField())
     return queryset.filter(pk__in=ids).annotate(search_rank=rank).order_by("search_rank")
+
+
+class RankedQuerySet(QuerySet):
+    """The search's results, which knows them in order: counting it and taking a page of it (what the list page and
+    the API's pagination do) read the page's postings only. Anything else (another filter, ``values``, a clone) is a
+    plain query, with the same results."""
+
+    _ranked: tuple[list[int], QuerySet[Any], Any] | None = None
+
+    def _known(self) -> list[int] | None:
+        ranked = self.__dict__.get("_ranked")
+        if ranked is None or ranked[2] is not self.query or self._result_cache is not None:
+            return None
+        return ranked[0]
+
+    def count(self) -> int:
+        ids = self._known()
+        return len(ids) if ids is not None else super().count()
+
+    def __getitem__(self, k: Any) -> Any:
+        ids = self._known()
+        if ids is not None and isinstance(k, slice) and k.step in (None, 1):
+            start, stop = k.start or 0, len(ids) if k.stop is None else k.stop
+            if start >= 0 and stop >= 0:
+                assert self._ranked is not None  # noqa: S101 - known above
+                page = ids[start:stop]
+                return in_order(self._ranked[1], page, first=start + 1) if page else self.none()
+        return super().__getitem__(k)
+
+
+def ranked(queryset: QuerySet[P], ids: list[int]) -> QuerySet[P]:
+    """The queryset's postings among ``ids`` (its filtered and ranked postings), in that order."""
+    results = in_order(queryset, ids)
+    if ids and type(results) is QuerySet:
+        results.__class__ = RankedQuerySet
+        results._ranked = (ids, queryset, results.query)
+    return results
 
 
 def posting_search(queryset: QuerySet[P], query: str, *, sort: str = RELEVANCE) -> QuerySet[P]:
     """The queryset's postings that match the query (any of its words, in either language), best match first, or
     newest first with ``sort="newest"``. A query with no searchable word matches nothing."""
-    weights = search_weights(queryset.model, query_terms(query), limit=MAX_QUERY_TERMS)
-    ids = ranked_ids(queryset, weights)
-    if sort == NEWEST:
-        return queryset.filter(pk__in=ids).order_by(*NEWEST_ORDER) if ids else queryset.none()
-    return in_order(queryset, ids)
+    ids = ranked_ids(queryset, search_plan(queryset.model, query_terms(query), limit=MAX_QUERY_TERMS))
+    if sort == NEWEST and ids:
+        ids = list(queryset.filter(pk__in=ids).order_by(*NEWEST_ORDER).values_list("pk", flat=True))
+    return ranked(queryset, ids)
 
 
 def stored_terms(posting: Posting) -> dict[str, float]:
@@ -194,14 +347,14 @@ def stored_terms(posting: Posting) -> dict[str, float]:
 def posting_similar(*, posting: P, queryset: QuerySet[P], limit: int = 5) -> list[P]:
     """Up to ``limit`` postings of the queryset most like this one (itself left out): its own most telling tokens
     (impact x IDF; title and keywords weigh most) searched as a query."""
-    weights = search_weights(type(posting), stored_terms(posting), limit=SIMILAR_TERMS)
-    ids = ranked_ids(queryset.exclude(pk=posting.pk), weights, limit=limit)
+    plan = search_plan(type(posting), stored_terms(posting), limit=SIMILAR_TERMS)
+    ids = ranked_ids(queryset.exclude(pk=posting.pk), plan, limit=limit)
     return list(in_order(queryset, ids))
 
 
 def rank_all(queryset: QuerySet[Any], queries: Iterable[str]) -> list[list[int]]:
     """The ranked ids of each query (for benchmarks)."""
     return [
-        ranked_ids(queryset, search_weights(queryset.model, query_terms(query), limit=MAX_QUERY_TERMS))
+        ranked_ids(queryset, search_plan(queryset.model, query_terms(query), limit=MAX_QUERY_TERMS))
         for query in queries
     ]

@@ -164,6 +164,30 @@ def test_the_search_ranks_what_the_other_filters_keep(market):
     assert "lithium" not in names_of(market, ranked("锂电池"))
 
 
+@pytest.mark.parametrize("narrow", [False, True])
+def test_bounded_reads_give_the_exact_results_when_filters_are_narrow(market, monkeypatch, narrow):
+    """Few rows read per token and few candidates: a filter that leaves out the best-scored postings still gets its
+    own matches, exactly scored (the slow path)."""
+    queryset = Achievement.objects.filter(status=Status.PUBLISHED)
+    expected = names_of(market, ranked_search(queryset.exclude(pk=market["lithium"].pk), "锂电池 钠离子电池"))
+    monkeypatch.setattr("marketplace.search_index.TOKEN_ROWS", 1 if narrow else 2000)
+    monkeypatch.setattr("marketplace.search_index.CANDIDATES", 1 if narrow else 1500)
+    found = names_of(market, ranked_search(queryset.exclude(pk=market["lithium"].pk), "锂电池 钠离子电池"))
+    assert found == expected
+    assert len(found) >= 3
+
+
+@pytest.mark.parametrize("sort", ["relevance", NEWEST])
+def test_the_results_count_and_page_as_a_plain_query_would(market, sort, django_assert_num_queries):
+    results = ranked_search(Achievement.objects.filter(status=Status.PUBLISHED), "电池 battery", sort=sort)
+    plain = results.all()  # a clone: counted and sliced by SQL
+    expected = plain.count()
+    with django_assert_num_queries(0):
+        assert results.count() == expected >= 4
+    assert list(results[1:3]) == list(plain[1:3])
+    assert list(results[:2]) + list(results[2:]) == list(plain)
+
+
 def test_an_edit_reindexes_the_posting(market):
     services.posting_update(posting=market["chromatograph"], by=None, title="便携式质谱仪", summary="现场测重金属。")
     assert "chromatograph" in names_of(market, ranked("质谱仪"))
