@@ -56,6 +56,7 @@ TOKEN_ROWS = 2000  # index rows read for one token: its postings of highest impa
 ROW_BUDGET = 24_000  # index rows one query may read, the most useful tokens first
 MAX_DOCUMENT_SHARE = 0.5  # a token in more than half the postings is searched only when nothing better is there
 SIMILAR_TERMS = 48  # "similar postings": the posting's own most telling tokens, as a query
+SIMILAR_MIN_SHARE = 0.06  # ... scoring at least this share of what the posting scores against itself
 LARGE_TABLE = 200_000  # index rows above which PostgreSQL's statistics stand in for counting common tokens
 
 
@@ -182,15 +183,26 @@ class SearchPlan:
     truncated: bool = False
 
 
-def search_plan(model: type[Achievement] | type[Need], bag: dict[str, float], *, limit: int) -> SearchPlan:
+def _idf(frequency: int, total: int) -> float:
+    return math.log1p((total - frequency + 0.5) / (frequency + 0.5))
+
+
+def search_plan(
+    model: type[Achievement] | type[Need],
+    bag: dict[str, float],
+    *,
+    limit: int,
+    frequencies: dict[str, int] | None = None,
+) -> SearchPlan:
     """The most useful tokens of a query (weight x IDF), as many as ``limit`` and the row budget allow."""
     heaviest = sorted(bag, key=lambda token: (-bag[token], token))[:MAX_LOOKUP_TERMS]
-    frequencies = document_frequencies(model, heaviest)
+    if frequencies is None:
+        frequencies = document_frequencies(model, heaviest)
     found = [token for token in heaviest if frequencies.get(token)]
     if not found:
         return SearchPlan()
-    total = max(_posting_total(model), max(frequencies.values()))
-    idf = {t: math.log1p((total - frequencies[t] + 0.5) / (frequencies[t] + 0.5)) for t in found}
+    total = max(_posting_total(model), max(frequencies[t] for t in found))
+    idf = {t: _idf(frequencies[t], total) for t in found}
     kept: dict[str, float] = {}
     rows = 0
     for token in sorted(found, key=lambda t: (-bag[t] * idf[t], t)):
@@ -255,8 +267,11 @@ def _every_match(table: str, plan: SearchPlan, filtered: Filtered, limit: int) -
         return [(int(pk), float(score)) for pk, score in cursor.fetchall()]
 
 
-def ranked_ids(queryset: QuerySet[Any], plan: SearchPlan, *, limit: int = MAX_RESULTS) -> list[int]:
-    """Ids of the queryset's postings holding any of the plan's tokens, best score first (ties: newer id first)."""
+def ranked_ids(
+    queryset: QuerySet[Any], plan: SearchPlan, *, limit: int = MAX_RESULTS, minimum: float = 0.0
+) -> list[int]:
+    """Ids of the queryset's postings holding any of the plan's tokens, best score first (ties: newer id first),
+    scoring at least ``minimum`` and ``MIN_RELATIVE_SCORE`` of the best."""
     filtered = _filtered(queryset) if plan.weights else None
     if filtered is None:
         return []
@@ -268,7 +283,7 @@ def ranked_ids(queryset: QuerySet[Any], plan: SearchPlan, *, limit: int = MAX_RE
     if len(scored) < limit and not (complete or below_floor):
         scored = _every_match(table, plan, filtered, limit)
         floor = scored[0][1] * MIN_RELATIVE_SCORE if scored else 0.0
-    return [pk for pk, score in scored if score >= floor]
+    return [pk for pk, score in scored if score >= max(floor, minimum)]
 
 
 def in_order(queryset: QuerySet[P], ids: Sequence[int], *, first: int = 1) -> QuerySet[P]:
@@ -346,9 +361,18 @@ def stored_terms(posting: Posting) -> dict[str, float]:
 
 def posting_similar(*, posting: P, queryset: QuerySet[P], limit: int = 5) -> list[P]:
     """Up to ``limit`` postings of the queryset most like this one (itself left out): its own most telling tokens
-    (impact x IDF; title and keywords weigh most) searched as a query."""
-    plan = search_plan(type(posting), stored_terms(posting), limit=SIMILAR_TERMS)
-    ids = ranked_ids(queryset.exclude(pk=posting.pk), plan, limit=limit)
+    (impact x IDF; title and keywords weigh most) that other postings hold too, searched as a query; a posting is
+    similar when it scores at least ``SIMILAR_MIN_SHARE`` of what this one scores against its own tokens (sharing
+    only common words is not enough)."""
+    model = type(posting)
+    terms = stored_terms(posting)
+    heaviest = sorted(terms, key=lambda token: (-terms[token], token))[:MAX_LOOKUP_TERMS]
+    frequencies = {token: max(count, 1) for token, count in document_frequencies(model, heaviest).items()}
+    total = max(_posting_total(model), max(frequencies.values(), default=1))
+    own = sum(terms[t] * _idf(frequencies[t], total) * terms[t] for t in heaviest)
+    shared = {token: terms[token] for token in heaviest if frequencies[token] >= 2}
+    plan = search_plan(model, shared, limit=SIMILAR_TERMS, frequencies=frequencies)
+    ids = ranked_ids(queryset.exclude(pk=posting.pk), plan, limit=limit, minimum=own * SIMILAR_MIN_SHARE)
     return list(in_order(queryset, ids))
 
 

@@ -274,6 +274,14 @@ def test_the_api_ranks_and_sorts(client, market):
     assert client.get(url, {"q": "硬碳", "sort": "oldest"}).status_code == 400
 
 
+def test_similar_postings_cross_languages_and_leave_out_what_shares_only_common_words(market):
+    queryset = Achievement.objects.filter(status=Status.PUBLISHED)
+    similar = names_of(market, posting_similar(posting=market["sodium_zh"], queryset=queryset))
+    assert "hard_carbon_en" in similar[:2]
+    assert "vision" not in similar and "chromatograph" not in similar
+    assert names_of(market, posting_similar(posting=market["vision"], queryset=queryset))[0] == "vision_en"
+
+
 def test_similar_postings_leave_out_drafts_and_what_the_user_may_not_see(client, market):
     owner = MembershipFactory().user
     other = OrganizationFactory()
