@@ -13,7 +13,6 @@ from django.shortcuts import redirect, render
 from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString
-from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 from core.exceptions import ApplicationError
@@ -23,6 +22,7 @@ from . import services
 from .engine import COMPONENTS
 from .models import Agreement, Match, MatchEvent, MatchingConfig, MatchRun
 from .selectors import match_statistics
+from .serializers import localized_reasons
 from .tasks import full_rebuild_enqueue
 
 
@@ -172,12 +172,11 @@ class MatchAdmin(admin.ModelAdmin):
 
     @admin.display(description=_("score components"))
     def component_bars(self, match: Match) -> SafeString:
-        language = "zh" if (get_language() or "zh").startswith("zh") else "en"
         reasons: dict[str, list[str]] = {}
         broken: dict[str, bool] = {}
-        for reason in match.reasons:
-            reasons.setdefault(reason["component"], []).append(reason[language])
-            broken[reason["component"]] = broken.get(reason["component"], False) or reason.get("broken", False)
+        for reason in localized_reasons(match):  # in the active language only
+            reasons.setdefault(reason["component"], []).append(reason["text"])
+            broken[reason["component"]] = broken.get(reason["component"], False) or reason["broken"]
         rows = format_html_join(
             "",
             "<tr><th>{}</th><td>{}</td><td>{}</td></tr>",

@@ -21,7 +21,7 @@ from sparse_dot_topn import sp_matmul_topn
 
 from .components import CONSTRAINTS, Codes, PairScores, SideArrays, score_pairs
 from .config import COMPONENTS, EngineConfig
-from .explain import Reason, explain_pair
+from .explain import Reason, explain_pairs
 from .records import AchievementRecord, Geography, NeedRecord, Taxonomy
 from .text import Tokenizer, load_lexicon
 from .vectors import Bag, Vectorizer, l2_normalize, prune
@@ -330,8 +330,9 @@ class MatchingEngine:
         return self._inverse
 
     def explain_many(self, pairs: RankedPairs) -> list[list[Reason]]:
-        """Reasons for every pair of ``pairs`` (fitted records), in order; the way bulk runs explain."""
-        return [self.explain(pairs, i) for i in range(len(pairs))]
+        """Reasons for every pair of ``pairs`` (fitted records), in order; the way bulk runs explain (in blocks of
+        pairs, with array operations: ``explain.explain_pairs``)."""
+        return explain_pairs(self, pairs)
 
     def explain(
         self,
@@ -342,20 +343,4 @@ class MatchingEngine:
         achievement: AchievementRecord | None = None,
     ) -> list[Reason]:
         """Reasons, in Chinese and English, for pair ``i`` of ``pairs`` (records default to the fitted ones)."""
-        need_row = self.N[int(pairs.need[i])] if need is None else self.vectorizer.transform([self.bag(need)])
-        ach_row = (
-            self.A[int(pairs.achievement[i])]
-            if achievement is None
-            else self.vectorizer.transform([self.bag(achievement)])
-        )
-        need = need or self.needs[int(pairs.need[i])]
-        achievement = achievement or self.achievements[int(pairs.achievement[i])]
-        return explain_pair(
-            need=need,
-            achievement=achievement,
-            components={k: float(v[i]) for k, v in pairs.components.items()},
-            broken={k: bool(v[i]) for k, v in pairs.broken.items()},
-            shared_terms=self.shared_terms(need_row, ach_row),
-            taxonomy=self.taxonomy,
-            geography=self.geography,
-        )
+        return explain_pairs(self, pairs, [i], need=need, achievement=achievement)[0]

@@ -18,7 +18,7 @@ import gzip
 import logging
 import re
 import unicodedata
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass, field
 from functools import cache
 from importlib import resources
@@ -86,6 +86,48 @@ def phrases(stems: list[str]) -> list[str]:
     return [f"{a}_{b}" for a, b in pairwise(stems) if a != b]
 
 
+_PHRASE_GAP = re.compile(r"[ \t\u00a0\-\u2010\u2011\u2013]+")  # what may stand between the words of a phrase
+_CAPITALISED = re.compile(r"[A-Za-z][A-Za-z0-9]*")
+_LOWER_ASCII = re.compile(r"[a-z]")
+_UPPER_ASCII = re.compile(r"[A-Z]")
+
+
+def english_spans(text: str) -> tuple[str, list[tuple[str, int, int]]]:
+    """The words ``english_words`` keeps, with where they stand: the NFKC form of ``text`` (case kept) and, in
+    order, (stem, start, end) of each word (each part of a hyphenated word) in it."""
+    cased = unicodedata.normalize("NFKC", text or "")
+    lowered = cased.lower()
+    if len(lowered) != len(cased):  # a rare letter whose lower case is longer: offsets must agree
+        cased = lowered
+    spans: list[tuple[str, int, int]] = []
+    for match in _ASCII_WORD.finditer(lowered):
+        raw = match.group(0)
+        if "-" not in raw and "'" not in raw:  # the common case, as english_words treats it
+            if raw not in _STOP_EN and (len(raw) > 1 or raw.isdigit()):
+                spans.append((stem(raw), match.start(), match.end()))
+            continue
+        parts = raw.split("-") if "-" in raw and not any(c.isdigit() for c in raw) else [raw]
+        offset = match.start()
+        for part in parts:
+            word = part.replace("'", "")
+            if word and word not in _STOP_EN and not (len(word) == 1 and not word.isdigit()):
+                spans.append((stem(word), offset, offset + len(part)))
+            offset += len(part) + 1
+    return cased, spans
+
+
+def _as_shown(written: str) -> str:
+    """A word as written, but a capital that only starts a sentence or a title lowered ("Solid-state" ->
+    "solid-state"; "NASA", "LiDAR" and "R744" stay)."""
+
+    def lower(match: re.Match[str]) -> str:
+        word = match.group(0)
+        rest = word[1:]
+        return word.lower() if rest.isalpha() and rest.islower() else word
+
+    return written if written.islower() else _CAPITALISED.sub(lower, written)
+
+
 @dataclass
 class Lexicon:
     """Chinese -> English and English -> Chinese bridges: glossary entries and CC-CEDICT senses."""
@@ -95,6 +137,20 @@ class Lexicon:
     en_to_zh: dict[tuple[str, ...], list[str]] = field(default_factory=dict)  # stem sequence -> Chinese terms
     cedict: dict[str, list[str]] = field(default_factory=dict)  # word -> English stems of its first senses
     max_phrase: int = 1
+    _zh_keys: dict[str, list[tuple[str, ...]]] | None = field(default=None, repr=False, compare=False)
+
+    def zh_keys(self, zh: str) -> list[tuple[str, ...]]:
+        """The English stem sequences bridged to the Chinese term ``zh`` (the reverse of ``en_to_zh``), longest
+        first."""
+        if self._zh_keys is None:
+            reverse: dict[str, list[tuple[str, ...]]] = {}
+            for key, terms in self.en_to_zh.items():
+                for term in terms:
+                    reverse.setdefault(term, []).append(key)
+            for keys in reverse.values():
+                keys.sort(key=len, reverse=True)
+            self._zh_keys = reverse
+        return self._zh_keys.get(zh, [])
 
     def add_term(self, zh: str, english: Iterable[str]) -> None:
         zh = normalize(zh).strip()
@@ -259,3 +315,71 @@ class Tokenizer:
                     for term in terms:
                         out[term] = out.get(term, 0.0) + bridge
                     break
+
+    def english_surfaces(
+        self, text: str, out: dict[str, str] | None = None, wanted: Collection[str] | None = None
+    ) -> dict[str, str]:
+        """How the English tokens that ``tokens`` takes from ``text`` are written there (``tokens`` itself is left
+        as it is): a stem -> the word ("vehicles"), a phrase -> its two words where they stand next to each other
+        ("solid-state", "hard carbon"), a Chinese term bridged from English words -> those words ("sodium-ion
+        batteries"). A phrase whose words are never adjacent (across a stop word or punctuation) has no surface.
+        The first occurrence wins; ``out`` may carry the surfaces of the record's other fields; with ``wanted``, only
+        those tokens are looked for. A text in capitals only (a shouted title) gives its words in lower case."""
+        out = {} if out is None else out
+        cased, spans = english_spans(text)
+        if not spans:
+            return out
+        shouted = not _LOWER_ASCII.search(cased) and len(_UPPER_ASCII.findall(cased)) >= 20
+        shown = str.lower if shouted else _as_shown
+
+        def written(first: int, last: int) -> str | None:
+            for k in range(first, last):
+                if not _PHRASE_GAP.fullmatch(cased, spans[k][2], spans[k + 1][1]):
+                    return None
+            return shown(cased[spans[first][1] : spans[last][2]])
+
+        # What to look for: stems, phrases by their first stem, stem sequences bridged to a Chinese term.
+        everything = wanted is None
+        phrases_of: dict[str, set[str]] = {}
+        sequences: dict[str, list[tuple[str, ...]]] = {}
+        if not everything:
+            assert wanted is not None  # noqa: S101
+            for token in wanted:
+                if token in out:
+                    continue
+                if _CJK_RUN.search(token):
+                    for key in self.lexicon.zh_keys(token):
+                        sequences.setdefault(key[0], []).append(key)
+                elif "_" in token:
+                    first, _, second = token.partition("_")
+                    phrases_of.setdefault(first, set()).add(second)
+        for k, (token, start, end) in enumerate(spans):
+            if token not in out and (everything or token in wanted):  # type: ignore[operator]
+                out[token] = shown(cased[start:end])
+            if k + 1 < len(spans):
+                second = spans[k + 1][0]
+                if everything:
+                    if token != second and f"{token}_{second}" not in out:
+                        surface = written(k, k + 1)
+                        if surface:
+                            out[f"{token}_{second}"] = surface
+                elif second in phrases_of.get(token, ()):
+                    surface = written(k, k + 1)
+                    if surface:
+                        out.setdefault(f"{token}_{second}", surface)
+        if not everything and not sequences:
+            return out
+        stems = [token for token, _, _ in spans]
+        longest = self.lexicon.max_phrase
+        for start in range(len(stems)):
+            if not everything and stems[start] not in sequences:
+                continue
+            for length in range(min(longest, len(stems) - start), 0, -1):
+                terms = self.lexicon.en_to_zh.get(tuple(stems[start : start + length]))
+                if terms:
+                    surface = written(start, start + length - 1)
+                    if surface:
+                        for term in terms:
+                            out.setdefault(term, surface)
+                    break
+        return out

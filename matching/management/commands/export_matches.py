@@ -9,16 +9,22 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandParser
 
 from matching.models import Match
+from matching.serializers import localized_reasons
 
 
 class Command(BaseCommand):
-    help = "Export the kept pairs, one JSON line each: need_ref, achievement_ref, score, components, reasons."
+    help = (
+        "Export the kept pairs, one JSON line each: need_ref, achievement_ref, score, components, reasons. Reasons "
+        "carry both languages (zh, en) unless --language picks one (then each reason has one text)."
+    )
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--format", choices=["jsonl"], default="jsonl")
         parser.add_argument("--output", type=Path)
+        parser.add_argument("--language", choices=["zh", "en"], help="the reasons in this language only")
 
     def handle(self, *args: Any, **options: Any) -> None:
+        language = options.get("language")
         matches = Match.objects.select_related("need", "achievement").order_by("need_id", "-score", "achievement_id")
         lines = []
         for match in matches.iterator(chunk_size=2000):
@@ -30,7 +36,7 @@ class Command(BaseCommand):
                         "score": match.score,
                         "components": match.components,
                         "broken": match.broken,
-                        "reasons": match.reasons,
+                        "reasons": localized_reasons(match, language) if language else match.reasons,
                         "status": match.status,
                     },
                     ensure_ascii=False,
