@@ -13,7 +13,7 @@ from __future__ import annotations
 import multiprocessing
 import os
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 
 import numpy as np
 import scipy.sparse as sp
@@ -239,12 +239,12 @@ class MatchingEngine:
             need, self.ach_arrays, need_idx, ach_idx, text, self.config, self.codes, need_keys, self.ach_keys
         )
 
-    def _top_k(self, group: np.ndarray, total: np.ndarray) -> np.ndarray:
+    def _top_k(self, group: np.ndarray, total: np.ndarray, k: int | None = None) -> np.ndarray:
         order = np.lexsort((-total, group))
         sorted_group = group[order]
         starts = np.r_[0, np.flatnonzero(np.diff(sorted_group)) + 1]
         rank = np.arange(len(order)) - np.repeat(starts, np.diff(np.r_[starts, len(order)]))
-        return order[rank < self.config.top_k]
+        return order[rank < (self.config.top_k if k is None else k)]
 
     def rank_needs(self) -> RankedPairs:
         """For every need, its top-K achievements."""
@@ -254,8 +254,11 @@ class MatchingEngine:
         """For every achievement, its top-K needs."""
         return self._rank_blocks(self.by_ach, need_side=False)
 
-    def _rank_blocks(self, candidates: tuple[np.ndarray, np.ndarray, np.ndarray], *, need_side: bool) -> RankedPairs:
-        """Score the candidates in blocks of whole rows, so memory stays bounded whatever the corpus size."""
+    def _rank_blocks(
+        self, candidates: tuple[np.ndarray, np.ndarray, np.ndarray], *, need_side: bool, limit: int | None = None
+    ) -> RankedPairs:
+        """Score the candidates in blocks of whole rows, so memory stays bounded whatever the corpus size; keep the
+        top ``limit`` (default K) of each row."""
         rows, cols, cos = candidates
         boundaries = np.r_[0, np.flatnonzero(np.diff(rows)) + 1, len(rows)]
         kept: list[RankedPairs] = []
@@ -269,7 +272,7 @@ class MatchingEngine:
             n, a = (r, c) if need_side else (c, r)
             scores = self._score(self.need_arrays, self.need_keys, n, a, v)
             pairs = RankedPairs(n, a, scores.total, scores.components, scores.broken)
-            kept.append(pairs.subset(self._top_k(r, scores.total)))
+            kept.append(pairs.subset(self._top_k(r, scores.total, limit)))
             start = stop
         return _concat(kept)
 
@@ -301,6 +304,149 @@ class MatchingEngine:
         pairs = RankedPairs(n, a, scores.total, scores.components, scores.broken)
         keep = self._top_k(np.zeros(len(other), np.int64), scores.total)
         return [int(i) for i in other[keep]], pairs.subset(keep)
+
+    # --- adding records without a refit (incremental matching: matching/engine/state.py) ---------------------
+    def extend(
+        self,
+        achievements: Sequence[AchievementRecord] = (),
+        needs: Sequence[NeedRecord] = (),
+        *,
+        achievement_counts: sp.csr_matrix | None = None,
+        need_counts: sp.csr_matrix | None = None,
+        achievement_vectors: sp.csr_matrix | None = None,
+        need_vectors: sp.csr_matrix | None = None,
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Add records to the fitted sides without refitting; returns the rows they got on each side.
+
+        They are weighed with the fitted vocabulary, IDF and average length (a token met after fitting weighs
+        nothing, as in ``rank_one``), their unnamed subdomains are inferred from the fitted centroids, and every
+        record's best cosine (what the relative text score is relative to) is raised where a new record beats it,
+        as a refit would. Counts, when given, come from ``vectorizer.encode(bags, grow=False)``; vectors, when given,
+        are the rows already weighed (``EngineState`` weighs them as a refit would, see there). ``rank_rows`` ranks
+        any rows, the added ones included; ``rank``, ``rank_needs`` and ``rank_achievements`` keep ranking the
+        records of the last fit, which takes everything in again.
+        """
+        added = {"a": self._append("a", list(achievements), achievement_counts, achievement_vectors),
+                 "n": self._append("n", list(needs), need_counts, need_vectors)}  # fmt: skip
+        for side, other in (("a", "n"), ("n", "a")):
+            rows = added[side]
+            if not len(rows):
+                continue
+            r, c, v = self._candidates_of(self._side_matrix(side)[rows], other)
+            own = np.zeros(len(rows), np.float32)
+            np.maximum.at(own, r, v)
+            best, other_best = self._side_best(side), self._side_best(other)
+            best[rows] = np.maximum(best[rows], own)
+            np.maximum.at(other_best, c, v)
+        return added["a"], added["n"]
+
+    def rank_rows(
+        self,
+        *,
+        needs: Sequence[int] | np.ndarray = (),
+        achievements: Sequence[int] | np.ndarray = (),
+        limit: int | None = None,
+    ) -> RankedPairs:
+        """The top ``limit`` (default K) pairs of some rows of either side (records added by ``extend``, or fitted
+        ones) against every row of the other side, added ones included, scored as ``rank_needs`` and
+        ``rank_achievements`` score them."""
+        parts = []
+        for rows, side, other in ((needs, "n", "a"), (achievements, "a", "n")):
+            rows = np.unique(np.asarray(rows, np.int64))
+            if not len(rows):
+                continue
+            r, c, v = self._candidates_of(self._side_matrix(side)[rows], other)
+            parts.append(self._rank_blocks((rows[r], c, v), need_side=side == "n", limit=limit))
+        return _concat(parts)
+
+    def _side_matrix(self, side: str) -> sp.csr_matrix:
+        return self.A if side == "a" else self.N
+
+    def _side_best(self, side: str) -> np.ndarray:
+        return self.ach_best if side == "a" else self.need_best
+
+    def _append(
+        self, side: str, records: list, counts: sp.csr_matrix | None, vectors: sp.csr_matrix | None
+    ) -> np.ndarray:
+        if not records:
+            return np.zeros(0, np.int64)
+        if vectors is None and counts is None:
+            counts = self.vectorizer.encode((self.bag(r) for r in records), grow=False)
+        width = self.A.shape[1]  # the fitted vocabulary
+        matrix = vectors if vectors is not None else self.vectorizer.weigh(counts)
+        if matrix.shape[1] > width:  # tokens met after fitting: they weigh nothing
+            matrix = matrix[:, :width]
+        arrays = self._side(records, matrix)
+        keys = self.codes.place_keys(arrays.province, arrays.city)
+        start = self._side_matrix(side).shape[0]
+        if side == "a":
+            self.A = self._grown("a", self.A, matrix)
+            self.ach_arrays = _append_arrays(self.ach_arrays, arrays)
+            self.ach_keys = (np.r_[self.ach_keys[0], keys[0]], np.r_[self.ach_keys[1], keys[1]])
+            self.ach_best = np.r_[self.ach_best, np.zeros(len(records), np.float32)]
+            self.achievements.extend(records)
+        else:
+            self.N = self._grown("n", self.N, matrix)
+            self.need_arrays = _append_arrays(self.need_arrays, arrays)
+            self.need_keys = (np.r_[self.need_keys[0], keys[0]], np.r_[self.need_keys[1], keys[1]])
+            self.need_best = np.r_[self.need_best, np.zeros(len(records), np.float32)]
+            self.needs.extend(records)
+        return np.arange(start, start + len(records), dtype=np.int64)
+
+    def _grown(self, side: str, matrix: sp.csr_matrix, rows: sp.csr_matrix) -> sp.csr_matrix:
+        """``matrix`` with ``rows`` below it. The arrays are kept with a quarter of spare room, so that adding a
+        record copies its row, not the side (100,000 rows are 120 MB: a copy per publication would cost more than
+        the rest of it)."""
+        spare = self.__dict__.setdefault("_spare", {})
+        held = spare.get(side)
+        nnz, n = matrix.nnz + rows.nnz, matrix.shape[0] + rows.shape[0]
+        if held is None or held[0] is not matrix or len(held[1]) < nnz or len(held[3]) < n + 1:
+            grown = _append_rows(matrix, rows)
+            room = int(grown.nnz * 1.25) + 1024
+            data = np.empty(room, grown.data.dtype)
+            indices = np.empty(room, grown.indices.dtype)
+            indptr = np.empty(int(n * 1.25) + 64, grown.indptr.dtype)
+            data[: grown.nnz], indices[: grown.nnz], indptr[: n + 1] = grown.data, grown.indices, grown.indptr
+        else:
+            _, data, indices, indptr = held
+            data[matrix.nnz : nnz] = rows.data
+            indices[matrix.nnz : nnz] = rows.indices
+            indptr[matrix.shape[0] + 1 : n + 1] = rows.indptr[1:] + matrix.nnz
+        result = sp.csr_matrix((data[:nnz], indices[:nnz], indptr[: n + 1]), shape=(n, matrix.shape[1]), copy=False)
+        spare[side] = (result, data, indices, indptr)
+        return result
+
+    def _searchable(self, side: str) -> list[tuple[int, sp.csr_matrix]]:
+        """A side's rows as transposed blocks (row offset, block) for the candidate products. Rows added since the
+        last transpose are searched through a small transposed block of their own, folded into the whole once they
+        are more than 2 % of the side: transposing 100,000 rows costs about half a second, a few hundred rows a
+        millisecond."""
+        matrix = self._side_matrix(side)
+        transposed = self.A_T if side == "a" else self.N_T
+        covered, rows = transposed.shape[1], matrix.shape[0]
+        if rows == covered:
+            return [(0, transposed)]
+        if rows - covered > max(1000, rows // 50):
+            transposed = matrix.T.tocsr()
+            setattr(self, "A_T" if side == "a" else "N_T", transposed)
+            return [(0, transposed)]
+        cache = self.__dict__.setdefault("_added_T", {})
+        cached = cache.get(side)
+        if cached is None or cached[0] is not matrix or cached[1] != covered:
+            cached = cache[side] = (matrix, covered, matrix[covered:].T.tocsr())
+        return [(0, transposed), (covered, cached[2])]
+
+    def _candidates_of(self, left: sp.csr_matrix, side: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """``_candidates`` of ``left`` among every row of ``side``, the rows added since the fit included."""
+        parts = []
+        for offset, transposed in self._searchable(side):
+            r, c, v = self._candidates(left, transposed)
+            parts.append((r, (c + offset).astype(np.int32), v))
+        if len(parts) == 1:
+            return parts[0]
+        r, c, v = (np.concatenate(values) for values in zip(*parts, strict=True))
+        keep = self._top_k(r, v, self.config.candidates)
+        return r[keep], c[keep], v[keep]
 
     # --- explanations ----------------------------------------------------------------------------------------
     def shared_terms(self, need_row: sp.csr_matrix, ach_row: sp.csr_matrix, limit: int = 5) -> dict[str, list[str]]:
@@ -344,3 +490,18 @@ class MatchingEngine:
     ) -> list[Reason]:
         """Reasons, in Chinese and English, for pair ``i`` of ``pairs`` (records default to the fitted ones)."""
         return explain_pairs(self, pairs, [i], need=need, achievement=achievement)[0]
+
+
+def _append_rows(matrix: sp.csr_matrix, rows: sp.csr_matrix) -> sp.csr_matrix:
+    """``matrix`` with ``rows`` below it: one copy of the three arrays, without scipy's general stacking."""
+    nnz = matrix.nnz + rows.nnz
+    dtype = np.int32 if nnz < np.iinfo(np.int32).max and matrix.shape[1] < np.iinfo(np.int32).max else np.int64
+    indptr = np.concatenate([matrix.indptr[: matrix.shape[0] + 1].astype(dtype, copy=False),
+                             (rows.indptr[1:] + matrix.indptr[-1]).astype(dtype)])  # fmt: skip
+    indices = np.concatenate([matrix.indices[: matrix.nnz], rows.indices]).astype(dtype, copy=False)
+    data = np.concatenate([matrix.data[: matrix.nnz], rows.data.astype(matrix.data.dtype, copy=False)])
+    return sp.csr_matrix((data, indices, indptr), shape=(matrix.shape[0] + rows.shape[0], matrix.shape[1]))
+
+
+def _append_arrays(side: SideArrays, more: SideArrays) -> SideArrays:
+    return SideArrays(**{f.name: np.concatenate([getattr(side, f.name), getattr(more, f.name)]) for f in fields(side)})
