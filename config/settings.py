@@ -204,6 +204,17 @@ MATCHING_ON_PUBLISH: bool = env.bool("MATCHING_ON_PUBLISH", default=True)
 # Postings per tokenising chunk of a full rebuild (one Celery task each).
 MATCHING_CHUNK_SIZE: int = env.int("MATCHING_CHUNK_SIZE", default=2000)
 MATCHING_NIGHTLY_REBUILD: bool = env.bool("MATCHING_NIGHTLY_REBUILD", default=False)
+# Incremental matching (docs/matching.md): every full run saves the fitted engine here, and workers keep it in memory
+# to match each publication without a re-fit. Workers on several machines share it (or each refits once).
+MATCHING_STATE_DIR: Path = Path(env.str("MATCHING_STATE_DIR", default=str(BASE_DIR / "var" / "matching-state")))
+# The refit rule: a full rebuild is enqueued when the records added since the fit exceed this share of it, or when
+# tokens the fit never saw, recurring among the added records, exceed this share of their weight; neither applies
+# below MATCHING_REFIT_MIN added records. A batch larger than the share is matched by a full run at once.
+MATCHING_REFIT_ADDED: float = env.float("MATCHING_REFIT_ADDED", default=0.10)
+MATCHING_REFIT_UNSEEN: float = env.float("MATCHING_REFIT_UNSEEN", default=0.10)
+MATCHING_REFIT_MIN: int = env.int("MATCHING_REFIT_MIN", default=20)
+# A run still pending or running after this long is taken for dead (its worker was killed) and marked failed.
+MATCHING_RUN_TIMEOUT_MINUTES: int = env.int("MATCHING_RUN_TIMEOUT_MINUTES", default=120)
 CELERY_BEAT_SCHEDULE = {
     # Needs past their deadline are closed just after midnight (CELERY_TIMEZONE), before the nightly rebuild.
     "daily-need-deadlines": {

@@ -3,6 +3,9 @@
 The database and broker still come from the environment, so CI runs the suite on PostgreSQL and Redis.
 """
 
+import tempfile
+from pathlib import Path
+
 from .settings import *  # noqa: F403
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
@@ -14,3 +17,5 @@ MATCHING_ON_PUBLISH = False
 CELERY_TASK_ALWAYS_EAGER = True
 CELERY_BROKER_URL = "memory://"
 CELERY_RESULT_BACKEND = None
+# Fitted matching states of this test session, apart from the project's (each saved state's name is unique).
+MATCHING_STATE_DIR = Path(tempfile.mkdtemp(prefix="techmatch-state-"))

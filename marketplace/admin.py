@@ -6,6 +6,7 @@ from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
 from django.core.exceptions import PermissionDenied
+from django.db import transaction
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -128,12 +129,15 @@ class PostingAdmin(admin.ModelAdmin):
     @admin.action(description=_("Approve and publish the selected postings"))
     def approve_selected(self, request: HttpRequest, queryset: QuerySet) -> None:
         done, errors = 0, []
-        for posting in queryset:
-            try:
-                services.posting_approve(posting=posting, by=request.user)
-                done += 1
-            except ApplicationError as error:
-                errors.append(f"{posting.title}: {error.message}")
+        # One transaction (each approval in a savepoint of its own): the postings published are matched in one
+        # batch when it commits, not one run each.
+        with transaction.atomic():
+            for posting in queryset:
+                try:
+                    services.posting_approve(posting=posting, by=request.user)
+                    done += 1
+                except ApplicationError as error:
+                    errors.append(f"{posting.title}: {error.message}")
         if done:
             self.message_user(request, _("%(count)d postings published.") % {"count": done}, messages.SUCCESS)
         for error in errors:

@@ -48,12 +48,56 @@ ALLOWED_MOVES: dict[str, set[str]] = {
 
 # Callbacks run on commit when a posting is published (the matching app registers its task here).
 _on_publish: list[Callable[[Posting], None]] = []
+# Callbacks run once on commit with every posting one transaction published (a bulk import or a bulk approval is one
+# batch): the matching app matches a batch in one run.
+_on_publish_many: list[Callable[[list[Posting]], None]] = []
 
 
 def on_publish(callback: Callable[[Posting], None]) -> Callable[[Posting], None]:
     """Register a function run after the transaction that published a posting commits."""
     _on_publish.append(callback)
     return callback
+
+
+def on_publish_many(callback: Callable[[list[Posting]], None]) -> Callable[[list[Posting]], None]:
+    """Register a function run once after a transaction that published postings commits, with all of them."""
+    _on_publish_many.append(callback)
+    return callback
+
+
+class _Published(list):
+    """The postings one transaction published, run once after it commits: the per-posting callbacks, then the batch
+    ones, for those still published then."""
+
+    def __call__(self) -> None:
+        published = []
+        for model in (Achievement, Need):
+            mine = [p for p in self if isinstance(p, model)]
+            if mine:
+                rows = model.objects.filter(pk__in=[p.pk for p in mine], status=Status.PUBLISHED)
+                still = set(rows.values_list("pk", flat=True))
+                published += [p for p in mine if p.pk in still]
+        for posting in published:
+            for callback in _on_publish:
+                callback(posting)
+        if published:
+            for many in _on_publish_many:
+                many(published)
+
+
+def _published_on_commit(posting: Posting) -> None:
+    """Add the posting to the batch its transaction is building, or start one. The batch is registered again at
+    the end of the commit callbacks (its earlier entry left empty), with the savepoints it was first registered in:
+    one of them rolling back takes the batch with it, and the next publication starts another."""
+    connection = transaction.get_connection()
+    waiting = connection.run_on_commit
+    for sids, callback, robust in reversed(waiting):
+        if isinstance(callback, _Published) and callback:
+            batch = _Published([*callback, posting])
+            callback.clear()
+            waiting.append((sids, batch, robust))
+            return
+    transaction.on_commit(_Published([posting]))
 
 
 def is_member(user: User, organization_id: int) -> bool:
@@ -163,9 +207,7 @@ def _move(posting: P, *, to: str, by: User | None, reason: str) -> P:
         **{_kind(posting): posting}, from_status=current, to_status=to, by=by, reason=reason
     )
     if to == Status.PUBLISHED:
-        published = posting
-        for callback in _on_publish:
-            transaction.on_commit(lambda callback=callback: callback(published))
+        _published_on_commit(posting)
     return posting
 
 

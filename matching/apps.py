@@ -10,23 +10,29 @@ class MatchingAppConfig(AppConfig):
         from django.conf import settings
 
         from marketplace.models import Achievement, Need
-        from marketplace.services import on_publish
+        from marketplace.services import on_publish, on_publish_many
         from marketplace.signals import need_expired
 
         from .services import matches_restore_for_need, matches_withdraw_for_needs
-        from .tasks import match_record_task
+        from .tasks import match_postings_task
 
-        def enqueue_match(posting: object) -> None:
+        def restore_matches(posting: object) -> None:
             # Called after the publishing transaction commits (marketplace.services runs it on commit).
             if isinstance(posting, Need):
                 # A need published again (its deadline extended) gets back the matches its closing withdrew,
                 # before the run below re-scores them.
                 matches_restore_for_need(need=posting)
-            if settings.MATCHING_ON_PUBLISH:
-                kind = "a" if isinstance(posting, Achievement) else "n"
-                match_record_task.delay(kind, posting.pk)  # type: ignore[attr-defined]
 
-        on_publish(enqueue_match)
+        def enqueue_matches(postings: list[object]) -> None:
+            # Called once after a transaction that published postings commits, after ``restore_matches``: one run
+            # matches them all (a bulk import or a bulk approval is one batch, not one task per posting).
+            if settings.MATCHING_ON_PUBLISH and postings:
+                achievements = [p.pk for p in postings if isinstance(p, Achievement)]  # type: ignore[attr-defined]
+                needs = [p.pk for p in postings if isinstance(p, Need)]  # type: ignore[attr-defined]
+                match_postings_task.delay(achievements, needs)  # type: ignore[attr-defined]
+
+        on_publish(restore_matches)
+        on_publish_many(enqueue_matches)
 
         def withdraw_matches(sender: object, *, needs: list[Need], reason: str = "", **kwargs: object) -> None:
             # Sent inside the transaction that closed the needs at their deadline: withdrawing commits with it.

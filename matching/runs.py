@@ -3,33 +3,48 @@
 A run has two steps, each safe to repeat:
 1. tokenise: the postings whose text (or the tokenizer's settings) changed get a new token bag in ``RecordTokens``;
    a full rebuild splits this step into chunks that workers run in parallel;
-2. finish: the engine is fitted from the cached bags and ranks (everything, or only the records published since the
-   last run, or one record); suggestions are saved; a match someone acted on is never touched.
+2. finish: a full run fits the engine on every published posting from the cached bags (streamed, a chunk at a
+   time), ranks everything, explains and writes the kept pairs in blocks (``MatchWriter``: COPY and one upsert per
+   block on PostgreSQL), removes the suggestions it no longer makes, and saves the fitted state that incremental
+   runs reuse (``matching.incremental``). An incremental run (a publication, a bulk import, ``run_matching``) adds
+   the new records to that kept state and ranks them alone, without a re-fit.
+A match someone acted on is never touched; a repeated run writes the same pairs again, never a duplicate.
 """
 
 from __future__ import annotations
 
 import hashlib
+import io
+import json
+import queue
+import threading
 import time
-from collections.abc import Iterable, Sequence
-from dataclasses import asdict
+import uuid
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import fields as dataclass_fields
+from datetime import timedelta
 from functools import cache
 from typing import Any
 
+import numpy as np
 from django.conf import settings
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import F
 from django.utils import timezone
 
 from accounts.models import User
 from marketplace.models import Achievement, Need
 
-from . import adapters
+from . import adapters, incremental
 from .engine import AchievementRecord, MatchingEngine, NeedRecord, RankedPairs
+from .engine.state import EngineState, use_records
 from .engine.text import DATA_DIR
+from .engine.vectors import Bag
 from .models import Match, MatchingConfig, MatchRun, RecordTokens
 
 KINDS = {RecordTokens.Kind.ACHIEVEMENT: Achievement, RecordTokens.Kind.NEED: Need}
+# Pairs explained and written per block of a full rebuild: bounded memory (a block's reasons are a few tens of MB).
+WRITE_BLOCK = 20_000
 
 
 @cache
@@ -57,24 +72,43 @@ def tokens_refresh(*, kind: str, posting_ids: Sequence[int], engine: MatchingEng
     """Compute and keep the token bags of these postings whose fingerprint changed; returns how many changed."""
     engine = engine or new_engine()
     model = KINDS[RecordTokens.Kind(kind)]
-    postings = model.objects.filter(pk__in=posting_ids).prefetch_related("domains")
-    cached = dict(
-        RecordTokens.objects.filter(kind=kind, posting_id__in=posting_ids).values_list("posting_id", "fingerprint")
-    )
-    changed = []
-    for posting in postings:
-        record = adapters.records([posting])[0]
-        fingerprint = _fingerprint(record, engine)
-        if cached.get(posting.pk) != fingerprint:
-            changed.append(RecordTokens(kind=kind, posting_id=posting.pk, fingerprint=fingerprint,
-                                        bag=engine.bag(record)))  # fmt: skip
+    changed = 0
+    for start in range(0, len(posting_ids), settings.MATCHING_CHUNK_SIZE):
+        chunk = list(posting_ids[start : start + settings.MATCHING_CHUNK_SIZE])
+        postings = model.objects.filter(pk__in=chunk).prefetch_related("domains")
+        cached = dict(
+            RecordTokens.objects.filter(kind=kind, posting_id__in=chunk).values_list("posting_id", "fingerprint")
+        )
+        fresh = []
+        for posting in postings:
+            record = adapters.records([posting])[0]
+            fingerprint = _fingerprint(record, engine)
+            if cached.get(posting.pk) != fingerprint:
+                fresh.append(RecordTokens(kind=kind, posting_id=posting.pk, fingerprint=fingerprint,
+                                          bag=engine.bag(record)))  # fmt: skip
+        _keep_tokens(fresh)
+        changed += len(fresh)
+    return changed
+
+
+def _keep_tokens(tokens: list[RecordTokens]) -> None:
     RecordTokens.objects.bulk_create(
-        changed,
+        tokens,
         update_conflicts=True,
         unique_fields=["kind", "posting_id"],
         update_fields=["fingerprint", "bag", "updated_at"],
     )
-    return len(changed)
+
+
+def tokens_of(kind: str, posting_ids: Sequence[int], engine: MatchingEngine) -> dict[int, tuple[str, Bag]]:
+    """The fingerprint and bag of each of these postings, tokenising those not yet (or no longer) cached."""
+    tokens_refresh(kind=kind, posting_ids=posting_ids, engine=engine)
+    return {
+        pk: (fingerprint, bag)
+        for pk, fingerprint, bag in RecordTokens.objects.filter(kind=kind, posting_id__in=list(posting_ids))
+        .values_list("posting_id", "fingerprint", "bag")
+        .iterator(chunk_size=2000)
+    }
 
 
 def run_chunks(run: MatchRun) -> list[tuple[str, list[int]]]:
@@ -88,6 +122,13 @@ def run_chunks(run: MatchRun) -> list[tuple[str, list[int]]]:
 
 
 def run_start(*, kind: str, trigger: str, by: User | None = None, total: int = 0) -> MatchRun:
+    """A new run. Runs left pending or running longer than ``MATCHING_RUN_TIMEOUT_MINUTES`` (their worker died)
+    are marked failed first, so that none stays "running" for ever and a refit is not held back by a dead one."""
+    now = timezone.now()
+    MatchRun.objects.filter(
+        status__in=[MatchRun.Status.PENDING, MatchRun.Status.RUNNING],
+        created_at__lt=now - timedelta(minutes=settings.MATCHING_RUN_TIMEOUT_MINUTES),
+    ).update(status=MatchRun.Status.FAILED, error="timed out: no worker finished it", finished_at=now)
     return MatchRun.objects.create(kind=kind, trigger=trigger, triggered_by=by, progress_total=total)
 
 
@@ -102,84 +143,323 @@ def run_tokenize_chunk(*, run_id: int, kind: str, posting_ids: Sequence[int]) ->
     )
 
 
-def _fit(engine: MatchingEngine) -> tuple[list[Achievement], list[Need]]:
-    """Fit the engine on every published posting, from the cached bags (tokenising any that are missing)."""
-    achievements = list(adapters.published(Achievement))
-    needs = list(adapters.published(Need))
-    for kind, postings in (("a", achievements), ("n", needs)):
-        tokens_refresh(kind=kind, posting_ids=[p.pk for p in postings], engine=engine)
-    counts = {}
-    for kind, postings in (("a", achievements), ("n", needs)):
+# --- fitting ---------------------------------------------------------------------------------------------------
+def _side_input(kind: str, engine: MatchingEngine, records: list, marks: list[str]) -> Iterator[Bag]:
+    """The bags of every published posting of one side in primary-key order, a chunk of postings at a time (their
+    records and bag fingerprints appended to ``records`` and ``marks`` as they go); bags missing or stale are
+    computed and kept first. Nothing of the whole side is held but the records.
+
+    Bags are always read back from ``RecordTokens``, fresh ones too: the order of a bag's tokens decides ties (which
+    terms pruning keeps, which columns come first), and PostgreSQL's JSON keeps keys in an order of its own, so a fit
+    on fresh bags and a fit on the same bags read back would differ in the last digits."""
+    model = KINDS[RecordTokens.Kind(kind)]
+    ids = list(adapters.published(model).values_list("pk", flat=True))
+    size = settings.MATCHING_CHUNK_SIZE
+    for start in range(0, len(ids), size):
+        chunk = ids[start : start + size]
+        cached = dict(
+            RecordTokens.objects.filter(kind=kind, posting_id__in=chunk).values_list("posting_id", "fingerprint")
+        )
+        chunk_records, fresh = [], []
+        for posting in adapters.published(model).filter(pk__in=chunk):
+            record = adapters.records([posting])[0]
+            fingerprint = _fingerprint(record, engine)
+            if cached.get(posting.pk) != fingerprint:
+                fresh.append(RecordTokens(kind=kind, posting_id=posting.pk, fingerprint=fingerprint,
+                                          bag=engine.bag(record)))  # fmt: skip
+            chunk_records.append((posting.pk, record, fingerprint))
+        _keep_tokens(fresh)
         bags = dict(
-            RecordTokens.objects.filter(kind=kind, posting_id__in=[p.pk for p in postings]).values_list(
+            RecordTokens.objects.filter(kind=kind, posting_id__in=[pk for pk, _, _ in chunk_records]).values_list(
                 "posting_id", "bag"
             )
         )
-        counts[kind] = engine.vectorizer.encode(bags[p.pk] for p in postings)
-    engine.fit(
-        [adapters.achievement_record(a) for a in achievements],
-        [adapters.need_record(n) for n in needs],
-        achievement_counts=counts["a"],
-        need_counts=counts["n"],
-    )
-    return achievements, needs
+        for pk, record, fingerprint in chunk_records:
+            records.append(record)
+            marks.append(fingerprint)
+            yield bags[pk]
 
 
-def _match_rows(
-    engine: MatchingEngine, pairs: RankedPairs, need_ids: list[int], achievement_ids: list[int]
-) -> dict[tuple[int, int], dict[str, Any]]:
-    rows = {}
-    for i, reasons in enumerate(engine.explain_many(pairs)):
-        rows[(achievement_ids[int(pairs.achievement[i])], need_ids[int(pairs.need[i])])] = {
-            "score": round(float(pairs.total[i]), 6),
-            "components": {name: round(float(values[i]), 4) for name, values in pairs.components.items()},
-            "broken": [name for name, flags in pairs.broken.items() if bool(flags[i])],
-            "reasons": [asdict(reason) for reason in reasons],
-        }
+def fit_published(engine: MatchingEngine) -> dict[str, list[str]]:
+    """Fit the engine on every published posting from the cached bags (tokenising any that are missing), streamed a
+    chunk at a time; returns each side's bag fingerprints, row by row."""
+    records: dict[str, list] = {"a": [], "n": []}
+    marks: dict[str, list[str]] = {"a": [], "n": []}
+    counts = {kind: engine.vectorizer.encode(_side_input(kind, engine, records[kind], marks[kind])) for kind in "an"}
+    engine.fit(records["a"], records["n"], achievement_counts=counts["a"], need_counts=counts["n"])
+    return marks
+
+
+# --- writing ---------------------------------------------------------------------------------------------------
+def _reason_dict(reason: Any) -> dict[str, Any]:
+    values = {name: getattr(reason, name) for name in _reason_fields(type(reason))}
+    if isinstance(values.get("value"), float):
+        values["value"] = round(values["value"], 4)  # as the components are kept
+    return values
+
+
+@cache
+def _reason_fields(cls: type) -> tuple[str, ...]:
+    return tuple(f.name for f in dataclass_fields(cls))
+
+
+def match_rows(engine: MatchingEngine, pairs: RankedPairs) -> list[tuple[int, int, float, str, str, str]]:
+    """The rows of ``pairs`` (fitted or added rows of ``engine``) as written: achievement id, need id, score, and
+    components, broken constraints and reasons as JSON."""
+    for side in (engine.achievements, engine.needs):
+        prefetch = getattr(side, "prefetch", None)
+        if prefetch is not None:
+            prefetch(pairs.achievement if side is engine.achievements else pairs.need)
+    explained = engine.explain_many(pairs)
+    names = list(pairs.components)
+    values = np.round(np.column_stack([pairs.components[k] for k in names]).astype(np.float64), 4).tolist()
+    constraints = list(pairs.broken)
+    flags = np.column_stack([pairs.broken[k] for k in constraints]) if constraints else np.zeros((len(pairs), 0))
+    totals = np.round(pairs.total.astype(np.float64), 6).tolist()
+    achievements, needs = engine.achievements, engine.needs
+    ach_ref = getattr(achievements, "refs", None)
+    need_ref = getattr(needs, "refs", None)
+    rows = []
+    dumps = json.JSONEncoder(ensure_ascii=False).encode
+    for i, reasons in enumerate(explained):
+        a, n = int(pairs.achievement[i]), int(pairs.need[i])
+        rows.append((
+            int(ach_ref[a] if ach_ref is not None else achievements[a].ref),
+            int(need_ref[n] if need_ref is not None else needs[n].ref),
+            totals[i],
+            dumps(dict(zip(names, values[i], strict=True))),
+            dumps([name for name, flag in zip(constraints, flags[i], strict=True) if flag]),
+            dumps([_reason_dict(reason) for reason in reasons]),
+        ))  # fmt: skip
     return rows
 
 
-def _save(
-    rows: dict[tuple[int, int], dict[str, Any]],
-    run: MatchRun,
-    *,
-    replace_for: Iterable[tuple[str, int]] = (),
-    full: bool = False,
-) -> dict[str, int]:
-    """Write the suggestions: new pairs are created, suggested pairs updated; a pair someone acted on is left as
-    it is. Suggestions no longer produced are removed (all of them on a full run, else those of ``replace_for``)."""
-    existing = {
-        (m.achievement_id, m.need_id): m
-        for m in Match.objects.filter(achievement_id__in={a for a, _ in rows}, need_id__in={n for _, n in rows})
-    }
-    to_create, to_update = [], []
-    for (achievement_id, need_id), values in rows.items():
-        match = existing.get((achievement_id, need_id))
-        if match is None:
-            to_create.append(Match(achievement_id=achievement_id, need_id=need_id, run=run, **values))
-        elif match.status != Match.Status.SUGGESTED:
-            continue  # someone acted on it: it keeps the score and reasons they saw
+class MatchWriter:
+    """Writes kept pairs in blocks: a new pair is created, a suggested one updated (score, components, reasons,
+    run), a pair someone acted on left as it is. On PostgreSQL a block is COPYed into a temporary table and upserted
+    with one ``INSERT ... ON CONFLICT DO UPDATE ... WHERE status = 'suggested'``; elsewhere the same upsert runs
+    row by row. Each block commits on its own: a long rebuild holds no lock on matches staff are acting on."""
+
+    PROVIDED = ("achievement_id", "need_id", "score", "components", "broken", "reasons")
+
+    def __init__(self, run: MatchRun) -> None:
+        self.run = run
+        self.created = 0
+        self.updated = 0
+        self.postgres = connection.vendor == "postgresql"
+        table = connection.ops.quote_name(Match._meta.db_table)
+        quote = connection.ops.quote_name
+        columns, values, self.defaults = [], [], []
+        for field in Match._meta.concrete_fields:
+            if field.primary_key:
+                continue
+            columns.append(quote(field.column))
+            if field.column in self.PROVIDED:
+                values.append(f"s.{quote(field.column)}" if self.postgres else "%s")
+            elif field.column == "run_id":
+                values.append("%s")
+                self.defaults.append(run.pk)
+            elif field.column in ("created_at", "updated_at"):
+                values.append("%s")
+                self.defaults.append("now")
+            else:
+                values.append("%s")
+                self.defaults.append(field.get_db_prep_save(field.get_default(), connection))
+        updates = ", ".join(
+            f"{quote(c)} = excluded.{quote(c)}"
+            for c in ("score", "components", "broken", "reasons", "run_id", "updated_at")
+        )
+        conflict = (
+            f"ON CONFLICT ({quote('achievement_id')}, {quote('need_id')}) DO UPDATE SET {updates} "
+            f"WHERE {table}.{quote('status')} = '{Match.Status.SUGGESTED.value}'"
+        )
+        if self.postgres:
+            # Names come from the model's metadata; values are parameters.
+            select = f"SELECT {', '.join(values)} FROM matching_stage s"  # noqa: S608
+            self.sql = f"INSERT INTO {table} ({', '.join(columns)}) {select} {conflict} RETURNING (xmax = 0)"
         else:
-            for name, value in values.items():
-                setattr(match, name, value)
-            match.run = run
-            to_update.append(match)
-    # ignore_conflicts: a concurrent run may have created the same pair; the unique pair constraint keeps one.
-    Match.objects.bulk_create(to_create, batch_size=2000, ignore_conflicts=True)
-    Match.objects.bulk_update(to_update, ["score", "components", "broken", "reasons", "run", "updated_at"], 2000)
-    stale = Match.objects.filter(status=Match.Status.SUGGESTED).exclude(run=run)
-    if not full:
-        scope = Match.objects.none()
-        for field, pk in replace_for:
-            scope = scope | stale.filter(**{field: pk})
-        stale = scope
-    removed, _ = stale.delete()
-    return {"created": len(to_create), "updated": len(to_update), "removed": removed}
+            self.sql = f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({', '.join(values)}) {conflict}"  # noqa: S608
+        self.columns = columns
+
+    def _defaults(self, now: Any) -> list[Any]:
+        stamp = connection.ops.adapt_datetimefield_value(now)
+        return [stamp if value == "now" else value for value in self.defaults]
+
+    def write(self, rows: Sequence[tuple[int, int, float, str, str, str]]) -> None:
+        if not rows:
+            return
+        now = timezone.now()
+        with transaction.atomic(), connection.cursor() as cursor:
+            if self.postgres:
+                self._write_postgres(cursor, rows, now)
+            else:
+                self._write_generic(cursor, rows, now)
+
+    def _write_postgres(self, cursor: Any, rows: Sequence[tuple], now: Any) -> None:
+        cursor.execute(
+            "CREATE TEMPORARY TABLE IF NOT EXISTS matching_stage (achievement_id bigint, need_id bigint, "
+            "score double precision, components jsonb, broken jsonb, reasons jsonb) ON COMMIT DELETE ROWS"
+        )
+        cursor.execute("TRUNCATE matching_stage")  # emptied on commit, but a block may run inside a longer transaction
+        text = io.StringIO()
+        for a, n, score, components, broken, reasons in rows:
+            text.write(f"{a}\t{n}\t{score!r}\t{_copy_text(components)}\t{_copy_text(broken)}\t{_copy_text(reasons)}\n")
+        with cursor.cursor.copy(
+            "COPY matching_stage (achievement_id, need_id, score, components, broken, reasons) FROM STDIN"
+        ) as copy:
+            copy.write(text.getvalue())
+        cursor.execute(self.sql, self._defaults(now))
+        inserted = sum(1 for (created,) in cursor.fetchall() if created)
+        self.created += inserted
+        self.updated += cursor.rowcount - inserted if cursor.rowcount >= 0 else 0
+
+    def _write_generic(self, cursor: Any, rows: Sequence[tuple], now: Any) -> None:
+        table = connection.ops.quote_name(Match._meta.db_table)
+        cursor.execute(f"SELECT COUNT(*) FROM {table}")  # noqa: S608 - the model's table name
+        before = cursor.fetchone()[0]
+        defaults = self._defaults(now)
+        params = []
+        for row in rows:
+            values = dict(zip(self.PROVIDED, row, strict=True))
+            it = iter(defaults)
+            params.append([values[c.strip('"`')] if c.strip('"`') in values else next(it) for c in self.columns])
+        cursor.executemany(self.sql, params)
+        cursor.execute(f"SELECT COUNT(*) FROM {table}")  # noqa: S608 - the model's table name
+        created = cursor.fetchone()[0] - before
+        self.created += created
+        self.updated += len(rows) - created  # at most: a pair someone acted on is counted but left as it was
+
+    def counts(self) -> dict[str, int]:
+        return {"created": self.created, "updated": self.updated}
 
 
-def run_finish(*, run_id: int, record: tuple[str, int] | None = None) -> MatchRun:
-    """Fit, rank and save. Full runs rank everything; incremental runs rank the given record, or else every
-    record published since the last finished run. Repeating a finished run does nothing."""
+def _copy_text(value: str) -> str:
+    """A value in COPY's text format (JSON from ``json.dumps`` holds no raw tab or newline, only backslashes)."""
+    return value.replace("\\", "\\\\")
+
+
+def remove_stale(run: MatchRun, *, before: Any, **scope: Any) -> int:
+    """Delete the suggestions (only those: acted-on matches stay) that this run did not write and nothing wrote
+    since it started (``before``), a batch at a time; ``scope`` narrows them (e.g. ``need_id=...``)."""
+    stale = Match.objects.filter(status=Match.Status.SUGGESTED, updated_at__lt=before, **scope).exclude(run=run)
+    ids = np.fromiter(stale.values_list("pk", flat=True).iterator(chunk_size=20_000), dtype=np.int64)
+    removed = 0
+    for start in range(0, len(ids), 5000):
+        batch = Match.objects.filter(pk__in=ids[start : start + 5000].tolist(), status=Match.Status.SUGGESTED)
+        removed += batch.delete()[1].get(Match._meta.label, 0)
+    return removed
+
+
+# --- runs ------------------------------------------------------------------------------------------------------
+def _finish_full(run: MatchRun) -> dict[str, Any]:
+    """Fit on everything, rank, write in blocks, remove what is no longer suggested, save the fitted state, and
+    match what was published while this ran. The counts say where the time went (``seconds``)."""
+    started = timezone.now()
+    fitted_at = time.time()
+    clock = _Clock()
+    engine = new_engine()
+    fingerprint = incremental.fingerprint(engine)
+    marks = fit_published(engine)
+    clock.lap("fit")
+    pairs = engine.rank()
+    clock.lap("rank")
+    writer = MatchWriter(run)
+    # Blocks of pairs by achievement: each achievement's pairs are explained together (its text is read once for
+    # them), and each block's rows land together in the achievement index.
+    order = np.lexsort((pairs.need, pairs.achievement))
+    with _Behind(writer) as behind:
+        for start in range(0, len(pairs), WRITE_BLOCK):
+            block = pairs.subset(order[start : start + WRITE_BLOCK])
+            rows = match_rows(engine, block)
+            clock.lap("explain")
+            behind.write(rows)
+            MatchRun.objects.filter(pk=run.pk).update(counts={"pairs explained": min(start + WRITE_BLOCK, len(pairs))})
+            clock.lap("waiting for the database")
+    clock.lap("waiting for the database")
+    counts: dict[str, Any] = {"achievements": len(engine.achievements), "needs": len(engine.needs),
+                              "pairs": len(pairs), **writer.counts()}  # fmt: skip
+    del pairs, order
+    counts["removed"] = remove_stale(run, before=started)
+    if connection.vendor == "postgresql" and not connection.in_atomic_block:
+        with connection.cursor() as cursor:  # a rebuild rewrites most of the table: fresh statistics for the planner
+            cursor.execute(f"ANALYZE {connection.ops.quote_name(Match._meta.db_table)}")
+    clock.lap("removing")
+    state = EngineState(engine, version=f"{run.pk}-{uuid.uuid4().hex[:8]}", fingerprint=fingerprint,
+                        fitted_at=fitted_at, marks=marks)  # fmt: skip
+    use_records(engine, incremental.LOADERS)
+    counts.update(incremental.adopt(state, run))
+    clock.lap("state")
+    counts["seconds"] = clock.laps
+    return counts
+
+
+class _Clock:
+    def __init__(self) -> None:
+        self.laps: dict[str, float] = {}
+        self.last = time.perf_counter()
+
+    def lap(self, name: str) -> None:
+        now = time.perf_counter()
+        self.laps[name] = round(self.laps.get(name, 0.0) + now - self.last, 2)
+        self.last = now
+
+
+class _Behind:
+    """Writes blocks in a thread of its own (with its own connection) while the next block is being explained: the
+    database works on one block while Python explains the next. At most two blocks wait, so memory stays bounded.
+    Inside a transaction (tests) the blocks are written in this thread, in that transaction."""
+
+    def __init__(self, writer: MatchWriter) -> None:
+        self.writer = writer
+        self.queue: queue.Queue[list | None] = queue.Queue(maxsize=2)
+        self.error: BaseException | None = None
+        self.thread: threading.Thread | None = None
+
+    def __enter__(self) -> _Behind:
+        if not connection.in_atomic_block:
+            self.thread = threading.Thread(target=self._run, name="matching-writer", daemon=True)
+            self.thread.start()
+        return self
+
+    def _run(self) -> None:
+        try:
+            while (rows := self.queue.get()) is not None:
+                if self.error is None:
+                    self.writer.write(rows)
+        except BaseException as error:  # handed to the explaining thread, which raises it
+            self.error = error
+            while self.queue.get() is not None:  # let the producer finish putting
+                pass
+        finally:
+            connection.close()
+
+    def write(self, rows: list) -> None:
+        if self.thread is None:
+            self.writer.write(rows)
+            return
+        if self.error is not None:
+            raise self.error
+        self.queue.put(rows)
+
+    def __exit__(self, *exc: object) -> None:
+        if self.thread is not None:
+            self.queue.put(None)
+            self.thread.join()
+        if self.error is not None and exc[0] is None:
+            raise self.error
+
+
+def run_finish(
+    *,
+    run_id: int,
+    record: tuple[str, int] | None = None,
+    achievement_ids: Sequence[int] = (),
+    need_ids: Sequence[int] = (),
+) -> MatchRun:
+    """Finish a run. A full run fits and ranks everything; an incremental run ranks the given records (or else
+    every record published since the last finished run) against the kept state, or turns into a full run when there
+    is no usable state or the batch is too large for one (``matching.incremental``). Repeating a finished run does
+    nothing."""
     run = MatchRun.objects.get(pk=run_id)
     if run.status == MatchRun.Status.DONE:
         return run
@@ -189,30 +469,22 @@ def run_finish(*, run_id: int, record: tuple[str, int] | None = None) -> MatchRu
     )
     run.refresh_from_db()
     try:
-        engine = new_engine()
-        achievements, needs = _fit(engine)
-        achievement_ids = [a.pk for a in achievements]
-        need_ids = [n.pk for n in needs]
-        if run.kind == MatchRun.Kind.FULL:
-            rows = _match_rows(engine, engine.rank(), need_ids, achievement_ids)
-            with transaction.atomic():
-                counts = _save(rows, run, full=True)
-        else:
-            new_needs, new_achievements = _incremental_targets(run, record, achievements, needs)
-            rows, replace_for = {}, []
-            for i in new_needs:
-                _, pairs = engine.rank_one(engine.needs[i])
-                pairs.need[:] = i
-                rows.update(_match_rows(engine, pairs, need_ids, achievement_ids))
-                replace_for.append(("need_id", need_ids[i]))
-            for i in new_achievements:
-                _, pairs = engine.rank_one(engine.achievements[i])
-                pairs.achievement[:] = i
-                rows.update(_match_rows(engine, pairs, need_ids, achievement_ids))
-                replace_for.append(("achievement_id", achievement_ids[i]))
-            with transaction.atomic():
-                counts = _save(rows, run, replace_for=replace_for)
-        run.counts = {"achievements": len(achievements), "needs": len(needs), "pairs": len(rows), **counts}
+        if record is not None:
+            kind, pk = record
+            achievement_ids, need_ids = ([pk], []) if kind == RecordTokens.Kind.ACHIEVEMENT else ([], [pk])
+        counts = None
+        if run.kind == MatchRun.Kind.INCREMENTAL:
+            since = None if (achievement_ids or need_ids) else _last_finished(run)
+            counts = incremental.match_batch(
+                run, achievement_ids=achievement_ids, need_ids=need_ids, since=since, everything=not (
+                    achievement_ids or need_ids)
+            )  # fmt: skip
+            if counts is None:  # no usable state, or a batch that is better matched by a full run
+                run.kind = MatchRun.Kind.FULL
+                MatchRun.objects.filter(pk=run.pk).update(kind=run.kind)
+        if counts is None:
+            counts = _finish_full(run)
+        run.counts = counts
         run.progress_total = max(run.progress_total, 1)
         run.progress_done = run.progress_total
         run.status = MatchRun.Status.DONE
@@ -228,38 +500,32 @@ def run_finish(*, run_id: int, record: tuple[str, int] | None = None) -> MatchRu
     return run
 
 
-def _incremental_targets(
-    run: MatchRun, record: tuple[str, int] | None, achievements: list[Achievement], needs: list[Need]
-) -> tuple[list[int], list[int]]:
-    if record is not None:
-        kind, pk = record
-        if kind == RecordTokens.Kind.NEED:
-            return [i for i, n in enumerate(needs) if n.pk == pk], []
-        return [], [i for i, a in enumerate(achievements) if a.pk == pk]
-    since = (
+def _last_finished(run: MatchRun) -> Any:
+    return (
         MatchRun.objects.filter(status=MatchRun.Status.DONE).exclude(pk=run.pk).order_by("-started_at")
         .values_list("started_at", flat=True).first()
     )  # fmt: skip
-    return (
-        [i for i, n in enumerate(needs) if since is None or n.published_at >= since],
-        [i for i, a in enumerate(achievements) if since is None or a.published_at >= since],
-    )
 
 
 def match_run_full(*, trigger: str = "command", by: User | None = None) -> MatchRun:
-    """A full rebuild in this process: every chunk, then the finish."""
-    run = run_start(kind=MatchRun.Kind.FULL, trigger=trigger, by=by)
-    chunks = run_chunks(run)
-    MatchRun.objects.filter(pk=run.pk).update(progress_total=len(chunks) + 1)
-    for kind, ids in chunks:
-        run_tokenize_chunk(run_id=run.pk, kind=kind, posting_ids=ids)
+    """A full rebuild in this process. The finish tokenises what is not cached as it streams the postings, so the
+    separate tokenising chunks (what workers share in a fanned-out rebuild) are not needed here."""
+    run = run_start(kind=MatchRun.Kind.FULL, trigger=trigger, by=by, total=1)
     return run_finish(run_id=run.pk)
 
 
 def match_run_incremental(*, trigger: str = "command", by: User | None = None) -> MatchRun:
-    """Match the records published since the last finished run."""
+    """Match the records published since the last finished run (and any the kept state lacks)."""
     run = run_start(kind=MatchRun.Kind.INCREMENTAL, trigger=trigger, by=by, total=1)
     return run_finish(run_id=run.pk)
+
+
+def match_postings(
+    *, achievement_ids: Iterable[int] = (), need_ids: Iterable[int] = (), trigger: str = "publish"
+) -> MatchRun:
+    """Match newly published (or edited) postings, any number of both sides, in one run."""
+    run = run_start(kind=MatchRun.Kind.INCREMENTAL, trigger=trigger, total=1)
+    return run_finish(run_id=run.pk, achievement_ids=list(achievement_ids), need_ids=list(need_ids))
 
 
 def match_record(*, kind: str, posting_id: int, trigger: str = "publish") -> MatchRun:

@@ -2,17 +2,23 @@
 
 Tasks take plain ids, acknowledge late (a task whose worker dies is delivered again) and retry with backoff on
 database errors. A full rebuild fans its tokenising chunks out over the workers (a chord) and finishes in one task.
+Publications are matched in batches (``match_postings_task``: every posting one transaction published, in one run,
+against the state the worker keeps); a batch that leaves the kept state drifted past the refit rule enqueues one
+full rebuild (``refit_enqueue``), unless one is already on its way.
 """
 
 from __future__ import annotations
 
+import threading
+
 from celery import chord, group, shared_task
+from celery.signals import worker_process_init
 from django.db import DatabaseError, InterfaceError, OperationalError, transaction
 
 from accounts.models import User
 
-from . import runs
-from .models import MatchRun
+from . import incremental, runs
+from .models import MatchingConfig, MatchRun
 
 RETRYING = {
     "bind": True,
@@ -27,8 +33,35 @@ RETRYING = {
 
 
 @shared_task(**RETRYING)
+def match_postings_task(  # type: ignore[no-untyped-def]
+    self, achievement_ids: list[int], need_ids: list[int], trigger: str = "publish"
+) -> int:
+    """Match newly published postings, one batch, in one run; start a refit when the kept state has drifted."""
+    run = runs.match_postings(achievement_ids=achievement_ids, need_ids=need_ids, trigger=trigger)
+    if run.counts.get("refit"):
+        refit_enqueue()
+    return run.pk
+
+
+@shared_task(**RETRYING)
 def match_record_task(self, kind: str, posting_id: int) -> int:  # type: ignore[no-untyped-def]
-    return runs.match_record(kind=kind, posting_id=posting_id).pk
+    """One posting (kept for messages queued before batches; ``match_postings_task`` does the same)."""
+    run = runs.match_record(kind=kind, posting_id=posting_id)
+    if run.counts.get("refit"):
+        refit_enqueue()
+    return run.pk
+
+
+def refit_enqueue(*, trigger: str = "drift") -> MatchRun | None:
+    """A full rebuild on the workers, unless one is pending or running (checked under a lock on the settings row,
+    so that two workers seeing the same drift enqueue one)."""
+    with transaction.atomic():
+        MatchingConfig.objects.select_for_update().filter(pk=MatchingConfig.get_solo().pk).first()
+        if incremental.full_run_in_progress() is not None:
+            return None
+        run = runs.run_start(kind=MatchRun.Kind.FULL, trigger=trigger)
+        transaction.on_commit(lambda: full_rebuild_task.delay(run.pk, trigger))
+    return run
 
 
 @shared_task(**RETRYING)
@@ -63,3 +96,10 @@ def full_rebuild_enqueue(*, trigger: str = "admin", by: User | None = None) -> M
     run = runs.run_start(kind=MatchRun.Kind.FULL, trigger=trigger, by=by)
     transaction.on_commit(lambda: full_rebuild_task.delay(run.pk, trigger))
     return run
+
+
+@worker_process_init.connect
+def keep_state_warm(**_kwargs: object) -> None:
+    """A worker process loads the kept matching state as it starts, in the background (a publication arriving
+    meanwhile waits for it), so that publications do not pay for loading it."""
+    threading.Thread(target=incremental.warm, name="matching-state", daemon=True).start()

@@ -65,6 +65,8 @@ class Workers:
     def __init__(self, queue: str) -> None:
         self.queue = queue
         self.processes: list[subprocess.Popen[bytes]] = []
+        from django.conf import settings
+
         db = connection.settings_dict
         database_url = f"postgres://{db['USER']}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
         self.env = {
@@ -77,6 +79,8 @@ class Workers:
             "CELERY_QUEUE": queue,
             "MATCHING_ON_PUBLISH": "true",
             "MATCHING_CHUNK_SIZE": os.environ.get("MATCHING_CHUNK_SIZE", "20"),
+            # The workers keep the fitted matching state where this process does (the test settings' directory).
+            "MATCHING_STATE_DIR": str(settings.MATCHING_STATE_DIR),
         }
 
     def start(self, count: int = 1) -> None:
