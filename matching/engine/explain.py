@@ -75,12 +75,12 @@ def _names(codes: Sequence[str], table: dict[str, tuple[str, str]]) -> tuple[str
 # --- one reason per component ---------------------------------------------------------------------------------
 def text_reason(value: float, terms: dict[str, list[str]]) -> Reason:
     if terms.get("zh") and terms.get("en"):
-        zh_terms, en_terms = "、".join(terms["zh"]), ", ".join(terms["en"])
+        share = f"{value:.0%}"
         return Reason(
             "text",
             value,
-            f"技术内容相关（{value:.0%}）：共同要点 {zh_terms}",
-            f"Technical fit {value:.0%}: shared terms {en_terms}",
+            f"技术内容相关（{share}）：共同要点 {'、'.join(terms['zh'])}",
+            f"Technical fit {share}: shared terms {', '.join(terms['en'])}",
         )
     if value >= WEAK_TEXT:
         return Reason(

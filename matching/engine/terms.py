@@ -42,6 +42,7 @@ from .text import (
     _PHRASE_GAP,
     _STOP_EN,
     _UPPER_ASCII,
+    BIGRAM,
     Lexicon,
     Tokenizer,
     _as_shown,
@@ -342,7 +343,7 @@ class TermIndex:
         self.tokens: list[str] = [""] * len(vocabulary)
         for token, column in vocabulary.items():
             self.tokens[column] = token
-        self.cjk = np.array([_cjk(t) for t in self.tokens], bool)
+        self.cjk = np.array([_CJK_RUN.search(t) is not None for t in self.tokens], bool)
         self.words = np.array([_CJK_RUN.fullmatch(t) is not None for t in self.tokens], bool)  # not bigrams (#..)
         share = self._share(idf, records)
         shown = np.array([self._showable(t) for t in self.tokens], bool)
@@ -373,9 +374,9 @@ class TermIndex:
             self.shown = np.r_[self.shown, np.zeros(missing, bool)]
 
     def _showable(self, token: str) -> bool:
-        if not token:
+        if not token or token[0] == BIGRAM:
             return False
-        if _cjk(token):
+        if _CJK_RUN.search(token):
             return self.chinese_word(token) and token not in GENERIC_ZH
         parts = token.split("_")
         if any(_english_blocked(p) for p in parts):
@@ -390,7 +391,7 @@ class TermIndex:
             return True
         if not _CJK_RUN.fullmatch(token) or len(token) < 3:
             return False
-        if _segmenter(self.lexicon).FREQ.get(token):
+        if _segmenter(self.lexicon).is_word(token):
             return True
         return token[0] not in _EDGE_ZH and token[-1] not in _EDGE_ZH
 
@@ -771,6 +772,10 @@ class _Strings:
         mine, written = words[term], text[term]
         for k, shown in enumerate(found):
             theirs = words[shown]
+            if mine is not None and theirs is not None and len(mine) == 1 == len(theirs):
+                if mine == theirs:  # one English word, written differently ("Vehicles", "vehicles")
+                    return
+                continue
             if mine is None or theirs is None:
                 inside, outside = written in text[shown], text[shown] in written
             else:
