@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, cast
 import numpy as np
 
 from .records import AchievementRecord, Geography, NeedRecord, Taxonomy
-from .terms import BLOCK, ShownRows, SideText, TermIndex
+from .terms import BLOCK, ShownRows, SideText, SurfaceCache, TermIndex
 
 if TYPE_CHECKING:
     from .components import SideArrays
@@ -267,11 +267,13 @@ class _Side:
         need_side: bool,
         record: NeedRecord | AchievementRecord | None,
         rows: ShownRows | None = None,
+        cache: SurfaceCache | None = None,
     ) -> None:
         if record is None:
             self.records: Sequence[NeedRecord | AchievementRecord] = engine.needs if need_side else engine.achievements
             self.arrays: SideArrays = engine.need_arrays if need_side else engine.ach_arrays
-            self.text = SideText(self.records, engine.N if need_side else engine.A, index.astype(np.int64), rows)
+            matrix = engine.N if need_side else engine.A
+            self.text = SideText(self.records, matrix, index.astype(np.int64), rows, cache)
         else:  # a record given with the call (a new or changed one): row 0 of its own
             vector = engine.vectorizer.transform([engine.bag(record)])
             self.records = [record]
@@ -291,6 +293,7 @@ class Explainer:
             len(engine.needs) + len(engine.achievements),
         )
         self.need_rows, self.ach_rows = ShownRows(), ShownRows()
+        self.need_cache, self.ach_cache = SurfaceCache(), SurfaceCache()
         codes = engine.codes
         self._sub_bits = [(int(bit), code) for code, bit in codes.sub_bit.items()]
         self._top_bits = [(int(bit), code) for code, bit in codes.top_bit.items()]
@@ -315,8 +318,17 @@ class Explainer:
         need: NeedRecord | None = None,
         achievement: AchievementRecord | None = None,
     ) -> list[list[Reason]]:
-        nside = _Side(engine, pairs.need[positions], need_side=True, record=need, rows=self.need_rows)
-        aside = _Side(engine, pairs.achievement[positions], need_side=False, record=achievement, rows=self.ach_rows)
+        nside = _Side(
+            engine, pairs.need[positions], need_side=True, record=need, rows=self.need_rows, cache=self.need_cache
+        )
+        aside = _Side(
+            engine,
+            pairs.achievement[positions],
+            need_side=False,
+            record=achievement,
+            rows=self.ach_rows,
+            cache=self.ach_cache,
+        )
         shown = self.terms.shared_terms(nside.text, aside.text)
         out: list[list[Reason]] = []
         for start in range(0, len(positions), BLOCK):

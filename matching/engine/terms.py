@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
@@ -152,6 +153,33 @@ class SideText:
     matrix: sp.csr_matrix
     index: np.ndarray
     rows: ShownRows | None = None
+    cache: SurfaceCache | None = None
+
+
+class SurfaceCache:
+    """The surfaces found so far of a fitted side's (record, token) pairs, kept between calls: bulk runs explain
+    their pairs in blocks, in which the records of one side come back block after block. The records used longest
+    ago go first once more than ``limit`` surfaces are kept. A fitted record's text never changes (a changed
+    posting is added as a new row), so what is kept stays true until a refit, which makes a new cache."""
+
+    def __init__(self, limit: int = 1_500_000) -> None:
+        self.limit = limit
+        self.size = 0
+        self._records: OrderedDict[int, dict[int, int]] = OrderedDict()
+
+    def of(self, record: int) -> dict[int, int]:
+        found = self._records.get(record)
+        if found is None:
+            found = self._records[record] = {}
+        else:
+            self._records.move_to_end(record)
+        return found
+
+    def grew(self, added: int) -> None:
+        self.size += added
+        while self.size > self.limit and len(self._records) > 1:
+            _, dropped = self._records.popitem(last=False)
+            self.size -= len(dropped)
 
 
 class ShownRows:
@@ -351,6 +379,8 @@ class TermIndex:
         self.shown = shown
         self._glossary_by_token: dict[str, list[str]] | None = None
         self._translated: dict[str, frozenset[str]] = {}
+        self.surfaces = _Surfaces()  # every surface met, kept with their ids (the caches hold ids)
+        self.strings = _Strings()
 
     @staticmethod
     def _share(idf: np.ndarray | None, records: int) -> np.ndarray:
@@ -409,10 +439,10 @@ class TermIndex:
         return self._glossary_by_token
 
     # --- one record ---------------------------------------------------------------------------------------------
-    def surface(self, record: RecordText, token: str, cjk: bool, senses: bool = False) -> Surface:
+    def surface(self, record: RecordText, token: str, cjk: bool) -> Surface:
         """How ``token`` is present in ``record``: written there, bridged from a Chinese glossary term of the record
         (one of its word tokens), or from an English glossary phrase, or only by the CC-CEDICT senses of one of its
-        Chinese words (which is looked for when ``senses`` is set)."""
+        Chinese words (the heaviest such word of the record, for Chinese readers)."""
         if cjk:
             written = record.chinese(token)
             if written:
@@ -428,8 +458,6 @@ class TermIndex:
             for term in terms:
                 if term in words:
                     return Surface(record.chinese(term), None, GLOSSARY)
-        if not senses:
-            return Surface(None, None, CEDICT)
         source = record.heaviest(_cedict_by_token(self.lexicon).get(token, frozenset()))
         return Surface(source and record.chinese(source), None, CEDICT)
 
@@ -476,7 +504,7 @@ class TermIndex:
             buffer[columns] = 0.0
         shared = np.flatnonzero(products)
         owner = np.repeat(np.arange(count), np.diff(g_indptr))[shared]
-        rank_order = np.lexsort((-products[shared], owner))
+        rank_order = np.lexsort((g_indices[shared], -products[shared], owner))  # ties: by token, as anywhere
         owner, shared = owner[rank_order], shared[rank_order]
         group_starts = np.r_[0, np.flatnonzero(np.diff(owner)) + 1] if len(owner) else np.zeros(0, np.int64)
         rank = np.arange(len(owner)) - np.repeat(group_starts, np.diff(np.r_[group_starts, len(owner)]))
@@ -502,16 +530,12 @@ class TermIndex:
                 tokens[start:stop], valid[start:stop] = self.top_tokens(need_rows, ach_rows, n, a)
             else:
                 tokens[start:stop], valid[start:stop] = self.top_tokens(ach_rows, need_rows, a, n)
-        surfaces = _Surfaces()
-        n_ids = np.zeros(tokens.shape, np.int32)
-        a_ids = np.zeros(tokens.shape, np.int32)
-        self._resolve_pairs(need, ach, tokens, valid, surfaces, n_ids, a_ids)
+        surfaces, strings = self.surfaces, self.strings
+        n_ids = self._resolve(need, tokens, valid)
+        a_ids = self._resolve(ach, tokens, valid)
         shown = valid & _shown(surfaces, n_ids, a_ids)
         # Each shown entry's Chinese and English surface (of either record; -1 none), as ids of strings.
-        strings = _Strings()
-        sid = strings.id
-        zh_sid = np.array([sid(s.zh) for s in surfaces.table], np.int64)
-        en_sid = np.array([sid(s.en) for s in surfaces.table], np.int64)
+        zh_sid, en_sid = surfaces.string_ids(strings)
         rows, columns = np.nonzero(shown)
         n_at, a_at = n_ids[rows, columns], a_ids[rows, columns]
         chinese = np.where(zh_sid[n_at] >= 0, zh_sid[n_at], zh_sid[a_at])
@@ -603,96 +627,52 @@ class TermIndex:
             self._translated[token] = found
         return found
 
-    def _resolve_pairs(
-        self,
-        need: SideText,
-        ach: SideText,
-        tokens: np.ndarray,
-        entries: np.ndarray,
-        surfaces: _Surfaces,
-        n_ids: np.ndarray,
-        a_ids: np.ndarray,
-    ) -> None:
-        """Surface ids, on both sides, of the (pair, candidate) ``entries``, into ``n_ids`` and ``a_ids``."""
-        found_n, n_keys = self._resolve(need, tokens, entries, surfaces)
-        # A token only a dictionary sense put into one record is shown when the other has the English word written;
-        # then the Chinese word it came from is looked for, for Chinese readers.
-        senses_for = entries & surfaces.written_english(found_n)
-        found_a, _ = self._resolve(ach, tokens, entries, surfaces, senses_for=senses_for)
-        need_wants = entries & (surfaces.kinds()[found_n] == CEDICT) & surfaces.written_english(found_a)
-        self._senses(need, found_n, n_keys, need_wants, surfaces)
-        n_ids[entries] = found_n[entries]
-        a_ids[entries] = found_a[entries]
-
     def _text(self, side: SideText, record: int) -> RecordText:
         return RecordText(self.tokenizer, side.records[record], lambda: self.chinese_words(side.matrix, record))
 
-    def _resolve(
-        self,
-        side: SideText,
-        tokens: np.ndarray,
-        valid: np.ndarray,
-        surfaces: _Surfaces,
-        *,
-        senses_for: np.ndarray | None = None,
-    ) -> tuple[np.ndarray, tuple[np.ndarray, np.ndarray, np.ndarray]]:
-        """Surface ids of every (pair, candidate) token in this side's records: each (record, token) resolved once,
-        each record's text read once; a token of the entries ``senses_for`` found only through CC-CEDICT gets the
-        Chinese word it came from."""
+    def _resolve(self, side: SideText, tokens: np.ndarray, valid: np.ndarray) -> np.ndarray:
+        """Surface ids of every (pair, candidate) token in this side's records: each (record, token) found once (and
+        kept, with the side's cache), each record's text read once per call at most."""
         size = len(self.tokens)
         keys = np.where(valid, side.index.astype(np.int64)[:, None] * size + tokens, -1)
         unique, inverse = np.unique(keys.ravel(), return_inverse=True)
-        inverse = inverse.reshape(tokens.shape)
-        senses = np.zeros(len(unique), bool)
-        if senses_for is not None:
-            senses[inverse[senses_for]] = True
         ids = np.zeros(len(unique), np.int32)
         present = unique >= 0
         records, columns = np.divmod(unique[present], size)
         slots = np.flatnonzero(present)
         starts = np.r_[0, np.flatnonzero(np.diff(records)) + 1, len(records)] if len(records) else np.zeros(1, int)
-        vocabulary, cjk = self.tokens, self.cjk
+        cache = side.cache or SurfaceCache()
+        vocabulary, cjk, surfaces = self.tokens, self.cjk, self.surfaces
+        added = 0
         for first, last in pairwise(starts.tolist()):
             record = int(records[first])
-            text = self._text(side, record)
-            for slot, token, cedict in zip(
-                slots[first:last].tolist(),
-                columns[first:last].tolist(),
-                senses[slots[first:last]].tolist(),
-                strict=True,
-            ):
-                ids[slot] = surfaces.id(self.surface(text, vocabulary[token], bool(cjk[token]), cedict))
-        return ids[inverse], (unique, inverse, ids)
-
-    def _senses(
-        self,
-        side: SideText,
-        entry_ids: np.ndarray,
-        keys: tuple[np.ndarray, np.ndarray, np.ndarray],
-        wanted: np.ndarray,
-        surfaces: _Surfaces,
-    ) -> None:
-        """Resolve again, with their CC-CEDICT source, the (pair, candidate) entries ``wanted``."""
-        if not wanted.any():
-            return
-        unique, inverse, ids = keys
-        slots = np.unique(inverse[wanted])
-        records, columns = np.divmod(unique[slots], len(self.tokens))
-        starts = np.r_[0, np.flatnonzero(np.diff(records)) + 1, len(records)]
-        for first, last in pairwise(starts.tolist()):
-            tokens = [self.tokens[c] for c in columns[first:last].tolist()]
-            text = self._text(side, int(records[first]))
-            for slot, token in zip(slots[first:last].tolist(), tokens, strict=True):
-                ids[slot] = surfaces.id(self.surface(text, token, _cjk(token), True))
-        entry_ids[wanted] = ids[inverse[wanted]]
+            known = cache.of(record)
+            text = None
+            for slot, token in zip(slots[first:last].tolist(), columns[first:last].tolist(), strict=True):
+                found = known.get(token)
+                if found is None:
+                    if text is None:
+                        text = self._text(side, record)
+                    found = known[token] = surfaces.id(self.surface(text, vocabulary[token], bool(cjk[token])))
+                    added += 1
+                ids[slot] = found
+        cache.grew(added)
+        return ids[inverse].reshape(tokens.shape)
 
 
 class _Surfaces:
-    """The distinct surfaces met in one call, each with an id."""
+    """The distinct surfaces met, each with an id, and arrays of what the rules ask of them (kept up to date as the
+    table grows, so that a call costs what it adds, not what came before)."""
 
     def __init__(self) -> None:
         self.table: list[Surface] = [NOT_FOUND]
         self._ids: dict[Surface, int] = {NOT_FOUND: 0}
+        self.kind = np.zeros(0, np.int8)
+        self.has_zh = np.zeros(0, bool)
+        self.written_english = np.zeros(0, bool)  # a word of the record written in English
+        self.generic = np.zeros(0, bool)
+        self._zh = np.zeros(0, np.int64)
+        self._en = np.zeros(0, np.int64)
 
     def id(self, surface: Surface) -> int:
         found = self._ids.get(surface)
@@ -701,24 +681,35 @@ class _Surfaces:
             self.table.append(surface)
         return found
 
-    def kinds(self) -> np.ndarray:
-        return np.array([s.kind for s in self.table], np.int8)
+    def update(self) -> None:
+        done = len(self.kind)
+        if done < len(self.table):
+            more = self.table[done:]
+            self.kind = np.r_[self.kind, np.array([s.kind for s in more], np.int8)]
+            self.has_zh = np.r_[self.has_zh, np.array([s.zh is not None for s in more], bool)]
+            self.written_english = np.r_[
+                self.written_english, np.array([s.kind == WRITTEN and s.en is not None for s in more], bool)
+            ]
+            self.generic = np.r_[self.generic, np.array([_generic(s) for s in more], bool)]
 
-    def written_english(self, ids: np.ndarray) -> np.ndarray:
-        """Which of ``ids`` are words of the record written in English."""
-        flags = np.array([s.kind == WRITTEN and s.en is not None for s in self.table], bool)
-        return flags[ids]
+    def string_ids(self, strings: _Strings) -> tuple[np.ndarray, np.ndarray]:
+        """The ids (in ``strings``; -1 none) of each surface's Chinese and of its English text."""
+        done = len(self._zh)
+        if done < len(self.table):
+            more = self.table[done:]
+            self._zh = np.r_[self._zh, np.array([strings.id(s.zh) for s in more], np.int64)]
+            self._en = np.r_[self._en, np.array([strings.id(s.en) for s in more], np.int64)]
+        return self._zh, self._en
 
 
 def _shown(surfaces: _Surfaces, n_ids: np.ndarray, a_ids: np.ndarray) -> np.ndarray:
     """Which tokens both records have may be shown: one of them has it written; a token only a dictionary sense
     put into a record counts when the other record has the English word written; one with no surface in a record
-    (a phrase whose words never stand together there) counts when the other has it written."""
-    kinds = surfaces.kinds()
-    has_zh = np.array([s.zh is not None for s in surfaces.table], bool)
-    generic = np.array([_generic(s) for s in surfaces.table], bool)
-    n_kind, a_kind = kinds[n_ids], kinds[a_ids]
-    n_written_en, a_written_en = surfaces.written_english(n_ids), surfaces.written_english(a_ids)
+    (a phrase whose words never stand together there) counts when the other has it written. Never a generic
+    surface."""
+    surfaces.update()
+    n_kind, a_kind = surfaces.kind[n_ids], surfaces.kind[a_ids]
+    n_written_en, a_written_en = surfaces.written_english[n_ids], surfaces.written_english[a_ids]
     weak_n, weak_a = n_kind <= CEDICT, a_kind <= CEDICT
     shared = np.where(
         weak_n,
@@ -726,10 +717,10 @@ def _shown(surfaces: _Surfaces, n_ids: np.ndarray, a_ids: np.ndarray) -> np.ndar
         np.where(
             weak_a,
             (n_kind == WRITTEN) & ((a_kind == ABSENT) | n_written_en),
-            (n_kind == WRITTEN) | (a_kind == WRITTEN) | has_zh[n_ids] | has_zh[a_ids],
+            (n_kind == WRITTEN) | (a_kind == WRITTEN) | surfaces.has_zh[n_ids] | surfaces.has_zh[a_ids],
         ),
     )
-    return shared & ~generic[n_ids] & ~generic[a_ids]
+    return shared & ~surfaces.generic[n_ids] & ~surfaces.generic[a_ids]
 
 
 def _generic(surface: Surface) -> bool:
