@@ -41,7 +41,7 @@ class EngineConfig:
     max_terms: int = 0
     # Terms per record in the vectors that choose candidates (the heaviest); candidates are then scored on the full
     # vectors. 0 chooses with the full vectors (slower at scale).
-    candidate_terms: int = 300
+    candidate_terms: int = 150
     bm25_k1: float = 2.0
     bm25_b: float = 0.5
     # Domain component values.

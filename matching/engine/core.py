@@ -23,8 +23,8 @@ from .components import CONSTRAINTS, Codes, PairScores, SideArrays, score_pairs
 from .config import COMPONENTS, EngineConfig
 from .explain import Reason, explain_pairs
 from .records import AchievementRecord, Geography, NeedRecord, Taxonomy
-from .text import Tokenizer, load_lexicon
-from .vectors import Bag, Vectorizer, l2_normalize, prune
+from .text import BIGRAM, Tokenizer, load_lexicon
+from .vectors import Bag, Vectorizer, l2_normalize, pair_dots, prune
 
 THREADS = max((os.cpu_count() or 2), 1)
 
@@ -98,6 +98,8 @@ class MatchingEngine:
         self.vectorizer = Vectorizer(k1=self.config.bm25_k1, b=self.config.bm25_b, max_terms=self.config.max_terms)
         self.achievements: list[AchievementRecord] = []
         self.needs: list[NeedRecord] = []
+        # Whether large steps may fork worker processes (the benchmarks and commands; a Celery child cannot).
+        self.parallel = False
 
     # --- fitting ---------------------------------------------------------------------------------------------
     def bag(self, record: AchievementRecord | NeedRecord) -> Bag:
@@ -137,16 +139,18 @@ class MatchingEngine:
         self.vectorizer.fit(ach_counts, need_counts)
         self.A = self.vectorizer.weigh(ach_counts)
         self.N = self.vectorizer.weigh(need_counts)
-        self.A_T = self.A.T.tocsr()
-        self.N_T = self.N.T.tocsr()
+        # Candidates come from a product of pruned vectors (the heaviest terms of each record), cheap at any size;
+        # every candidate pair is then scored on the full vectors (``_candidates_of``).
+        self.A_T = self._for_candidates(self.A).T.tocsr()
+        self.N_T = self._for_candidates(self.N).T.tocsr()
         self._fit_domain_centroids()
         self.ach_arrays = self._side(self.achievements, self.A)
         self.need_arrays = self._side(self.needs, self.N)
         self.ach_keys = self.codes.place_keys(self.ach_arrays.province, self.ach_arrays.city)
         self.need_keys = self.codes.place_keys(self.need_arrays.province, self.need_arrays.city)
         # Candidates of both directions, and each record's best cosine (the text score is relative to both).
-        self.by_need = self._candidates(self.N, self.A_T)
-        self.by_ach = self._candidates(self.A, self.N_T)
+        self.by_need = self._candidates_of(self.N, "a")
+        self.by_ach = self._candidates_of(self.A, "n")
         self.need_best = _row_max(self.by_need, len(self.needs))
         self.ach_best = _row_max(self.by_ach, len(self.achievements))
         return self
@@ -289,13 +293,13 @@ class MatchingEngine:
         arrays = self.codes.arrays([record], self.infer_domains(vector, [record]))
         keys = self.codes.place_keys(arrays.province, arrays.city)
         if isinstance(record, NeedRecord):
-            _, a, cos = self._candidates(vector, self.A_T)
+            _, a, cos = self._candidates_of(vector, "a")
             n = np.zeros(len(a), np.int64)
             own_best = np.full(len(a), cos.max() if len(cos) else 0.0, np.float32)
             scores = self._score(arrays, keys, n, a, cos, need_best=own_best)
             other = a
         else:
-            _, n, cos = self._candidates(vector, self.N_T)
+            _, n, cos = self._candidates_of(vector, "n")
             a = np.zeros(len(n), np.int64)
             own_best = np.full(len(n), cos.max() if len(cos) else 0.0, np.float32)
             text = self._text(cos, self.need_best[n], own_best)
@@ -427,26 +431,67 @@ class MatchingEngine:
         if rows == covered:
             return [(0, transposed)]
         if rows - covered > max(1000, rows // 50):
-            transposed = matrix.T.tocsr()
+            transposed = self._for_candidates(matrix).T.tocsr()
             setattr(self, "A_T" if side == "a" else "N_T", transposed)
             return [(0, transposed)]
         cache = self.__dict__.setdefault("_added_T", {})
         cached = cache.get(side)
         if cached is None or cached[0] is not matrix or cached[1] != covered:
-            cached = cache[side] = (matrix, covered, matrix[covered:].T.tocsr())
+            cached = cache[side] = (matrix, covered, self._for_candidates(matrix[covered:]).T.tocsr())
         return [(0, transposed), (covered, cached[2])]
 
+    def _for_candidates(self, matrix: sp.csr_matrix) -> sp.csr_matrix:
+        """The vectors the candidate products use: each record's ``candidate_terms`` heaviest terms, character
+        bigrams left out (common bigrams have long posting lists and choose nothing words do not), not
+        renormalised, so a product is a lower bound of the full cosine."""
+        keep = self.config.candidate_terms
+        if not keep:
+            return matrix
+        matrix = matrix.copy()
+        bigrams = self._bigram_columns()
+        inside = matrix.indices < len(bigrams)
+        matrix.data[inside & bigrams[np.minimum(matrix.indices, len(bigrams) - 1)]] = 0.0
+        matrix.eliminate_zeros()
+        return prune(matrix, keep)
+
+    def _bigram_columns(self) -> np.ndarray:
+        """Which columns of the vocabulary are character bigrams (cached while the vocabulary does not grow)."""
+        vocabulary = self.vectorizer.vocabulary
+        cached = self.__dict__.get("_bigrams")
+        if cached is None or len(cached) != len(vocabulary):
+            cached = np.zeros(max(len(vocabulary), 1), bool)
+            for token, column in vocabulary.items():
+                if token.startswith(BIGRAM):
+                    cached[column] = True
+            self._bigrams = cached
+        return cached
+
     def _candidates_of(self, left: sp.csr_matrix, side: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """``_candidates`` of ``left`` among every row of ``side``, the rows added since the fit included."""
+        """The candidates of the rows of ``left`` (full vectors) among every row of ``side``, the rows added since
+        the fit included, with their cosines on the full vectors: the pruned product chooses, the full vectors
+        score. Long texts share many light, common words whose sum matters; scoring only the chosen pairs on full
+        vectors keeps that at the cost of the pruned product."""
+        pruned = self._for_candidates(left)
         parts = []
         for offset, transposed in self._searchable(side):
-            r, c, v = self._candidates(left, transposed)
+            r, c, v = self._candidates(pruned, transposed)
             parts.append((r, (c + offset).astype(np.int32), v))
         if len(parts) == 1:
-            return parts[0]
-        r, c, v = (np.concatenate(values) for values in zip(*parts, strict=True))
-        keep = self._top_k(r, v, self.config.candidates)
-        return r[keep], c[keep], v[keep]
+            r, c, v = parts[0]
+        else:
+            r, c, v = (np.concatenate(values) for values in zip(*parts, strict=True))
+            keep = self._top_k(r, v, self.config.candidates)
+            r, c, v = r[keep], c[keep], v[keep]
+        if not self.config.candidate_terms or not len(r):
+            return r, c, v
+        right = self._side_matrix(side)
+        # Group by the side whose rows are fewer per pair: the other side's rows are gathered, once per pair.
+        processes = THREADS if self.parallel else 1
+        if left.shape[0] <= right.shape[0]:
+            exact = pair_dots(left, right, r, c, processes)
+        else:
+            exact = pair_dots(right, left, c, r, processes)
+        return r, c, exact
 
     # --- explanations ----------------------------------------------------------------------------------------
     def shared_terms(self, need_row: sp.csr_matrix, ach_row: sp.csr_matrix, limit: int = 5) -> dict[str, list[str]]:

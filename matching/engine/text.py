@@ -15,7 +15,6 @@ The bridged tokens carry a lower weight than the record's own words.
 from __future__ import annotations
 
 import gzip
-import logging
 import re
 import unicodedata
 from collections.abc import Collection, Iterable
@@ -25,10 +24,8 @@ from importlib import resources
 from itertools import pairwise
 from pathlib import Path
 
-import jieba
+import rjieba
 import snowballstemmer
-
-jieba.setLogLevel(logging.WARNING)
 
 DATA_DIR = Path(__file__).resolve().parent / "data"
 _CJK_RUN = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]+")
@@ -224,19 +221,32 @@ def load_lexicon(glossary_path: Path | None = None, taxonomy_names: tuple[tuple[
     return lexicon
 
 
-_SEGMENTERS: dict[int, jieba.Tokenizer] = {}
+class Segmenter:
+    """jieba's segmentation (its dictionary, HMM and search mode) through jieba-rs (``rjieba``), which cuts the same
+    words about ten times faster than the Python jieba, with the lexicon's Chinese terms added."""
+
+    def __init__(self, terms: Iterable[str]) -> None:
+        self._jieba = rjieba.Jieba()
+        for term in terms:
+            if _CJK_RUN.fullmatch(term):
+                self._jieba.add_word(term, 20000, None)
+
+    def cut_for_search(self, text: str) -> list[str]:
+        return self._jieba.cut_for_search(text, True)
+
+    def is_word(self, token: str) -> bool:
+        """Whether the dictionary (jieba's and the lexicon's) holds the token."""
+        return bool(self._jieba.has_word(token))
 
 
-def _segmenter(lexicon: Lexicon) -> jieba.Tokenizer:
-    """A jieba tokenizer that knows the lexicon's Chinese terms; one per lexicon, as building it takes seconds."""
+_SEGMENTERS: dict[int, Segmenter] = {}
+
+
+def _segmenter(lexicon: Lexicon) -> Segmenter:
+    """The segmenter that knows the lexicon's Chinese terms; one per lexicon."""
     segmenter = _SEGMENTERS.get(id(lexicon))
     if segmenter is None:
-        segmenter = jieba.Tokenizer()
-        segmenter.initialize()
-        for term in lexicon.zh_to_en:
-            if _CJK_RUN.fullmatch(term):
-                segmenter.add_word(term, freq=20000)
-        _SEGMENTERS[id(lexicon)] = segmenter
+        segmenter = _SEGMENTERS[id(lexicon)] = Segmenter(lexicon.zh_to_en)
     return segmenter
 
 

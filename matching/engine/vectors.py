@@ -6,7 +6,9 @@ that a corpus of 100,000 records never holds 100,000 Python dictionaries at once
 
 from __future__ import annotations
 
+import multiprocessing
 from collections.abc import Iterable, Sequence
+from itertools import pairwise
 
 import numpy as np
 import scipy.sparse as sp
@@ -99,13 +101,55 @@ def l2_normalize(matrix: sp.csr_matrix) -> sp.csr_matrix:
     return matrix
 
 
-def pair_dots(left: sp.csr_matrix, right: sp.csr_matrix, left_rows: np.ndarray, right_rows: np.ndarray) -> np.ndarray:
+PARALLEL_PAIRS = 500_000
+_FORKED: tuple[sp.csr_matrix, sp.csr_matrix, np.ndarray, np.ndarray] | None = None
+
+
+def pair_dots(
+    left: sp.csr_matrix, right: sp.csr_matrix, left_rows: np.ndarray, right_rows: np.ndarray, processes: int = 1
+) -> np.ndarray:
     """Exact dot products of the pairs (``left[left_rows[k]]``, ``right[right_rows[k]]``).
 
     Pairs are grouped by their left row: that row is spread into one dense buffer, its partners' rows are gathered
     in one indexing call and multiplied with the buffer in one sparse product, so the work is the non-zeros of the
     gathered rows and the Python loop runs once per distinct left row. Callers put the side with fewer, longer
-    rows on the left."""
+    rows on the left. With ``processes`` > 1, many pairs and a process allowed to fork (not a daemon, such as a
+    Celery prefork child), the groups are shared out over forked processes."""
+    if processes > 1 and len(left_rows) >= PARALLEL_PAIRS and not multiprocessing.current_process().daemon:
+        return _pair_dots_forked(left, right, left_rows, right_rows, processes)
+    return _pair_dots(left, right, left_rows, right_rows)
+
+
+def _pair_dots_part(bounds: tuple[int, int]) -> np.ndarray:
+    assert _FORKED is not None  # noqa: S101 - set before the pool forks
+    left, right, left_rows, right_rows = _FORKED
+    return _pair_dots(left, right, left_rows[bounds[0] : bounds[1]], right_rows[bounds[0] : bounds[1]])
+
+
+def _pair_dots_forked(
+    left: sp.csr_matrix, right: sp.csr_matrix, left_rows: np.ndarray, right_rows: np.ndarray, processes: int
+) -> np.ndarray:
+    global _FORKED
+    order = np.argsort(left_rows, kind="stable")
+    sorted_left, sorted_right = left_rows[order], right_rows[order]
+    # Cut between groups, so that each left row is spread once.
+    cuts = [0]
+    for share in range(1, processes):
+        cut = int(np.searchsorted(sorted_left, sorted_left[len(order) * share // processes]))
+        cuts.append(max(cut, cuts[-1]))
+    cuts.append(len(order))
+    _FORKED = (left, right, sorted_left, sorted_right)
+    try:
+        with multiprocessing.get_context("fork").Pool(processes) as pool:
+            parts = pool.map(_pair_dots_part, list(pairwise(cuts)))
+    finally:
+        _FORKED = None
+    out = np.empty(len(order), np.float32)
+    out[order] = np.concatenate(parts)
+    return out
+
+
+def _pair_dots(left: sp.csr_matrix, right: sp.csr_matrix, left_rows: np.ndarray, right_rows: np.ndarray) -> np.ndarray:
     out = np.zeros(len(left_rows), np.float32)
     if not len(left_rows):
         return out

@@ -2,10 +2,12 @@
 
 import numpy as np
 import pytest
+import scipy.sparse as sp
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from matching.engine import AchievementRecord, EngineConfig, MatchingEngine, NeedRecord
+from matching.engine import AchievementRecord, EngineConfig, MatchingEngine, NeedRecord, vectors
+from matching.engine.vectors import pair_dots
 
 HARD_CARBON_NEED = NeedRecord(
     ref="N1",
@@ -221,3 +223,52 @@ def test_scores_stay_in_range_on_odd_or_empty_text(taxonomy, geography, titles, 
         assert ((values >= 0) & (values <= 1)).all()
     for i in range(len(pairs)):
         assert engine.explain(pairs, i)
+
+
+def test_pair_dots_are_the_exact_dot_products_of_the_pairs():
+    rng = np.random.default_rng(7)
+    left = sp.random(40, 300, density=0.1, format="csr", dtype=np.float32, random_state=1)
+    right = sp.random(90, 280, density=0.05, format="csr", dtype=np.float32, random_state=2)
+    left_rows, right_rows = rng.integers(0, 40, 700), rng.integers(0, 90, 700)
+    wide = right.copy()
+    wide.resize((90, 300))
+    expected = np.asarray(left[left_rows].multiply(wide[right_rows]).sum(axis=1)).ravel()
+    assert np.allclose(pair_dots(left, right, left_rows, right_rows), expected, atol=1e-6)
+    assert len(pair_dots(left, right, np.zeros(0, np.int64), np.zeros(0, np.int64))) == 0
+
+
+def test_candidates_chosen_on_pruned_vectors_are_scored_on_the_full_ones(taxonomy, geography):
+    """With a tiny candidate vocabulary, the product that chooses sees a few terms per record; the cosine a
+    candidate pair gets is still that of the whole texts."""
+    achievements = [ENGLISH_FIT, SAME_DOMAIN_NON_FIT, UNRELATED]
+    engine = make_engine(taxonomy, geography, achievements, [HARD_CARBON_NEED], candidate_terms=40)
+    rows, cols, cosines = engine.by_need
+    assert len(rows)
+    for row, col, cosine in zip(rows, cols, cosines, strict=True):
+        full = float(engine.N[int(row)].multiply(engine.A[int(col)]).sum())
+        assert cosine == pytest.approx(full, abs=1e-5)
+    assert engine._for_candidates(engine.A).getnnz(axis=1).max() <= 40 < engine.A.getnnz(axis=1).max()
+    full_engine = make_engine(taxonomy, geography, achievements, [HARD_CARBON_NEED], candidate_terms=0)
+    by_pair = {(int(r), int(c)): float(v) for r, c, v in zip(*full_engine.by_need, strict=True)}
+    for row, col, cosine in zip(rows, cols, cosines, strict=True):
+        assert cosine == pytest.approx(by_pair[(int(row), int(col))], abs=1e-5)
+
+
+def test_chinese_bigrams_match_what_segmentation_cuts_differently(taxonomy, geography):
+    engine = make_engine(taxonomy, geography, [UNRELATED], [HARD_CARBON_NEED])
+    bag = engine.bag(AchievementRecord(ref="x", title="覆铜箔层压板", text="low loss laminate"))
+    assert {"#覆铜", "#铜箔"} <= set(bag)
+    assert not any(token.startswith("#") for token in engine.bag(ENGLISH_FIT))
+    plain = make_engine(taxonomy, geography, [UNRELATED], [HARD_CARBON_NEED], bigram_weight=0.0)
+    assert not any(token.startswith("#") for token in plain.bag(SAME_DOMAIN_NON_FIT))
+
+
+def test_pair_dots_shared_out_over_forked_processes_give_the_same_products(monkeypatch):
+    monkeypatch.setattr(vectors, "PARALLEL_PAIRS", 10)
+    rng = np.random.default_rng(3)
+    left = sp.random(30, 200, density=0.1, format="csr", dtype=np.float32, random_state=4)
+    right = sp.random(50, 200, density=0.1, format="csr", dtype=np.float32, random_state=5)
+    left_rows, right_rows = rng.integers(0, 30, 500), rng.integers(0, 50, 500)
+    alone = pair_dots(left, right, left_rows, right_rows)
+    assert np.array_equal(pair_dots(left, right, left_rows, right_rows, processes=2), alone)
+    assert np.array_equal(pair_dots(left, right, left_rows, right_rows, processes=3), alone)
