@@ -17,9 +17,11 @@ and any token found in a large share of the records); Chinese tokens that are no
 行部 or 感器, a part whose whole word is shared too); and tokens that only CC-CEDICT senses put into a record (处理
 -> "punish"), unless the other record has that English word written.
 
-Explaining many pairs is vectorised: the gathered need rows and achievement rows of a block are multiplied as two
-sparse matrices, the top tokens of each row picked with NumPy, each (record, token) needed resolved once per call
-(one scan of the record's text), and only the final strings are put together per pair.
+Explaining many pairs is vectorised: pairs are grouped by one side's row, which is spread into a dense buffer and
+multiplied with its partners' rows (gathered in one call, shown tokens only), and the top tokens of each pair are
+picked with NumPy; each (record, token) needed is then resolved once (a record's text searched for the words of
+that stem only, not stemmed whole) and kept for later calls (``SurfaceCache``), and only the final strings are put
+together per pair.
 """
 
 from __future__ import annotations

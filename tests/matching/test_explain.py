@@ -138,6 +138,15 @@ def test_explain_of_one_pair_is_what_explain_many_gives(bench):
         assert engine.explain(pairs, i) == explained[i]
 
 
+def test_blocks_in_another_order_give_the_same_reasons(bench):
+    """Runs explain in blocks ordered by achievement; what is kept between calls must not change a reason."""
+    engine, pairs, explained = bench
+    order = np.lexsort((pairs.need, pairs.achievement))
+    for start in range(0, len(pairs), 1000):
+        block = order[start : start + 1000]
+        assert engine.explain_many(pairs.subset(block)) == [explained[i] for i in block.tolist()]
+
+
 # --- the reader's language ---------------------------------------------------------------------------------------
 HARD_CARBON = need(
     "N-hc",
@@ -211,9 +220,7 @@ def test_a_dictionary_sense_is_not_shown_as_a_shared_word(taxonomy, geography):
 def test_a_dictionary_sense_counts_when_the_other_text_writes_the_word(taxonomy, geography):
     """A Chinese word not in the glossary reaches English through CC-CEDICT; when the English text has that word
     written, the pair shares it: the English reader reads the English word, the Chinese reader the Chinese one."""
-    english = need(
-        "N-en", "Ceramic glaze recipe", "We need a ceramic glaze recipe for porcelain tableware.", lang="en"
-    )
+    english = need("N-en", "Ceramic glaze recipe", "We need a ceramic glaze recipe for porcelain tableware.", lang="en")
     chinese = offer("A-zh", "瓷器釉料配方", "适用于瓷器餐具的釉料配方，釉面光亮。")
     engine = engine_for(taxonomy, geography, [chinese, *FILLER], [english])
     terms = shown(pair_reasons(engine, "N-en", "A-zh"))
