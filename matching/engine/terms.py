@@ -579,15 +579,21 @@ class TermIndex:
             wholes = []
         zh: list[int] = []
         en: list[int] = []
-        in_chinese: set[str] | None = None
-        in_english: set[str] | None = None
         # When every term has a surface in one language only, the same one, both readers read the same list.
         any_chinese, any_english = any(c >= 0 for c in chinese), any(e >= 0 for e in english)
-        both = any_chinese and any_english
-        if not any_chinese:
-            in_chinese = set()
-        if not any_english:
-            in_english = set()
+        if not (any_chinese and any_english):
+            for t, term in zip(token_ids, chinese if any_chinese else english, strict=True):
+                if wholes and cjk[t]:
+                    word = vocabulary[t]
+                    if any(word != whole and word in whole for whole in wholes):
+                        continue  # a part of a longer word the two share
+                strings.add(zh, term)
+                if len(zh) >= TERMS_SHOWN:
+                    break
+            alike = [strings.text[k] for k in zh]
+            return {"zh": alike, "en": list(alike)}
+        in_chinese: set[str] | None = None
+        in_english: set[str] | None = None
         for t, c, e in zip(token_ids, chinese, english, strict=True):
             if wholes and cjk[t]:
                 word = vocabulary[t]
@@ -601,8 +607,6 @@ class TermIndex:
                         in_chinese = {vocabulary[u] for u, k in zip(token_ids, chinese, strict=True) if k >= 0}
                     if not in_chinese or not self._translations(vocabulary[t]) & in_chinese:
                         strings.add(zh, e)
-            if not both:
-                continue  # then the English reader's list is the Chinese reader's
             if len(en) < TERMS_SHOWN:
                 if e >= 0:
                     strings.add(en, e)
@@ -614,8 +618,7 @@ class TermIndex:
             elif len(zh) >= TERMS_SHOWN:
                 break
         text = strings.text
-        shown_zh = [text[k] for k in zh]
-        return {"zh": shown_zh, "en": [text[k] for k in en] if both else list(shown_zh)}
+        return {"zh": [text[k] for k in zh], "en": [text[k] for k in en]}
 
     def _translations(self, token: str) -> frozenset[str]:
         """The tokens the glossary gives as the translation of ``token`` (English tokens of a Chinese term, Chinese
