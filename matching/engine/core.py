@@ -494,32 +494,6 @@ class MatchingEngine:
         return r, c, exact
 
     # --- explanations ----------------------------------------------------------------------------------------
-    def shared_terms(self, need_row: sp.csr_matrix, ach_row: sp.csr_matrix, limit: int = 5) -> dict[str, list[str]]:
-        """The terms that contribute most to the text similarity, as Chinese and as English readers read them."""
-        product = need_row.multiply(ach_row).tocsr()
-        terms: dict[str, list[str]] = {"zh": [], "en": []}
-        if product.nnz == 0:
-            return terms
-        inverse = self._inverse_vocabulary()
-        for j in np.argsort(-product.data):
-            token = inverse[product.indices[j]]
-            for language, found in terms.items():
-                if len(found) < limit:
-                    term = self.tokenizer.display_in(token, language)
-                    if not any(term.lower() in t.lower() or t.lower() in term.lower() for t in found):
-                        found.append(term)
-            if all(len(found) == limit for found in terms.values()):
-                break
-        return terms
-
-    def _inverse_vocabulary(self) -> list[str]:
-        if getattr(self, "_inverse", None) is None or len(self._inverse) != len(self.vectorizer.vocabulary):
-            inverse = [""] * len(self.vectorizer.vocabulary)
-            for token, index in self.vectorizer.vocabulary.items():
-                inverse[index] = token
-            self._inverse = inverse
-        return self._inverse
-
     def explain_many(self, pairs: RankedPairs) -> list[list[Reason]]:
         """Reasons for every pair of ``pairs`` (fitted records), in order; the way bulk runs explain (in blocks of
         pairs, with array operations: ``explain.explain_pairs``)."""

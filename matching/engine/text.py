@@ -260,22 +260,7 @@ class Tokenizer:
         self.bridge_weight = bridge_weight
         self.cedict_weight = cedict_weight
         self.bigram_weight = bigram_weight
-        self.surface: dict[str, str] = {}
         self._jieba = _segmenter(lexicon)
-
-    def display(self, token: str) -> str:
-        """A readable form of a token: the word it was stemmed from, or the token itself."""
-        return self.surface.get(token, token.replace("_", " "))
-
-    def display_in(self, token: str, language: str) -> str:
-        """The token as a reader of ``language`` ("zh" or "en") reads it, through the glossary when it can."""
-        if _CJK_RUN.fullmatch(token):
-            return token if language == "zh" else self.lexicon.english_name.get(token, token)
-        if language == "zh":
-            chinese = self.lexicon.en_to_zh.get(tuple(token.split("_")))
-            if chinese:
-                return chinese[0]
-        return self.display(token)
 
     def chinese_words(self, run: str) -> list[str]:
         return [w for w in self._jieba.cut_for_search(run) if len(w) >= 2]
@@ -305,18 +290,13 @@ class Tokenizer:
                         for token in self.lexicon.cedict.get(word, ()):
                             out[token] = out.get(token, 0.0) + weak
             else:
-                for token, word in english_words(piece):
-                    english.append(token)
-                    self.surface.setdefault(token, word)
+                english.extend(token for token, _ in english_words(piece))
         if not english:
             return
         for token in english:
             out[token] = out.get(token, 0.0) + weight
         for token in phrases(english):
             out[token] = out.get(token, 0.0) + weight
-            if token not in self.surface:
-                first, second = token.split("_", 1)
-                self.surface[token] = f"{self.surface.get(first, first)} {self.surface.get(second, second)}"
         longest = self.lexicon.max_phrase
         for start in range(len(english)):
             for length in range(min(longest, len(english) - start), 0, -1):
