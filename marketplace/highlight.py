@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 
-from matching.engine.text import english_words, normalize
+from matching.engine.text import BIGRAM, english_words, normalize
 
 from .search import tokenizer
 
@@ -64,6 +64,9 @@ def matched_spans(text: str, tokens: Collection[str]) -> list[Span]:
     spans: list[Span] = []
     for run in _CJK_RUN.finditer(normal):
         piece = run.group(0)
+        for i in range(len(piece) - 1):  # a character bigram of the query (what jieba may cut differently)
+            if BIGRAM + piece[i : i + 2] in wanted:
+                spans.append((run.start() + i, run.start() + i + 2))
         for word in set(tokenizer().chinese_words(piece)):
             if not _chinese_tokens(word) & wanted:
                 continue

@@ -15,7 +15,7 @@ number of postings:
   the title or the keywords, or often in the text), so that a common word adds to the best fits only;
 - ``CANDIDATES`` postings are checked against the filters, and only when the filters leave too few of them is the
   exact score of every matching posting that passes the filters computed (the slow path of narrow filters);
-- at most ``MAX_RESULTS`` postings are results, and none scoring below ``MIN_RELATIVE_SCORE`` of the best.
+- at most ``MAX_RESULTS`` postings are results, none scoring below ``MIN_RELATIVE_SCORE`` of the best.
 Document frequencies come from counting index rows, or, on a large PostgreSQL table, from the planner's statistics
 for the most common tokens. The same SQL runs on SQLite and PostgreSQL, so both rank alike.
 """
@@ -49,8 +49,8 @@ NEWEST_ORDER = (F("published_at").desc(nulls_last=True), "-created_at", "-pk")
 
 MAX_RESULTS = 500  # postings ranked for one query (pages of 20: 25 pages)
 CANDIDATES = 1500  # the best-scored postings checked against the filters first
-MIN_RELATIVE_SCORE = 0.1  # a posting scoring under a tenth of the best one is not a result
-MAX_QUERY_TERMS = 32  # the most useful tokens of a query that are searched
+MIN_RELATIVE_SCORE = 0.05  # a posting scoring under a twentieth of the best one is not a result
+MAX_QUERY_TERMS = 48  # the most useful tokens of a query that are searched
 MAX_LOOKUP_TERMS = 96  # the heaviest tokens whose document frequency is looked up
 TOKEN_ROWS = 2000  # index rows read for one token: its postings of highest impact
 ROW_BUDGET = 24_000  # index rows one query may read, the most useful tokens first

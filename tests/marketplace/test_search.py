@@ -227,6 +227,13 @@ def test_the_snippet_is_escaped_and_centred_on_the_match():
     assert snippet.startswith("…") and snippet.endswith("…")
 
 
+def test_a_chinese_query_matches_and_marks_what_segmentation_cuts_differently(market):
+    # 硬碳负 is no word: its character bigrams still find and mark 硬碳负极
+    assert names_of(market, ranked("硬碳负"))[0] == "sodium_zh"
+    text = "以生物质为前驱体制备硬碳负极"
+    assert [text[a:b] for a, b in matched_spans(text, set(query_terms("硬碳负")))] == ["硬碳负"]
+
+
 def test_matched_spans_point_into_the_original_text():
     text = "Ｌｉｔｈｉｕｍ batteries and 锂电池"
     spans = matched_spans(text, set(query_terms("lithium battery")))
