@@ -7,6 +7,7 @@ that a corpus of 100,000 records never holds 100,000 Python dictionaries at once
 from __future__ import annotations
 
 import multiprocessing
+import threading
 from collections.abc import Iterable, Sequence
 from itertools import pairwise
 
@@ -114,8 +115,13 @@ def pair_dots(
     in one indexing call and multiplied with the buffer in one sparse product, so the work is the non-zeros of the
     gathered rows and the Python loop runs once per distinct left row. Callers put the side with fewer, longer
     rows on the left. With ``processes`` > 1, many pairs and a process allowed to fork (not a daemon, such as a
-    Celery prefork child), the groups are shared out over forked processes."""
-    if processes > 1 and len(left_rows) >= PARALLEL_PAIRS and not multiprocessing.current_process().daemon:
+    Celery prefork child, and running no other thread), the groups are shared out over forked processes."""
+    if (
+        processes > 1
+        and len(left_rows) >= PARALLEL_PAIRS
+        and not multiprocessing.current_process().daemon
+        and threading.active_count() == 1  # forking beside other threads can hang the children on their locks
+    ):
         return _pair_dots_forked(left, right, left_rows, right_rows, processes)
     return _pair_dots(left, right, left_rows, right_rows)
 
