@@ -133,13 +133,16 @@ def _fit_here(version: str, fingerprint_: str) -> EngineState | None:
     state = EngineState(engine, version=version, fingerprint=fingerprint_, fitted_at=fitted_at, marks=marks)
     state.save(state_dir())
     use_records(engine, LOADERS)
+    engine.reserve()
     return state
 
 
 def warm() -> None:
     """Load the kept state now (a worker process starting: its first publication then does not wait for it)."""
     try:
-        current_state(fingerprint_now())
+        state = current_state(fingerprint_now())
+        if state is not None:
+            state.engine.explain_many(state.engine.rank_rows())  # builds the explainer's tables of the vocabulary
     except Exception:  # a worker must start even when the state cannot be read; the first run will say why
         logger.exception("the kept matching state could not be loaded")
     finally:

@@ -16,6 +16,8 @@ from __future__ import annotations
 import hashlib
 import io
 import json
+import multiprocessing
+import os
 import queue
 import threading
 import time
@@ -29,7 +31,7 @@ from typing import Any
 import numpy as np
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import F
+from django.db.models import F, Q
 from django.utils import timezone
 
 from accounts.models import User
@@ -79,16 +81,42 @@ def tokens_refresh(*, kind: str, posting_ids: Sequence[int], engine: MatchingEng
         cached = dict(
             RecordTokens.objects.filter(kind=kind, posting_id__in=chunk).values_list("posting_id", "fingerprint")
         )
-        fresh = []
+        stale = []
         for posting in postings:
             record = adapters.records([posting])[0]
             fingerprint = _fingerprint(record, engine)
             if cached.get(posting.pk) != fingerprint:
-                fresh.append(RecordTokens(kind=kind, posting_id=posting.pk, fingerprint=fingerprint,
-                                          bag=engine.bag(record)))  # fmt: skip
-        _keep_tokens(fresh)
-        changed += len(fresh)
+                stale.append((posting.pk, record, fingerprint))
+        _keep_tokens(_tokens(kind, stale, engine))
+        changed += len(stale)
     return changed
+
+
+_BAG_ENGINE: MatchingEngine | None = None
+
+
+def _bag_of(record: AchievementRecord | NeedRecord) -> Bag:
+    assert _BAG_ENGINE is not None  # noqa: S101 - set before the pool forks
+    return _BAG_ENGINE.bag(record)
+
+
+def _tokens(kind: str, stale: list[tuple[int, Any, str]], engine: MatchingEngine) -> list[RecordTokens]:
+    """New token bags of (posting id, record, fingerprint): in forked processes when there are many and this process
+    may fork (a command, not a Celery prefork child: workers share a rebuild's tokenising as chunk tasks instead)."""
+    global _BAG_ENGINE
+    records = [record for _, record, _ in stale]
+    processes = min(os.cpu_count() or 1, 4)
+    if len(records) < 500 or processes < 2 or multiprocessing.current_process().daemon:
+        bags = [engine.bag(record) for record in records]
+    else:
+        _BAG_ENGINE = engine
+        try:
+            with multiprocessing.get_context("fork").Pool(processes) as pool:
+                bags = pool.map(_bag_of, records, chunksize=32)
+        finally:
+            _BAG_ENGINE = None
+    return [RecordTokens(kind=kind, posting_id=pk, fingerprint=fingerprint, bag=bag)
+            for (pk, _, fingerprint), bag in zip(stale, bags, strict=True)]  # fmt: skip
 
 
 def _keep_tokens(tokens: list[RecordTokens]) -> None:
@@ -160,15 +188,11 @@ def _side_input(kind: str, engine: MatchingEngine, records: list, marks: list[st
         cached = dict(
             RecordTokens.objects.filter(kind=kind, posting_id__in=chunk).values_list("posting_id", "fingerprint")
         )
-        chunk_records, fresh = [], []
+        chunk_records = []
         for posting in adapters.published(model).filter(pk__in=chunk):
             record = adapters.records([posting])[0]
-            fingerprint = _fingerprint(record, engine)
-            if cached.get(posting.pk) != fingerprint:
-                fresh.append(RecordTokens(kind=kind, posting_id=posting.pk, fingerprint=fingerprint,
-                                          bag=engine.bag(record)))  # fmt: skip
-            chunk_records.append((posting.pk, record, fingerprint))
-        _keep_tokens(fresh)
+            chunk_records.append((posting.pk, record, _fingerprint(record, engine)))
+        _keep_tokens(_tokens(kind, [item for item in chunk_records if cached.get(item[0]) != item[2]], engine))
         bags = dict(
             RecordTokens.objects.filter(kind=kind, posting_id__in=[pk for pk, _, _ in chunk_records]).values_list(
                 "posting_id", "bag"
@@ -340,8 +364,10 @@ def _copy_text(value: str) -> str:
 
 def remove_stale(run: MatchRun, *, before: Any, **scope: Any) -> int:
     """Delete the suggestions (only those: acted-on matches stay) that this run did not write and nothing wrote
-    since it started (``before``), a batch at a time; ``scope`` narrows them (e.g. ``need_id=...``)."""
-    stale = Match.objects.filter(status=Match.Status.SUGGESTED, updated_at__lt=before, **scope).exclude(run=run)
+    since it started (``before``), a batch at a time; ``scope`` narrows them (e.g. ``need_id=...``). Written as
+    ranges of run ids, so that after a full run (which wrote most rows) the run index finds the few others."""
+    other_runs = Q(run_id__lt=run.pk) | Q(run_id__gt=run.pk) | Q(run__isnull=True)
+    stale = Match.objects.filter(other_runs, status=Match.Status.SUGGESTED, updated_at__lt=before, **scope)
     ids = np.fromiter(stale.values_list("pk", flat=True).iterator(chunk_size=20_000), dtype=np.int64)
     removed = 0
     for start in range(0, len(ids), 5000):
@@ -379,14 +405,15 @@ def _finish_full(run: MatchRun) -> dict[str, Any]:
     counts: dict[str, Any] = {"achievements": len(engine.achievements), "needs": len(engine.needs),
                               "pairs": len(pairs), **writer.counts()}  # fmt: skip
     del pairs, order
-    counts["removed"] = remove_stale(run, before=started)
     if connection.vendor == "postgresql" and not connection.in_atomic_block:
         with connection.cursor() as cursor:  # a rebuild rewrites most of the table: fresh statistics for the planner
             cursor.execute(f"ANALYZE {connection.ops.quote_name(Match._meta.db_table)}")
+    counts["removed"] = remove_stale(run, before=started)
     clock.lap("removing")
     state = EngineState(engine, version=f"{run.pk}-{uuid.uuid4().hex[:8]}", fingerprint=fingerprint,
                         fitted_at=fitted_at, marks=marks)  # fmt: skip
     use_records(engine, incremental.LOADERS)
+    engine.reserve()
     counts.update(incremental.adopt(state, run))
     clock.lap("state")
     counts["seconds"] = clock.laps

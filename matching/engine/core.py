@@ -363,6 +363,14 @@ class MatchingEngine:
             parts.append(self._rank_blocks((rows[r], c, v), need_side=side == "n", limit=limit))
         return _concat(parts)
 
+    def reserve(self) -> None:
+        """Make room in both sides for records to be added (``extend``), so that the first one added does not copy
+        a whole side; a kept state does this as it loads, in the background."""
+        for side in ("a", "n"):
+            matrix = self._side_matrix(side)
+            empty = sp.csr_matrix((0, matrix.shape[1]), dtype=matrix.data.dtype)
+            setattr(self, "A" if side == "a" else "N", self._grown(side, matrix, empty))
+
     def _side_matrix(self, side: str) -> sp.csr_matrix:
         return self.A if side == "a" else self.N
 

@@ -22,7 +22,7 @@ their tokens that the fit never saw weigh nothing. Both errors grow with what wa
   recur among the added records count, as a share of their weight. New vocabulary that recurs (a new field, a new
   product name several records use) is what a kept state is blind to; when it is more than 10 % of what was added,
   refit (``MATCHING_REFIT_UNSEEN``). On the development benchmarks, records held out of a fit have a recurring
-  unseen share of 1 to 4 %, so 10 % means a real change of vocabulary, not the usual trickle of rare words;
+  unseen share of 0.3 to 3 %, so 10 % means a real change of vocabulary, not the usual trickle of rare words;
 - neither rule applies below ``minimum`` added records (default 20): for a handful of records the errors above are
   small in absolute terms, and a young corpus's refits would otherwise follow every publication.
 A scheduled rebuild (``MATCHING_NIGHTLY_REBUILD``) refits whatever the drift.
@@ -379,6 +379,7 @@ class EngineState:
         except (OSError, EOFError, pickle.UnpicklingError):
             return None
         engine.__dict__.update(saved["attributes"])
+        engine.reserve()
         if loaders is not None:
             engine.achievements = RecordStore(saved["refs"]["a"], loaders["a"])  # type: ignore[assignment]
             engine.needs = RecordStore(saved["refs"]["n"], loaders["n"])  # type: ignore[assignment]
