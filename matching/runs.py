@@ -102,11 +102,13 @@ def _bag_of(record: AchievementRecord | NeedRecord) -> Bag:
 
 def _tokens(kind: str, stale: list[tuple[int, Any, str]], engine: MatchingEngine) -> list[RecordTokens]:
     """New token bags of (posting id, record, fingerprint): in forked processes when there are many and this process
-    may fork (a command, not a Celery prefork child: workers share a rebuild's tokenising as chunk tasks instead)."""
+    may fork (a command running no other thread; not a Celery prefork child: workers share a rebuild's tokenising as
+    chunk tasks instead)."""
     global _BAG_ENGINE
     records = [record for _, record, _ in stale]
     processes = min(os.cpu_count() or 1, 4)
-    if len(records) < 500 or processes < 2 or multiprocessing.current_process().daemon:
+    alone = threading.active_count() == 1 and not multiprocessing.current_process().daemon
+    if len(records) < 500 or processes < 2 or not alone:
         bags = [engine.bag(record) for record in records]
     else:
         _BAG_ENGINE = engine
