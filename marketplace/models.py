@@ -266,6 +266,11 @@ class Need(Posting):
         return reason == PostingTransition.DEADLINE_PASSED
 
     @property
+    def extendable(self) -> bool:
+        """Whether its deadline can be extended: published, or closed because its deadline passed."""
+        return self.status == Status.PUBLISHED or self.closed_at_deadline
+
+    @property
     def deadline_lapsed(self) -> bool:
         """What the owner sees as expired (过期): expired, or closed because it expired; the owner may extend it."""
         return self.is_expired or self.closed_at_deadline

@@ -27,6 +27,7 @@ from pathlib import Path
 
 import jieba
 
+from matching.engine.config import EngineConfig
 from matching.engine.text import Tokenizer, load_lexicon
 
 jieba.setLogLevel(logging.WARNING)
@@ -110,12 +111,15 @@ def to_tsquery(groups: list[TermGroup]) -> str:
 
 # --- Ranked search: weighted bridged tokens ---------------------------------------------------------------------
 
-# Field weights and bridging as the engine's defaults (matching/engine/config.py), so that search and matching read
-# a posting the same way.
-TITLE_WEIGHT = 2.5
-KEYWORD_WEIGHT = 2.0
-BODY_WEIGHT = 1.0
-BRIDGE_WEIGHT = 0.6
+# Field weights and glossary bridging are the engine's defaults (matching/engine/config.py), so that search and
+# matching read a posting the same way.
+_ENGINE = EngineConfig()
+TITLE_WEIGHT = _ENGINE.title_weight
+KEYWORD_WEIGHT = _ENGINE.keyword_weight
+BODY_WEIGHT = _ENGINE.body_weight
+BRIDGE_WEIGHT = _ENGINE.bridge_weight
+# Dictionary senses weigh less than in the engine (1.6): a query is a few words, whose broad senses would outweigh
+# the words typed; the search figures in docs/matching.md were measured with 0.3.
 CEDICT_WEIGHT = 0.3
 # Overlapping character bigrams of Chinese text (the engine's BIGRAM tokens): they find what jieba cuts differently in
 # a query and a record (a compound split across words, a term it does not know). Weighted as a word (the engine

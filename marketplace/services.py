@@ -303,19 +303,17 @@ def need_extend_deadline(*, need: Need, new_deadline: date, by: User) -> Need:
             field="deadline",
         )
     need = Need.objects.select_for_update().get(pk=need.pk)
-    if need.status == Status.PUBLISHED:
-        need.deadline = new_deadline
-        need.save(update_fields=["deadline", "updated_at"])
-        return need
-    if need.closed_at_deadline:
-        need.deadline = new_deadline
-        need.save(update_fields=["deadline", "updated_at"])
-        return _move(need, to=Status.PUBLISHED, by=by, reason=PostingTransition.DEADLINE_EXTENDED)
-    raise ApplicationError(
-        gettext(
-            "Only a published need, or one closed because its deadline passed, is extended; this one is "
-            "%(status)s: edit its deadline instead."
+    if not need.extendable:
+        raise ApplicationError(
+            gettext(
+                "Only a published need, or one closed because its deadline passed, is extended; this one is "
+                "%(status)s: edit its deadline instead."
+            )
+            % {"status": need.get_status_display()},
+            field="status",
         )
-        % {"status": need.get_status_display()},
-        field="status",
-    )
+    need.deadline = new_deadline
+    need.save(update_fields=["deadline", "updated_at"])
+    if need.status == Status.PUBLISHED:
+        return need
+    return _move(need, to=Status.PUBLISHED, by=by, reason=PostingTransition.DEADLINE_EXTENDED)

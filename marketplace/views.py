@@ -121,10 +121,7 @@ def _detail(
         "transitions": posting.transitions.select_related("by") if can_edit else [],
         "close_form": CloseForm(),
         "similar": _similar(request, spec, posting),
-        # Owners extend a need's deadline while it is published, or once the deadline closed it.
-        "can_extend": can_edit and isinstance(posting, Need) and (
-            posting.status == Status.PUBLISHED or posting.closed_at_deadline
-        ),
+        "can_extend": can_edit and isinstance(posting, Need) and posting.extendable,
         "extend_form": extend_form or ExtendDeadlineForm(initial={"deadline": getattr(posting, "deadline", None)}),
     }  # fmt: skip
     return render(request, "marketplace/posting_detail.html", context, status=400 if extend_form else 200)

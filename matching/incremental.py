@@ -43,6 +43,7 @@ from reference.models import Cluster, Domain, PartnerLink
 
 from . import adapters, runs
 from .engine import MatchingEngine, RankedPairs
+from .engine.core import top_per_group
 from .engine.state import EngineState, refit_reason, use_records
 from .models import Match, MatchingConfig, MatchRun
 
@@ -268,13 +269,6 @@ def _catch_up(state: EngineState, *, batch: dict[str, list[int]]) -> dict[str, l
     return added
 
 
-def _top(group: np.ndarray, total: np.ndarray, k: int) -> np.ndarray:
-    order = np.lexsort((-total, group))
-    starts = np.r_[0, np.flatnonzero(np.diff(group[order])) + 1]
-    rank = np.arange(len(order)) - np.repeat(starts, np.diff(np.r_[starts, len(order)]))
-    return order[rank < k]
-
-
 def _lists(
     side: str, ids: Sequence[int], limit: int, exclude: Sequence[int] = ()
 ) -> dict[int, list[tuple[float, int, str, int]]]:
@@ -334,7 +328,7 @@ def _rank_and_save(state: EngineState, run: MatchRun, targets: dict[str, list[in
         # The other records' kept lists, without the entries of this batch's records (which are being replaced).
         lists = _lists(other, np.unique(other_ids).tolist(), k, exclude=sorted(newcomers[side]))
         kth = np.array([lists[x][k - 1][0] if len(lists.get(x, ())) >= k else -1.0 for x in other_ids.tolist()])
-        keep = np.union1d(_top(own_rows, pairs.total, k), np.flatnonzero(pairs.total > kth))
+        keep = np.union1d(top_per_group(own_rows, pairs.total, k), np.flatnonzero(pairs.total > kth))
         writer.write(runs.match_rows(engine, pairs.subset(keep)))
         pairs_kept += len(keep)
         entering: dict[int, list[float]] = defaultdict(list)

@@ -75,6 +75,14 @@ def _concat(parts: list[RankedPairs]) -> RankedPairs:
     )
 
 
+def top_per_group(group: np.ndarray, values: np.ndarray, k: int) -> np.ndarray:
+    """Positions of the ``k`` highest ``values`` of each ``group``, groups in ascending order, best first."""
+    order = np.lexsort((-values, group))
+    starts = np.r_[0, np.flatnonzero(np.diff(group[order])) + 1]
+    rank = np.arange(len(order)) - np.repeat(starts, np.diff(np.r_[starts, len(order)]))
+    return order[rank < k]
+
+
 def _row_max(candidates: tuple[np.ndarray, np.ndarray, np.ndarray], size: int) -> np.ndarray:
     rows, _, values = candidates
     best = np.zeros(size, np.float32)
@@ -244,11 +252,7 @@ class MatchingEngine:
         )
 
     def _top_k(self, group: np.ndarray, total: np.ndarray, k: int | None = None) -> np.ndarray:
-        order = np.lexsort((-total, group))
-        sorted_group = group[order]
-        starts = np.r_[0, np.flatnonzero(np.diff(sorted_group)) + 1]
-        rank = np.arange(len(order)) - np.repeat(starts, np.diff(np.r_[starts, len(order)]))
-        return order[rank < (self.config.top_k if k is None else k)]
+        return top_per_group(group, total, self.config.top_k if k is None else k)
 
     def rank_needs(self) -> RankedPairs:
         """For every need, its top-K achievements."""
