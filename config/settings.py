@@ -215,6 +215,12 @@ MATCHING_REFIT_UNSEEN: float = env.float("MATCHING_REFIT_UNSEEN", default=0.10)
 MATCHING_REFIT_MIN: int = env.int("MATCHING_REFIT_MIN", default=20)
 # A run still pending or running after this long is taken for dead (its worker was killed) and marked failed.
 MATCHING_RUN_TIMEOUT_MINUTES: int = env.int("MATCHING_RUN_TIMEOUT_MINUTES", default=120)
+# A full rebuild keeping more pairs than this explains each record's first MATCHING_EXPLAIN_FIRST matches as it runs
+# and the rest afterwards on the workers, or when first shown (a page waits MATCHING_EXPLAIN_WAIT s at most for a
+# worker): explaining costs about 0.1 ms a pair, millions of pairs are kept and few are ever opened.
+MATCHING_EXPLAIN_ALL_BELOW: int = env.int("MATCHING_EXPLAIN_ALL_BELOW", default=200_000)
+MATCHING_EXPLAIN_FIRST: int = env.int("MATCHING_EXPLAIN_FIRST", default=5)
+MATCHING_EXPLAIN_WAIT: float = env.float("MATCHING_EXPLAIN_WAIT", default=2.0)
 CELERY_BEAT_SCHEDULE = {
     # Needs past their deadline are closed just after midnight (CELERY_TIMEZONE), before the nightly rebuild.
     "daily-need-deadlines": {

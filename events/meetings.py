@@ -17,6 +17,7 @@ from django.utils import timezone
 from accounts.models import Membership, User
 from core.exceptions import ApplicationError, PermissionDenied
 from marketplace.models import Need
+from matching.explaining import ensure_explained
 from matching.models import Match
 
 from .models import Event, Meeting, MeetingSeat, MeetingSlot, MeetingTable, Registration
@@ -80,9 +81,10 @@ def whom_to_meet(*, registration: Registration, limit: int = 20) -> list[Suggest
         )
         if other not in best or match.score > best[other].score:
             best[other] = match
+    ensure_explained(best.values())
     ranked = [
         Suggestion(r, best[r.organization_id].score if r.organization_id in best else 0.0,
-                   best[r.organization_id].reasons if r.organization_id in best else [])
+                   (best[r.organization_id].reasons or []) if r.organization_id in best else [])
         for r in others
     ]  # fmt: skip
     ranked.sort(key=lambda s: (-s.score, s.registration.pk))

@@ -30,6 +30,7 @@ from accounts.selectors import user_organization_ids
 from core.api import ErrorSerializer, FieldErrorsSerializer, PageNumberPagination
 
 from . import services
+from .explaining import ensure_explained
 from .models import Match, MatchEvent
 from .selectors import match_visible_to
 from .serializers import (
@@ -146,6 +147,12 @@ class MatchViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
         if getattr(self, "swagger_fake_view", False):
             return Match.objects.none()
         return match_queryset(user=self.request.user)
+
+    def paginate_queryset(self, queryset: QuerySet[Match]) -> list[Match] | None:
+        page = super().paginate_queryset(queryset)
+        if page is not None:
+            ensure_explained(page)  # one batch for the page's matches still without reasons
+        return page
 
     @action(detail=True, methods=["post"])
     def accept(self, request: Request, pk: str | None = None) -> Response:

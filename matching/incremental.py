@@ -68,6 +68,11 @@ def _load(side: str, refs: list[str]) -> dict[str, Any]:
 LOADERS = {"a": lambda refs: _load("a", refs), "n": lambda refs: _load("n", refs)}
 
 
+def state_lock() -> Any:
+    """The lock held while this process's kept state is read or changed."""
+    return _lock
+
+
 def state_dir() -> Path:
     return Path(settings.MATCHING_STATE_DIR)
 

@@ -156,7 +156,9 @@ class Match(models.Model):
     )
     score = models.FloatField(_("score"), validators=_UNIT)
     components = models.JSONField(_("components"), default=dict)
-    reasons = models.JSONField(_("reasons"), default=list)
+    # None until explained: a full rebuild explains each record's first matches and leaves the rest to be explained
+    # when first shown or by the workers afterwards (``matching.explaining``).
+    reasons = models.JSONField(_("reasons"), default=list, null=True, blank=True)
     broken = models.JSONField(_("broken hard constraints"), default=list, blank=True)
     status = models.CharField(_("status"), max_length=16, choices=Status.choices, default=Status.SUGGESTED)
     achievement_decision = models.CharField(
@@ -190,6 +192,7 @@ class Match(models.Model):
         indexes = [
             models.Index(fields=["need", "-score"], name="match_need_score"),
             models.Index(fields=["achievement", "-score"], name="match_achievement_score"),
+            models.Index(fields=["id"], condition=Q(reasons__isnull=True), name="match_unexplained"),
             models.Index(fields=["status", "-score"], name="match_status_score"),
         ]
 

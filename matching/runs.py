@@ -16,6 +16,7 @@ from __future__ import annotations
 import hashlib
 import io
 import json
+import logging
 import multiprocessing
 import os
 import queue
@@ -37,13 +38,14 @@ from django.utils import timezone
 from accounts.models import User
 from marketplace.models import Achievement, Need
 
-from . import adapters, incremental
+from . import adapters, explaining, incremental
 from .engine import AchievementRecord, MatchingEngine, NeedRecord, RankedPairs
 from .engine.state import EngineState, use_records
 from .engine.text import DATA_DIR
 from .engine.vectors import Bag
 from .models import Match, MatchingConfig, MatchRun, RecordTokens
 
+logger = logging.getLogger(__name__)
 KINDS = {RecordTokens.Kind.ACHIEVEMENT: Achievement, RecordTokens.Kind.NEED: Need}
 # Pairs explained and written per block of a full rebuild: bounded memory (a block's reasons are a few tens of MB).
 WRITE_BLOCK = 20_000
@@ -229,14 +231,39 @@ def _reason_fields(cls: type) -> tuple[str, ...]:
     return tuple(f.name for f in dataclass_fields(cls))
 
 
-def match_rows(engine: MatchingEngine, pairs: RankedPairs) -> list[tuple[int, int, float, str, str, str]]:
-    """The rows of ``pairs`` (fitted or added rows of ``engine``) as written: achievement id, need id, score, and
-    components, broken constraints and reasons as JSON."""
+def explain_json(engine: MatchingEngine, pairs: RankedPairs) -> list[str]:
+    """The reasons of each of ``pairs`` (fitted or added rows of ``engine``) as the JSON kept in ``Match.reasons``."""
     for side in (engine.achievements, engine.needs):
         prefetch = getattr(side, "prefetch", None)
         if prefetch is not None:
             prefetch(pairs.achievement if side is engine.achievements else pairs.need)
-    explained = engine.explain_many(pairs)
+    dumps = json.JSONEncoder(ensure_ascii=False).encode
+    return [dumps([_reason_dict(reason) for reason in reasons]) for reasons in engine.explain_many(as_stored(pairs))]
+
+
+def as_stored(pairs: RankedPairs) -> RankedPairs:
+    """The pairs with their components as they are kept (4 decimals): reasons made now and reasons made later from
+    the stored components say the same (a 2.5% is not 3% in one and 2% in the other)."""
+    return RankedPairs(
+        need=pairs.need, achievement=pairs.achievement, total=pairs.total, broken=pairs.broken,
+        components={k: np.round(np.asarray(v, np.float64), 4) for k, v in pairs.components.items()},
+    )  # fmt: skip
+
+
+def match_rows(
+    engine: MatchingEngine, pairs: RankedPairs, explain: np.ndarray | None = None
+) -> list[tuple[int, int, float, str, str, str | None]]:
+    """The rows of ``pairs`` (fitted or added rows of ``engine``) as written: achievement id, need id, score, and
+    components, broken constraints and reasons as JSON. With ``explain`` (a mask), only those pairs are explained
+    now; the others' reasons are None, written later (``matching.explaining``)."""
+    if explain is None:
+        explained: list[str | None] = list(explain_json(engine, pairs))
+    else:
+        explained = [None] * len(pairs)
+        chosen = np.flatnonzero(explain)
+        for i, text in zip(chosen.tolist(), explain_json(engine, pairs.subset(chosen)) if len(chosen) else [],
+                           strict=True):  # fmt: skip
+            explained[i] = text
     names = list(pairs.components)
     values = np.round(np.column_stack([pairs.components[k] for k in names]).astype(np.float64), 4).tolist()
     constraints = list(pairs.broken)
@@ -255,7 +282,7 @@ def match_rows(engine: MatchingEngine, pairs: RankedPairs) -> list[tuple[int, in
             totals[i],
             dumps(dict(zip(names, values[i], strict=True))),
             dumps([name for name, flag in zip(constraints, flags[i], strict=True) if flag]),
-            dumps([_reason_dict(reason) for reason in reasons]),
+            reasons,
         ))  # fmt: skip
     return rows
 
@@ -291,9 +318,14 @@ class MatchWriter:
             else:
                 values.append("%s")
                 self.defaults.append(field.get_db_prep_save(field.get_default(), connection))
+        # A pair left unexplained keeps the reasons it had when its score did not change (a nightly rebuild).
+        reasons = (
+            f"{quote('reasons')} = CASE WHEN excluded.{quote('reasons')} IS NULL AND {table}.{quote('score')} = "
+            f"excluded.{quote('score')} THEN {table}.{quote('reasons')} ELSE excluded.{quote('reasons')} END"
+        )
         updates = ", ".join(
-            f"{quote(c)} = excluded.{quote(c)}"
-            for c in ("score", "components", "broken", "reasons", "run_id", "updated_at")
+            [f"{quote(c)} = excluded.{quote(c)}" for c in ("score", "components", "broken", "run_id", "updated_at")]
+            + [reasons]
         )
         conflict = (
             f"ON CONFLICT ({quote('achievement_id')}, {quote('need_id')}) DO UPDATE SET {updates} "
@@ -329,7 +361,8 @@ class MatchWriter:
         cursor.execute("TRUNCATE matching_stage")  # emptied on commit, but a block may run inside a longer transaction
         text = io.StringIO()
         for a, n, score, components, broken, reasons in rows:
-            text.write(f"{a}\t{n}\t{score!r}\t{_copy_text(components)}\t{_copy_text(broken)}\t{_copy_text(reasons)}\n")
+            reasons_text = "\\N" if reasons is None else _copy_text(reasons)
+            text.write(f"{a}\t{n}\t{score!r}\t{_copy_text(components)}\t{_copy_text(broken)}\t{reasons_text}\n")
         with cursor.cursor.copy(
             "COPY matching_stage (achievement_id, need_id, score, components, broken, reasons) FROM STDIN"
         ) as copy:
@@ -395,10 +428,11 @@ def _finish_full(run: MatchRun) -> dict[str, Any]:
     # Blocks of pairs by achievement: each achievement's pairs are explained together (its text is read once for
     # them), and each block's rows land together in the achievement index.
     order = np.lexsort((pairs.need, pairs.achievement))
+    now = explaining.explained_now(pairs)
     with _Behind(writer) as behind:
         for start in range(0, len(pairs), WRITE_BLOCK):
             block = pairs.subset(order[start : start + WRITE_BLOCK])
-            rows = match_rows(engine, block)
+            rows = match_rows(engine, block, None if now is None else now[order[start : start + WRITE_BLOCK]])
             clock.lap("explain")
             behind.write(rows)
             MatchRun.objects.filter(pk=run.pk).update(counts={"pairs explained": min(start + WRITE_BLOCK, len(pairs))})
@@ -406,7 +440,8 @@ def _finish_full(run: MatchRun) -> dict[str, Any]:
     clock.lap("waiting for the database")
     counts: dict[str, Any] = {"achievements": len(engine.achievements), "needs": len(engine.needs),
                               "pairs": len(pairs), **writer.counts()}  # fmt: skip
-    del pairs, order
+    counts["explained later"] = 0 if now is None else int(len(now) - np.count_nonzero(now))
+    del pairs, order, now
     if connection.vendor == "postgresql" and not connection.in_atomic_block:
         with connection.cursor() as cursor:  # a rebuild rewrites most of the table: fresh statistics for the planner
             cursor.execute(f"ANALYZE {connection.ops.quote_name(Match._meta.db_table)}")
@@ -526,7 +561,26 @@ def run_finish(
             round(time.perf_counter() - started, 3)
         )  # fmt: skip
         run.save()
+    if run.counts.get("explained later"):
+        _explain_rest()
     return run
+
+
+def _explain_rest() -> None:
+    """The workers explain what the full run left unexplained. Where tasks run eagerly (no workers: the embedded
+    default) the rest is explained when first shown, or by ``run_matching --explain``."""
+    from .tasks import explain_pending_task
+
+    if explaining.tasks_run_eagerly():
+        return
+
+    def enqueue() -> None:
+        try:
+            explain_pending_task.delay()
+        except Exception:  # the broker not answering: the reasons are written when first shown instead
+            logger.warning("the explaining of a full run's remaining matches could not be queued", exc_info=True)
+
+    transaction.on_commit(enqueue)
 
 
 def _last_finished(run: MatchRun) -> Any:

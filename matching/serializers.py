@@ -25,6 +25,7 @@ from core.api import NamedChoiceField
 from marketplace.models import Achievement, CooperationMode, Need
 from marketplace.serializers import PlaceSerializer, PostingOrganizationSerializer
 
+from .explaining import ensure_explained
 from .models import Agreement, Match, MatchEvent
 from .selectors import match_contact_visible
 from .services import match_side
@@ -39,7 +40,10 @@ def reason_language(language: str | None = None) -> str:
 
 
 def localized_reasons(match: Match, language: str | None = None) -> list[dict[str, Any]]:
-    """The match's reasons in one language: ``[{component, value, text, broken}]``."""
+    """The match's reasons in one language: ``[{component, value, text, broken}]``; written first when the match
+    has none yet (``matching.explaining``), empty when they are still on their way."""
+    if match.reasons is None:
+        ensure_explained([match])
     key = reason_language(language)
     return [
         {

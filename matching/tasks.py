@@ -17,7 +17,7 @@ from django.db import DatabaseError, InterfaceError, OperationalError, transacti
 
 from accounts.models import User
 
-from . import incremental, runs
+from . import explaining, incremental, runs
 from .models import MatchingConfig, MatchRun
 
 RETRYING = {
@@ -73,6 +73,18 @@ def tokenize_chunk_task(self, run_id: int, kind: str, posting_ids: list[int]) ->
 @shared_task(**RETRYING)
 def finish_run_task(self, *_results: object, run_id: int) -> int:  # type: ignore[no-untyped-def]
     return runs.run_finish(run_id=run_id).pk
+
+
+@shared_task(**RETRYING)
+def explain_pending_task(self) -> int:  # type: ignore[no-untyped-def]
+    """Explain every match a full rebuild left unexplained (``matching.explaining``)."""
+    return explaining.explain_pending()
+
+
+@shared_task(**RETRYING)
+def explain_matches_task(self, match_ids: list[int]) -> int:  # type: ignore[no-untyped-def]
+    """Explain these matches now (someone is about to read them)."""
+    return explaining.explain_pending(match_ids)
 
 
 @shared_task(**RETRYING)

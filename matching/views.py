@@ -27,6 +27,7 @@ from core.exceptions import ApplicationError
 from core.forms import add_application_error
 
 from . import services
+from .explaining import ensure_explained
 from .forms import AgreementForm, DeclineForm
 from .models import Match, MatchEvent
 from .selectors import CONTACT_STATUSES, match_contact_visible, match_visible_to
@@ -66,10 +67,12 @@ def _bars(match: Match) -> list[dict[str, Any]]:
         value = match.components.get(component, reason["value"])
         seen.add(component)
         rows.append({**reason, "value": value, "label": COMPONENT_LABELS.get(component, component)})
+    pending = _("The reasons for this score are being written; reload the page in a moment.")
     for component, value in match.components.items():
         if component not in seen:
+            text = pending if match.reasons is None and component == "text" else ""
             rows.append(
-                {"component": component, "value": value, "text": "", "broken": component in match.broken,
+                {"component": component, "value": value, "text": text, "broken": component in match.broken,
                  "label": COMPONENT_LABELS.get(component, component)}
             )  # fmt: skip
     return rows
@@ -97,6 +100,7 @@ def match_list(request: HttpRequest) -> HttpResponse:
     if chosen_side:
         queryset = queryset.filter(Q(**{f"{chosen_side}__organization_id__in": organization_ids}))
     page = Paginator(queryset.order_by("-score", "-pk"), PAGE_SIZE).get_page(request.GET.get("page"))
+    ensure_explained(page)  # one batch for the page's matches still without reasons
     rows = [{"match": match, "side": _side(request.user, match), "bars": _bars(match)} for match in page]
 
     notifications = list(

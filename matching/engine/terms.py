@@ -345,10 +345,11 @@ class RecordText:
         return self._weights
 
     def heaviest(self, candidates: frozenset[str]) -> str | None:
-        """The heaviest of ``candidates`` that is a Chinese word token of the record."""
+        """The heaviest of ``candidates`` that is a Chinese word token of the record; of equal weights the longer
+        word, then the first in code-point order (never a set's order, which differs from process to process)."""
         words = self.words
         present = candidates & self._word_set
-        return max(present, key=words.__getitem__) if present else None
+        return max(present, key=lambda word: (words[word], len(word), [-ord(c) for c in word])) if present else None
 
     def chinese(self, term: str) -> str | None:
         """``term`` as it stands in the text (case as written), or None."""

@@ -8,7 +8,7 @@ import pytest
 
 from marketplace.importers import import_records
 from marketplace.models import Achievement, Need
-from matching import services
+from matching import explaining, services
 from matching.models import Match, MatchRun
 from matching.runs import match_run_full
 from matching.tasks import full_rebuild_task
@@ -85,3 +85,34 @@ def test_a_worker_killed_mid_rebuild_loses_nothing_and_duplicates_nothing(worker
     pairs = list(Match.objects.values_list("achievement_id", "need_id"))
     assert len(pairs) == len(set(pairs))
     assert Achievement.objects.count() == 160
+
+
+def test_a_large_rebuild_leaves_the_rest_to_the_workers_who_explain_it_as_the_run_would(workers, settings):
+    settings.MATCHING_ON_PUBLISH = False
+    load_benchmark()
+    match_run_full()  # in this process: every pair explained as it runs
+    eager = {(m.achievement_id, m.need_id): m.reasons for m in Match.objects.all()}
+    Match.objects.all().delete()
+    workers.env.update(MATCHING_EXPLAIN_ALL_BELOW="0", MATCHING_EXPLAIN_FIRST="2")
+    workers.start(1)
+    run_id = full_rebuild_task.delay(trigger="test").get(timeout=60)
+    run = wait_for(lambda: MatchRun.objects.filter(pk=run_id, status__in=["done", "failed"]).first(), what="the run")
+    assert run.status == "done", run.error
+    assert 0 < run.counts["explained later"] < run.counts["pairs"]
+    wait_for(lambda: not Match.objects.filter(reasons__isnull=True).exists(), what="the rest explained")
+    assert {(m.achievement_id, m.need_id): m.reasons for m in Match.objects.all()} == eager
+
+
+def test_a_match_read_before_the_workers_reach_it_is_explained_by_a_worker_at_once(workers, settings):
+    settings.MATCHING_ON_PUBLISH = False
+    load_benchmark()
+    match_run_full()
+    workers.start(1)
+    shown = list(Match.objects.order_by("-score")[:5])
+    expected = {m.pk: m.reasons for m in shown}
+    Match.objects.filter(pk__in=list(expected)).update(reasons=None)
+    for match in shown:
+        match.reasons = None
+    settings.MATCHING_EXPLAIN_WAIT = 30.0  # the worker loads the kept state first
+    explaining.ensure_explained(shown)
+    assert {m.pk: m.reasons for m in shown} == expected

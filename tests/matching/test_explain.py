@@ -308,3 +308,34 @@ def test_a_newly_published_record_is_explained_from_its_own_text(taxonomy, geogr
     assert "硬碳" in terms["zh"] and "hard carbon" in terms["en"]
     texts = [record_text(late), record_text(ENGLISH_HARD_CARBON)]
     assert not [t for t in terms["zh"] + terms["en"] if problem(t, texts)]
+
+
+EXPLAIN_IN_A_PROCESS = """
+import hashlib, json, sys
+sys.path.insert(0, sys.argv[1])
+from benchdata import geography, load, taxonomy
+from matching.engine import MatchingEngine
+from pathlib import Path
+achievements, needs, _ = load(Path(sys.argv[2]))
+engine = MatchingEngine(taxonomy(), geography()).fit(achievements, needs)
+explained = engine.explain_many(engine.rank())
+print(hashlib.sha1(json.dumps([[r.zh + r.en for r in reasons] for reasons in explained]).encode()).hexdigest())
+"""
+
+
+def test_explanations_are_the_same_in_every_process():
+    """A worker and a web process explain a pair alike: nothing shown depends on the order of a set, which Python
+    changes from process to process (two words of equal weight once showed as 便携 in one and 便携式 in another)."""
+    import os
+    import subprocess
+
+    root = BENCH.parent
+    digests = set()
+    for seed in ("1", "2", "3"):
+        done = subprocess.run(  # noqa: S603
+            [sys.executable, "-c", EXPLAIN_IN_A_PROCESS, str(BENCH), str(BENCH / "data" / "bench-dev")],
+            cwd=root, env={**os.environ, "PYTHONHASHSEED": seed}, capture_output=True, text=True,
+        )  # fmt: skip
+        assert done.returncode == 0, done.stderr[-2000:]
+        digests.add(done.stdout.strip())
+    assert len(digests) == 1

@@ -8,6 +8,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandParser
 
+from matching.explaining import explain_pending
 from matching.models import Match
 from matching.serializers import localized_reasons
 
@@ -25,6 +26,7 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, **options: Any) -> None:
         language = options.get("language")
+        explain_pending()  # the matches a full rebuild left to be explained later, all of them now
         matches = Match.objects.select_related("need", "achievement").order_by("need_id", "-score", "achievement_id")
         lines = []
         for match in matches.iterator(chunk_size=2000):

@@ -1,11 +1,13 @@
-"""python manage.py run_matching [--full]"""
+"""python manage.py run_matching [--full] [--explain]"""
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandParser
 
+from matching.explaining import explain_pending
 from matching.runs import match_run_full, match_run_incremental
 
 
@@ -14,8 +16,20 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--full", action="store_true", help="Re-score everything (a full rebuild).")
+        parser.add_argument(
+            "--explain",
+            action="store_true",
+            help="Only explain now the matches a full rebuild left to be explained later (no run).",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
+        if options["explain"]:
+            started = time.perf_counter()
+            written = explain_pending()
+            self.stdout.write(
+                self.style.SUCCESS(f"{written} matches explained in {time.perf_counter() - started:.1f} s")
+            )
+            return
         run = match_run_full() if options["full"] else match_run_incremental()
         counts = run.counts
         self.stdout.write(
@@ -26,3 +40,8 @@ class Command(BaseCommand):
                 f"{counts.get('removed', 0)} removed) in {run.duration_seconds:.1f} s"
             )
         )
+        if counts.get("explained later"):
+            self.stdout.write(
+                f"{counts['explained later']} pairs are explained after the run: by the workers, when first shown, "
+                "or by run_matching --explain"
+            )
