@@ -16,6 +16,8 @@ Fitted states go to a temporary MATCHING_STATE_DIR. Prints:
    and of the real public records), loaded with ``bulk_create``:
    - ``run_matching --full`` cold (no token bag cached; with ``--twice`` also warm, bags cached, as in a nightly
      rebuild): wall time and peak resident memory (goal: under 5 minutes and 4 GB), and where the run's time went;
+     then ``run_matching --explain``: the pairs the run left to be explained later (workers do it after a rebuild,
+     pages when they show one first), all explained at once;
    - publish -> saved suggestions through a Celery worker and Redis: 50 needs, then 50 achievements, published one
      at a time; from the publishing call to the end of the run that saved the record's suggestions (polled every
      10 ms): median and max (goal: under 1 s), and the worker's peak resident memory.
@@ -340,6 +342,9 @@ def bench_scale(
         seconds, rss = run(manage("run_matching", "--full"), env)
         print(f"  run_matching --full, {label}: {seconds:.1f} s, peak {rss:.0f} MB (goal < 300 s, < 4096 MB)")
         print(f"    the run: {describe_last_full(dbs.url(name))}")
+        seconds, rss = run(manage("run_matching", "--explain"), env)
+        print(f"    then the pairs it left unexplained, explained at once (run_matching --explain; workers do this "
+              f"after a rebuild): {seconds:.1f} s, peak {rss:.0f} MB")
 
     worker_env = {
         **environment(
