@@ -219,7 +219,7 @@ MATCHING_RUN_TIMEOUT_MINUTES: int = env.int("MATCHING_RUN_TIMEOUT_MINUTES", defa
 # and the rest afterwards on the workers, or when first shown (a page waits MATCHING_EXPLAIN_WAIT s at most for a
 # worker): explaining costs about 0.1 ms a pair, millions of pairs are kept and few are ever opened.
 MATCHING_EXPLAIN_ALL_BELOW: int = env.int("MATCHING_EXPLAIN_ALL_BELOW", default=200_000)
-MATCHING_EXPLAIN_FIRST: int = env.int("MATCHING_EXPLAIN_FIRST", default=5)
+MATCHING_EXPLAIN_FIRST: int = env.int("MATCHING_EXPLAIN_FIRST", default=3)
 MATCHING_EXPLAIN_WAIT: float = env.float("MATCHING_EXPLAIN_WAIT", default=2.0)
 CELERY_BEAT_SCHEDULE = {
     # Needs past their deadline are closed just after midnight (CELERY_TIMEZONE), before the nightly rebuild.

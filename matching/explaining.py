@@ -5,7 +5,8 @@ millions of pairs, most of which nobody ever opens. So a rebuild of more than ``
 explains only each record's first ``MATCHING_EXPLAIN_FIRST`` matches (those its owner sees first) and writes the
 others with ``reasons`` None. Those are then explained:
 
-* by the workers, in blocks, right after the rebuild (``explain_pending``, the task ``explain_pending_task``);
+* by the workers right after the rebuild, a block per task (``explain_pending_task``: one block, then the task
+  for the next one is queued, so that the explaining asked for by pages is not queued behind all of it);
 * when shown before that (``ensure_explained``: a page, the API, admin or an export asks for them first), by the
   process that holds the kept fitted state, a worker (the same task, waited for briefly), or at once where tasks
   run eagerly (the embedded default).
@@ -113,31 +114,31 @@ def _save(explained: list[tuple[int, float, str]]) -> int:
     return len(explained)
 
 
-def explain_pending(ids: Iterable[int] | None = None, *, limit: int | None = None) -> int:
-    """Explain the matches left unexplained (these ``ids`` only, when given; at most ``limit``), a block at a time;
-    returns how many were written. Nothing is done without a kept state (no full run yet): none is pending then."""
+def explain_pending(ids: Iterable[int] | None = None, *, after: int = 0, blocks: int | None = None) -> tuple[int, int]:
+    """Explain the matches left unexplained (these ``ids`` only, when given), in id order from ``after``, a block
+    at a time (``blocks`` of them at most); returns how many were written and the last id looked at (0 when none
+    is left). Nothing is done without a kept state (no full run yet): none is pending then."""
     from . import incremental
 
     state = incremental.current_state(incremental.fingerprint_now())
     if state is None:
-        return 0
+        return 0, 0
     pending = Match.objects.filter(reasons__isnull=True)
     if ids is not None:
         pending = pending.filter(pk__in=sorted(set(ids)))
-    written, last = 0, 0
-    while limit is None or written < limit:
-        size = BLOCK if limit is None else min(BLOCK, limit - written)
+    written, last, done = 0, after, 0
+    while blocks is None or done < blocks:
         rows = list(
             pending.filter(pk__gt=last).order_by("pk")
-            .values_list("pk", "achievement_id", "need_id", "score", "components", "broken")[:size]
+            .values_list("pk", "achievement_id", "need_id", "score", "components", "broken")[:BLOCK]
         )  # fmt: skip
         if not rows:
-            break
-        last = rows[-1][0]
+            return written, 0
+        last, done = rows[-1][0], done + 1
         with incremental.state_lock():
             explained = _explain_block(state, rows)
         written += _save(explained)
-    return written
+    return written, last
 
 
 def ensure_explained(matches: Iterable[Match]) -> None:

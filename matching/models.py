@@ -192,7 +192,6 @@ class Match(models.Model):
         indexes = [
             models.Index(fields=["need", "-score"], name="match_need_score"),
             models.Index(fields=["achievement", "-score"], name="match_achievement_score"),
-            models.Index(fields=["id"], condition=Q(reasons__isnull=True), name="match_unexplained"),
             models.Index(fields=["status", "-score"], name="match_status_score"),
         ]
 

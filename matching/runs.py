@@ -14,7 +14,6 @@ A match someone acted on is never touched; a repeated run writes the same pairs 
 from __future__ import annotations
 
 import hashlib
-import io
 import json
 import logging
 import multiprocessing
@@ -102,23 +101,46 @@ def _bag_of(record: AchievementRecord | NeedRecord) -> Bag:
     return _BAG_ENGINE.bag(record)
 
 
-def _tokens(kind: str, stale: list[tuple[int, Any, str]], engine: MatchingEngine) -> list[RecordTokens]:
-    """New token bags of (posting id, record, fingerprint): in forked processes when there are many and this process
-    may fork (a command running no other thread; not a Celery prefork child: workers share a rebuild's tokenising as
-    chunk tasks instead)."""
-    global _BAG_ENGINE
-    records = [record for _, record, _ in stale]
-    processes = min(os.cpu_count() or 1, 4)
-    alone = threading.active_count() == 1 and not multiprocessing.current_process().daemon
-    if len(records) < 500 or processes < 2 or not alone:
-        bags = [engine.bag(record) for record in records]
-    else:
-        _BAG_ENGINE = engine
-        try:
-            with multiprocessing.get_context("fork").Pool(processes) as pool:
-                bags = pool.map(_bag_of, records, chunksize=32)
-        finally:
-            _BAG_ENGINE = None
+class _Bagger:
+    """Computes token bags: in forked processes when there are many and this process may fork (a command running
+    no other thread; not a Celery prefork child: workers share a rebuild's tokenising as chunk tasks instead). The
+    pool is forked once, at the first large batch, and serves every later one (a full rebuild's chunks)."""
+
+    def __init__(self, engine: MatchingEngine) -> None:
+        self.engine = engine
+        self.pool: Any = None
+
+    def bags(self, records: list[Any]) -> list[Bag]:
+        global _BAG_ENGINE
+        processes = min(os.cpu_count() or 1, 4)
+        alone = threading.active_count() == 1 and not multiprocessing.current_process().daemon
+        if self.pool is None and (len(records) < 500 or processes < 2 or not alone):
+            return [self.engine.bag(record) for record in records]
+        if self.pool is None:
+            _BAG_ENGINE = self.engine
+            self.pool = multiprocessing.get_context("fork").Pool(processes)
+        return self.pool.map(_bag_of, records, chunksize=32)
+
+    def close(self) -> None:
+        global _BAG_ENGINE
+        if self.pool is not None:
+            self.pool.close()
+            self.pool.join()
+            self.pool = None
+        _BAG_ENGINE = None
+
+
+def _tokens(
+    kind: str, stale: list[tuple[int, Any, str]], engine: MatchingEngine, bagger: _Bagger | None = None
+) -> list[RecordTokens]:
+    """New token bags of (posting id, record, fingerprint), by ``bagger`` (or one of its own for this call)."""
+    own = bagger is None
+    bagger = bagger or _Bagger(engine)
+    try:
+        bags = bagger.bags([record for _, record, _ in stale])
+    finally:
+        if own:
+            bagger.close()
     return [RecordTokens(kind=kind, posting_id=pk, fingerprint=fingerprint, bag=bag)
             for (pk, _, fingerprint), bag in zip(stale, bags, strict=True)]  # fmt: skip
 
@@ -176,7 +198,7 @@ def run_tokenize_chunk(*, run_id: int, kind: str, posting_ids: Sequence[int]) ->
 
 
 # --- fitting ---------------------------------------------------------------------------------------------------
-def _side_input(kind: str, engine: MatchingEngine, records: list, marks: list[str]) -> Iterator[Bag]:
+def _side_input(kind: str, engine: MatchingEngine, records: list, marks: list[str], bagger: _Bagger) -> Iterator[Bag]:
     """The bags of every published posting of one side in primary-key order, a chunk of postings at a time (their
     records and bag fingerprints appended to ``records`` and ``marks`` as they go); bags missing or stale are
     computed and kept first. Nothing of the whole side is held but the records.
@@ -192,11 +214,10 @@ def _side_input(kind: str, engine: MatchingEngine, records: list, marks: list[st
         cached = dict(
             RecordTokens.objects.filter(kind=kind, posting_id__in=chunk).values_list("posting_id", "fingerprint")
         )
-        chunk_records = []
-        for posting in adapters.published(model).filter(pk__in=chunk):
-            record = adapters.records([posting])[0]
-            chunk_records.append((posting.pk, record, _fingerprint(record, engine)))
-        _keep_tokens(_tokens(kind, [item for item in chunk_records if cached.get(item[0]) != item[2]], engine))
+        chunk_records = [
+            (pk, record, _fingerprint(record, engine)) for pk, record in adapters.live_records(model, chunk)
+        ]
+        _keep_tokens(_tokens(kind, [item for item in chunk_records if cached.get(item[0]) != item[2]], engine, bagger))
         bags = dict(
             RecordTokens.objects.filter(kind=kind, posting_id__in=[pk for pk, _, _ in chunk_records]).values_list(
                 "posting_id", "bag"
@@ -213,7 +234,14 @@ def fit_published(engine: MatchingEngine) -> dict[str, list[str]]:
     chunk at a time; returns each side's bag fingerprints, row by row."""
     records: dict[str, list] = {"a": [], "n": []}
     marks: dict[str, list[str]] = {"a": [], "n": []}
-    counts = {kind: engine.vectorizer.encode(_side_input(kind, engine, records[kind], marks[kind])) for kind in "an"}
+    bagger = _Bagger(engine)
+    try:
+        counts = {
+            kind: engine.vectorizer.encode(_side_input(kind, engine, records[kind], marks[kind], bagger))
+            for kind in "an"
+        }
+    finally:
+        bagger.close()
     engine.fit(records["a"], records["n"], achievement_counts=counts["a"], need_counts=counts["n"])
     return marks
 
@@ -255,7 +283,8 @@ def match_rows(
 ) -> list[tuple[int, int, float, str, str, str | None]]:
     """The rows of ``pairs`` (fitted or added rows of ``engine``) as written: achievement id, need id, score, and
     components, broken constraints and reasons as JSON. With ``explain`` (a mask), only those pairs are explained
-    now; the others' reasons are None, written later (``matching.explaining``)."""
+    now; the others' reasons are None, written later (``matching.explaining``). Built a column at a time: a full
+    rebuild writes millions of rows."""
     if explain is None:
         explained: list[str | None] = list(explain_json(engine, pairs))
     else:
@@ -266,39 +295,52 @@ def match_rows(
             explained[i] = text
     names = list(pairs.components)
     values = np.round(np.column_stack([pairs.components[k] for k in names]).astype(np.float64), 4).tolist()
+    # As json.dumps writes the dict of components (floats as repr), without building the dicts.
+    template = "{" + ", ".join(f"{json.dumps(name)}: %r" for name in names) + "}"
+    components = [template % tuple(row) for row in values]
     constraints = list(pairs.broken)
-    flags = np.column_stack([pairs.broken[k] for k in constraints]) if constraints else np.zeros((len(pairs), 0))
+    codes = np.zeros(len(pairs), np.int64)
+    for bit, name in enumerate(constraints):
+        codes |= np.asarray(pairs.broken[name], bool).astype(np.int64) << bit
+    table = [json.dumps([name for bit, name in enumerate(constraints) if code >> bit & 1])
+             for code in range(1 << len(constraints))]  # fmt: skip
+    broken = [table[code] for code in codes.tolist()]
     totals = np.round(pairs.total.astype(np.float64), 6).tolist()
-    achievements, needs = engine.achievements, engine.needs
-    ach_ref = getattr(achievements, "refs", None)
-    need_ref = getattr(needs, "refs", None)
-    rows = []
-    dumps = json.JSONEncoder(ensure_ascii=False).encode
-    for i, reasons in enumerate(explained):
-        a, n = int(pairs.achievement[i]), int(pairs.need[i])
-        rows.append((
-            int(ach_ref[a] if ach_ref is not None else achievements[a].ref),
-            int(need_ref[n] if need_ref is not None else needs[n].ref),
-            totals[i],
-            dumps(dict(zip(names, values[i], strict=True))),
-            dumps([name for name, flag in zip(constraints, flags[i], strict=True) if flag]),
-            reasons,
-        ))  # fmt: skip
-    return rows
+    return list(zip(_ids(engine.achievements, pairs.achievement), _ids(engine.needs, pairs.need), totals, components,
+                    broken, explained, strict=True))  # fmt: skip
+
+
+def _ids(side: Any, rows: np.ndarray) -> list[int]:
+    """The posting ids of these rows of one side of the engine."""
+    refs = getattr(side, "refs", None)
+    if refs is not None:
+        return [int(refs[row]) for row in rows.tolist()]
+    return [int(side[row].ref) for row in rows.tolist()]
+
+
+def _id_array(side: Any) -> np.ndarray:
+    """The posting ids of every row of one side of the engine, as an array."""
+    refs = getattr(side, "refs", None)
+    return np.array([int(ref) for ref in refs] if refs is not None else [int(r.ref) for r in side], np.int64)
 
 
 class MatchWriter:
     """Writes kept pairs in blocks: a new pair is created, a suggested one updated (score, components, reasons,
     run), a pair someone acted on left as it is. On PostgreSQL a block is COPYed into a temporary table and upserted
     with one ``INSERT ... ON CONFLICT DO UPDATE ... WHERE status = 'suggested'``; elsewhere the same upsert runs
-    row by row. Each block commits on its own: a long rebuild holds no lock on matches staff are acting on."""
+    row by row. Each block commits on its own: a long rebuild holds no lock on matches staff are acting on.
+
+    With ``skip_unchanged`` (a full run) a suggestion whose score, components and broken constraints are what the
+    run found is not written again (a nightly rebuild finds most pairs as they were); the run then removes stale
+    suggestions by the pairs it kept (``remove_stale(keep=...)``), not by which rows it wrote."""
 
     PROVIDED = ("achievement_id", "need_id", "score", "components", "broken", "reasons")
 
-    def __init__(self, run: MatchRun) -> None:
+    def __init__(self, run: MatchRun, *, skip_unchanged: bool = False) -> None:
         self.run = run
         self.created = 0
         self.updated = 0
+        self.unchanged = 0
         self.postgres = connection.vendor == "postgresql"
         table = connection.ops.quote_name(Match._meta.db_table)
         quote = connection.ops.quote_name
@@ -327,9 +369,15 @@ class MatchWriter:
             [f"{quote(c)} = excluded.{quote(c)}" for c in ("score", "components", "broken", "run_id", "updated_at")]
             + [reasons]
         )
+        changed = ""
+        if skip_unchanged:
+            changed = " AND (" + " OR ".join(
+                [f"{table}.{quote(c)} <> excluded.{quote(c)}" for c in ("score", "components", "broken")]
+                + [f"({table}.{quote('reasons')} IS NULL AND excluded.{quote('reasons')} IS NOT NULL)"]
+            ) + ")"  # fmt: skip
         conflict = (
             f"ON CONFLICT ({quote('achievement_id')}, {quote('need_id')}) DO UPDATE SET {updates} "
-            f"WHERE {table}.{quote('status')} = '{Match.Status.SUGGESTED.value}'"
+            f"WHERE {table}.{quote('status')} = '{Match.Status.SUGGESTED.value}'{changed}"
         )
         if self.postgres:
             # Names come from the model's metadata; values are parameters.
@@ -359,18 +407,21 @@ class MatchWriter:
             "score double precision, components jsonb, broken jsonb, reasons jsonb) ON COMMIT DELETE ROWS"
         )
         cursor.execute("TRUNCATE matching_stage")  # emptied on commit, but a block may run inside a longer transaction
-        text = io.StringIO()
-        for a, n, score, components, broken, reasons in rows:
-            reasons_text = "\\N" if reasons is None else _copy_text(reasons)
-            text.write(f"{a}\t{n}\t{score!r}\t{_copy_text(components)}\t{_copy_text(broken)}\t{reasons_text}\n")
+        # Components and broken constraints are JSON of numbers and names: no backslash to escape for COPY.
+        text = "".join(
+            f"{a}\t{n}\t{score!r}\t{components}\t{broken}\t{_NULL if reasons is None else _copy_text(reasons)}\n"
+            for a, n, score, components, broken, reasons in rows
+        )
         with cursor.cursor.copy(
             "COPY matching_stage (achievement_id, need_id, score, components, broken, reasons) FROM STDIN"
         ) as copy:
-            copy.write(text.getvalue())
+            copy.write(text)
         cursor.execute(self.sql, self._defaults(now))
         inserted = sum(1 for (created,) in cursor.fetchall() if created)
+        written = cursor.rowcount if cursor.rowcount >= 0 else len(rows)
         self.created += inserted
-        self.updated += cursor.rowcount - inserted if cursor.rowcount >= 0 else 0
+        self.updated += written - inserted
+        self.unchanged += len(rows) - written
 
     def _write_generic(self, cursor: Any, rows: Sequence[tuple], now: Any) -> None:
         table = connection.ops.quote_name(Match._meta.db_table)
@@ -389,7 +440,13 @@ class MatchWriter:
         self.updated += len(rows) - created  # at most: a pair someone acted on is counted but left as it was
 
     def counts(self) -> dict[str, int]:
-        return {"created": self.created, "updated": self.updated}
+        counts = {"created": self.created, "updated": self.updated}
+        if self.unchanged:
+            counts["unchanged"] = self.unchanged
+        return counts
+
+
+_NULL = "\\N"
 
 
 def _copy_text(value: str) -> str:
@@ -397,18 +454,65 @@ def _copy_text(value: str) -> str:
     return value.replace("\\", "\\\\")
 
 
-def remove_stale(run: MatchRun, *, before: Any, **scope: Any) -> int:
-    """Delete the suggestions (only those: acted-on matches stay) that this run did not write and nothing wrote
-    since it started (``before``), a batch at a time; ``scope`` narrows them (e.g. ``need_id=...``). Written as
-    ranges of run ids, so that after a full run (which wrote most rows) the run index finds the few others."""
-    other_runs = Q(run_id__lt=run.pk) | Q(run_id__gt=run.pk) | Q(run__isnull=True)
-    stale = Match.objects.filter(other_runs, status=Match.Status.SUGGESTED, updated_at__lt=before, **scope)
-    ids = np.fromiter(stale.values_list("pk", flat=True).iterator(chunk_size=20_000), dtype=np.int64)
+def pair_keys(achievement_ids: Sequence[int] | np.ndarray, need_ids: Sequence[int] | np.ndarray) -> np.ndarray:
+    """One int64 per (achievement id, need id) pair, for set operations on millions of pairs."""
+    return (np.asarray(achievement_ids, np.int64) << 32) | np.asarray(need_ids, np.int64)
+
+
+def remove_stale(run: MatchRun, *, before: Any, keep: np.ndarray | None = None, **scope: Any) -> int:
+    """Delete the suggestions (only those: acted-on matches stay) that this run did not keep and nothing wrote
+    since it started (``before``), a batch at a time; ``scope`` narrows them (e.g. ``need_id=...``). Without
+    ``keep`` (the sorted ``pair_keys`` of what the run kept), what the run did not write: ranges of run ids, so
+    that after a run which wrote most rows the run index finds the few others."""
+    if keep is None:
+        other_runs = Q(run_id__lt=run.pk) | Q(run_id__gt=run.pk) | Q(run__isnull=True)
+        stale = Match.objects.filter(other_runs, status=Match.Status.SUGGESTED, updated_at__lt=before, **scope)
+        ids = np.fromiter(stale.values_list("pk", flat=True).iterator(chunk_size=20_000), dtype=np.int64)
+    else:
+        ids = _not_kept(keep, before, **scope)
     removed = 0
     for start in range(0, len(ids), 5000):
         batch = Match.objects.filter(pk__in=ids[start : start + 5000].tolist(), status=Match.Status.SUGGESTED)
         removed += batch.delete()[1].get(Match._meta.label, 0)
     return removed
+
+
+def _not_kept(keep: np.ndarray, before: Any, **scope: Any) -> np.ndarray:
+    """Ids of the suggestions last written before ``before`` whose pair is not in ``keep`` (sorted pair keys). On
+    PostgreSQL the table's pair keys are COPYed out as one column (millions of rows: no tuple per row) and the few
+    stale pairs looked up again through the pair index."""
+    older = Match.objects.filter(status=Match.Status.SUGGESTED, updated_at__lt=before, **scope)
+    if connection.vendor != "postgresql":
+        rows = np.array(list(older.values_list("pk", "achievement_id", "need_id")), np.int64).reshape(-1, 3)
+        return rows[~_member(pair_keys(rows[:, 1], rows[:, 2]), keep), 0]
+    sql, params = older.values_list("achievement_id", "need_id").query.sql_with_params()
+    with connection.cursor() as cursor:
+        chunks = []
+        # The query is Django's own, its values bound by psycopg.
+        with cursor.cursor.copy(f"COPY (SELECT (t.achievement_id::bigint << 32) | t.need_id FROM ({sql}) t) TO STDOUT",  # noqa: S608
+                                params) as copy:  # fmt: skip
+            chunks.extend(bytes(data) for data in copy)
+        found = np.array(b"".join(chunks).split(), np.int64)
+        stale = found[~_member(found, keep)]
+        ids: list[int] = []
+        table = connection.ops.quote_name(Match._meta.db_table)
+        for start in range(0, len(stale), 5000):
+            part = stale[start : start + 5000]
+            cursor.execute(
+                f"SELECT m.id FROM {table} m JOIN unnest(%s::bigint[], %s::bigint[]) AS s(a, n) "  # noqa: S608
+                "ON m.achievement_id = s.a AND m.need_id = s.n WHERE m.status = %s AND m.updated_at < %s",
+                [(part >> 32).tolist(), (part & 0xFFFFFFFF).tolist(), Match.Status.SUGGESTED.value, before],
+            )
+            ids.extend(pk for (pk,) in cursor.fetchall())
+    return np.array(ids, np.int64)
+
+
+def _member(keys: np.ndarray, sorted_keys: np.ndarray) -> np.ndarray:
+    """Whether each of ``keys`` is in ``sorted_keys``."""
+    if not len(sorted_keys):
+        return np.zeros(len(keys), bool)
+    at = np.minimum(np.searchsorted(sorted_keys, keys), len(sorted_keys) - 1)
+    return sorted_keys[at] == keys
 
 
 # --- runs ------------------------------------------------------------------------------------------------------
@@ -420,11 +524,13 @@ def _finish_full(run: MatchRun) -> dict[str, Any]:
     clock = _Clock()
     engine = new_engine()
     fingerprint = incremental.fingerprint(engine)
+    engine.parallel = True  # a command's process may fork its exact scoring (a Celery child does not: pair_dots)
     marks = fit_published(engine)
     clock.lap("fit")
     pairs = engine.rank()
     clock.lap("rank")
-    writer = MatchWriter(run)
+    writer = MatchWriter(run, skip_unchanged=True)
+    keep = np.sort(pair_keys(_id_array(engine.achievements)[pairs.achievement], _id_array(engine.needs)[pairs.need]))
     # Blocks of pairs by achievement: each achievement's pairs are explained together (its text is read once for
     # them), and each block's rows land together in the achievement index.
     order = np.lexsort((pairs.need, pairs.achievement))
@@ -445,7 +551,8 @@ def _finish_full(run: MatchRun) -> dict[str, Any]:
     if connection.vendor == "postgresql" and not connection.in_atomic_block:
         with connection.cursor() as cursor:  # a rebuild rewrites most of the table: fresh statistics for the planner
             cursor.execute(f"ANALYZE {connection.ops.quote_name(Match._meta.db_table)}")
-    counts["removed"] = remove_stale(run, before=started)
+    counts["removed"] = remove_stale(run, before=started, keep=keep)
+    del keep
     clock.lap("removing")
     state = EngineState(engine, version=f"{run.pk}-{uuid.uuid4().hex[:8]}", fingerprint=fingerprint,
                         fitted_at=fitted_at, marks=marks)  # fmt: skip

@@ -76,15 +76,19 @@ def finish_run_task(self, *_results: object, run_id: int) -> int:  # type: ignor
 
 
 @shared_task(**RETRYING)
-def explain_pending_task(self) -> int:  # type: ignore[no-untyped-def]
-    """Explain every match a full rebuild left unexplained (``matching.explaining``)."""
-    return explaining.explain_pending()
+def explain_pending_task(self, after: int = 0) -> int:  # type: ignore[no-untyped-def]
+    """Explain the next block of the matches a full rebuild left unexplained (``matching.explaining``), then queue
+    the task for the block after it."""
+    written, last = explaining.explain_pending(after=after, blocks=1)
+    if last:
+        explain_pending_task.delay(last)
+    return written
 
 
 @shared_task(**RETRYING)
 def explain_matches_task(self, match_ids: list[int]) -> int:  # type: ignore[no-untyped-def]
     """Explain these matches now (someone is about to read them)."""
-    return explaining.explain_pending(match_ids)
+    return explaining.explain_pending(match_ids)[0]
 
 
 @shared_task(**RETRYING)

@@ -18,8 +18,4 @@ class Migration(migrations.Migration):
             name='reasons',
             field=models.JSONField(blank=True, default=list, null=True, verbose_name='reasons'),
         ),
-        migrations.AddIndex(
-            model_name='match',
-            index=models.Index(condition=models.Q(('reasons__isnull', True)), fields=['id'], name='match_unexplained'),
-        ),
     ]

@@ -50,7 +50,7 @@ def reasons_by_pair() -> dict[tuple[int, int], list | None]:
     return {(m.achievement_id, m.need_id): m.reasons for m in Match.objects.all()}
 
 
-def test_a_large_rebuild_explains_each_records_first_matches_and_the_rest_later_the_same(market, settings):
+def test_a_large_rebuild_explains_each_records_first_matches_and_the_rest_later_the_same(market, settings, monkeypatch):
     match_run_full()
     everything = reasons_by_pair()
     assert all(reasons for reasons in everything.values())
@@ -69,9 +69,12 @@ def test_a_large_rebuild_explains_each_records_first_matches_and_the_rest_later_
     assert explained == firsts  # each record's first match, no more
     assert run.counts["explained later"] == len(lazy) - len(explained) > 0
 
-    assert explaining.explain_pending() == run.counts["explained later"]
+    monkeypatch.setattr(explaining, "BLOCK", 2)
+    written, last = explaining.explain_pending(blocks=1)
+    assert written == 2 and last > 0  # one block, and where the next one starts
+    assert explaining.explain_pending(after=last) == (run.counts["explained later"] - 2, 0)
     assert reasons_by_pair() == everything  # as the run would have explained them
-    assert explaining.explain_pending() == 0  # nothing left: repeating does nothing
+    assert explaining.explain_pending() == (0, 0)  # nothing left: repeating does nothing
 
 
 def test_without_workers_the_rest_waits_for_readers_or_the_command(
@@ -141,7 +144,7 @@ def test_a_record_the_kept_state_no_longer_holds_is_explained_as_it_is_now(marke
     match = Match.objects.order_by("-score").first()
     state.retire("a", [str(match.achievement_id)])
     Match.objects.filter(pk=match.pk).update(reasons=None)
-    assert explaining.explain_pending([match.pk]) == 1
+    assert explaining.explain_pending([match.pk]) == (1, 0)
     match.refresh_from_db()
     assert json.dumps(match.reasons, sort_keys=True) == json.dumps(
         everything[(match.achievement_id, match.need_id)], sort_keys=True

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from django.db import connection
 
 from marketplace import services as posting_services
 from marketplace.importers import import_records
@@ -329,9 +330,13 @@ def test_the_full_rebuild_writes_in_blocks_and_keeps_what_was_acted_on(market, m
 def test_a_repeated_full_run_writes_the_same_rows(market):
     match_run_full()
     first = {(m.achievement_id, m.need_id): (m.score, m.components, m.reasons) for m in Match.objects.all()}
+    stamps = dict(Match.objects.values_list("pk", "updated_at"))
     run = match_run_full()
     assert {(m.achievement_id, m.need_id): (m.score, m.components, m.reasons) for m in Match.objects.all()} == first
     assert run.counts["created"] == 0 and run.counts["removed"] == 0
+    assert dict(Match.objects.values_list("pk", "updated_at")) == stamps  # nothing unchanged was written again
+    if connection.vendor == "postgresql":  # counted from the rows the upsert returns
+        assert run.counts["updated"] == 0 and run.counts["unchanged"] == run.counts["pairs"]
 
 
 def test_a_drifted_state_enqueues_one_refit(market, settings, django_capture_on_commit_callbacks):

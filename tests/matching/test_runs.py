@@ -136,3 +136,29 @@ def test_nightly_rebuild_is_scheduled_by_the_setting(flag, scheduled):
         capture_output=True, text=True, check=True, timeout=120,
     )  # fmt: skip
     assert ("matching.tasks.full_rebuild_task" in result.stdout) is scheduled
+
+
+@pytest.mark.django_db
+def test_records_read_as_values_are_the_records_of_the_model_instances():
+    from decimal import Decimal
+
+    from marketplace import services as posting_services
+    from marketplace.models import Achievement, Need, Status
+    from matching import adapters
+    from tests.factories import OrganizationFactory, achievement, need
+
+    org = OrganizationFactory()
+    live = [
+        achievement(org, title="钠离子电池", summary="硬碳", domains=("battery_materials", "ai"), keywords=["硬碳"],
+                    price_min_wan=Decimal("12.50"), trl=6),
+        need(org, title="固态电池", description="硫化物", domains=("battery_materials",), budget_wan=Decimal("300")),
+        need(org, title="No domain", description="text", domains=()),
+    ]  # fmt: skip
+    for posting in live:
+        posting_services.posting_transition(posting=posting, to=Status.PUBLISHED, by=None)
+    draft = achievement(org, title="Draft", summary="not live")
+    for model in (Achievement, Need):
+        ids = [p.pk for p in [*live, draft] if isinstance(p, model)]
+        expected = [(p.pk, adapters.records([p])[0]) for p in adapters.published(model).filter(pk__in=ids)]
+        assert adapters.live_records(model, ids) == expected
+        assert expected and (model is Need or draft.pk not in dict(expected))

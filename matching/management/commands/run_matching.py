@@ -25,7 +25,7 @@ class Command(BaseCommand):
     def handle(self, *args: Any, **options: Any) -> None:
         if options["explain"]:
             started = time.perf_counter()
-            written = explain_pending()
+            written, _ = explain_pending()
             self.stdout.write(
                 self.style.SUCCESS(f"{written} matches explained in {time.perf_counter() - started:.1f} s")
             )
