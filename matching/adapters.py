@@ -92,17 +92,18 @@ _FIELDS = {
 
 
 def live_records(
-    model: type[Achievement] | type[Need], ids: Sequence[int]
+    model: type[Achievement] | type[Need], ids: Sequence[int], *, live: bool = True
 ) -> list[tuple[int, AchievementRecord | NeedRecord]]:
-    """(id, record) of the published postings among ``ids``, in id order: what ``records(published(model))`` gives,
-    read as plain values in two queries (a full rebuild reads a hundred thousand postings; model instances and their
-    prefetched domains cost most of that)."""
+    """(id, record) of the published postings among ``ids`` (every one of them with ``live=False``), in id order:
+    what ``records(published(model))`` gives, read as plain values in two queries (a full rebuild reads a hundred
+    thousand postings; model instances and their prefetched domains cost most of that)."""
     owner = f"{model._meta.model_name}_id"
     domains: dict[int, list[str]] = defaultdict(list)
     through = model.domains.through.objects.filter(**{f"{owner}__in": list(ids)})
     for posting_id, code in through.order_by("domain__position", "domain_id").values_list(owner, "domain_id"):
         domains[posting_id].append(code)
-    rows = posting_live(model.objects.all()).filter(pk__in=list(ids)).order_by("pk").values_list(*_FIELDS[model])
+    postings = posting_live(model.objects.all()) if live else model.objects.all()
+    rows = postings.filter(pk__in=list(ids)).order_by("pk").values_list(*_FIELDS[model])
     out: list[tuple[int, AchievementRecord | NeedRecord]] = []
     if model is Achievement:
         for pk, title, text, keywords, trl, low, high, modes, province, city, lang in rows:

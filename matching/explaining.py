@@ -83,7 +83,8 @@ def _explain_block(state: Any, rows: list[tuple[Any, ...]]) -> list[tuple[int, f
                        np.array([a_rows[i] for i in held], np.int64))  # fmt: skip
         texts = runs.explain_json(engine, pairs)
         out.extend((row[0], row[3], text) for row, text in zip(chosen, texts, strict=True))
-    others = [rows[i] for i in range(len(rows)) if i not in set(held)]
+    held_set = set(held)
+    others = [rows[i] for i in range(len(rows)) if i not in held_set]
     if others:  # a record the state does not hold (closed since, or not yet added): explained as it is now
         from marketplace.models import Achievement, Need
 
@@ -107,9 +108,22 @@ def _save(explained: list[tuple[int, float, str]]) -> int:
     if not explained:
         return 0
     table = connection.ops.quote_name(Match._meta.db_table)
-    cast = "::jsonb" if connection.vendor == "postgresql" else ""
-    sql = f"UPDATE {table} SET reasons = %s{cast} WHERE id = %s AND reasons IS NULL AND score = %s"  # noqa: S608
     with transaction.atomic(), connection.cursor() as cursor:
+        if connection.vendor == "postgresql":  # COPYed into a temporary table, one UPDATE for the block
+            from .runs import _copy_text
+
+            cursor.execute(
+                "CREATE TEMPORARY TABLE IF NOT EXISTS matching_explained (id bigint, score double precision, "
+                "reasons jsonb) ON COMMIT DELETE ROWS"
+            )
+            with cursor.cursor.copy("COPY matching_explained (id, score, reasons) FROM STDIN") as copy:
+                copy.write("".join(f"{pk}\t{score!r}\t{_copy_text(text)}\n" for pk, score, text in explained))
+            cursor.execute(
+                f"UPDATE {table} m SET reasons = e.reasons FROM matching_explained e "  # noqa: S608 - the model's table
+                "WHERE m.id = e.id AND m.reasons IS NULL AND m.score = e.score"
+            )
+            return max(cursor.rowcount, 0)
+        sql = f"UPDATE {table} SET reasons = %s WHERE id = %s AND reasons IS NULL AND score = %s"  # noqa: S608
         cursor.executemany(sql, [(text, pk, score) for pk, score, text in explained])
     return len(explained)
 

@@ -61,8 +61,7 @@ _kept: EngineState | None = None
 
 
 def _load(side: str, refs: list[str]) -> dict[str, Any]:
-    postings = MODELS[side].objects.filter(pk__in=[int(r) for r in refs]).prefetch_related("domains")
-    return {str(p.pk): r for p, r in zip(postings, adapters.records(postings), strict=True)}
+    return {str(pk): record for pk, record in adapters.live_records(MODELS[side], [int(r) for r in refs], live=False)}
 
 
 LOADERS = {"a": lambda refs: _load("a", refs), "n": lambda refs: _load("n", refs)}

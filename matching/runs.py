@@ -265,8 +265,19 @@ def explain_json(engine: MatchingEngine, pairs: RankedPairs) -> list[str]:
         prefetch = getattr(side, "prefetch", None)
         if prefetch is not None:
             prefetch(pairs.achievement if side is engine.achievements else pairs.need)
-    dumps = json.JSONEncoder(ensure_ascii=False).encode
-    return [dumps([_reason_dict(reason) for reason in reasons]) for reasons in engine.explain_many(as_stored(pairs))]
+    encode = json.JSONEncoder(ensure_ascii=False).encode
+    explained = engine.explain_many(as_stored(pairs))
+    # The reasons of components other than text are shared between pairs (one object per distinct value): each is
+    # encoded once. The objects all live until the end of this call, so their ids name them.
+    fragments: dict[int, str] = {}
+
+    def fragment(reason: Any) -> str:
+        found = fragments.get(id(reason))
+        if found is None:
+            found = fragments[id(reason)] = encode(_reason_dict(reason))
+        return found
+
+    return ["[" + ", ".join(fragment(reason) for reason in reasons) + "]" for reasons in explained]
 
 
 def as_stored(pairs: RankedPairs) -> RankedPairs:
