@@ -281,3 +281,15 @@ def test_every_posting_export_is_inert_and_reimports_the_texts_as_typed(fmt, cli
     assert run(data, filename=f"again.{fmt}").ok
     assert sorted(Achievement.objects.values_list("title", flat=True)) == titles
     assert sorted(Achievement.objects.values_list("summary", flat=True)) == titles
+
+
+def test_an_import_row_with_a_two_megabyte_field_is_refused_naming_row_and_field():
+    result = run(jsonl({**GOOD, "ref": "A0"}, {**GOOD, "summary": "x" * 2_000_000}))
+    assert not result.ok
+    assert [(e.row, e.field) for e in result.errors] == [(2, "summary")]
+    assert not Achievement.objects.exists()
+
+
+def test_a_keyword_longer_than_a_keyword_is_refused():
+    result = run(jsonl({**GOOD, "keywords": ["钙钛矿", "x" * 61]}))
+    assert [(e.row, e.field) for e in result.errors] == [(1, "keywords")]
