@@ -4,6 +4,8 @@ VENV := .venv
 PY := $(VENV)/bin/python
 PIP := $(PY) -m pip
 HOST ?= 127.0.0.1:8000
+# The targets here are for development: DEBUG on unless the environment says otherwise (settings default to off).
+export DEBUG ?= true
 
 .PHONY: run test lint typecheck worker beat bench migrate demo messages clean
 

@@ -13,6 +13,8 @@ from django.db.models.functions import Lower
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from core.limits import PROFILE_MAX, bounded
+
 from .validators import normalize_credit_code, validate_credit_code
 
 
@@ -114,7 +116,7 @@ class Organization(models.Model):
         validators=[validate_credit_code],
         help_text=_("统一社会信用代码: optional; checked when given."),
     )
-    description = models.TextField(_("description"), blank=True)
+    description = models.TextField(_("description"), blank=True, **bounded(PROFILE_MAX))
     website = models.URLField(_("website"), blank=True)
     verified = models.BooleanField(_("verified"), default=False, help_text=_("Set by platform staff."))
     verified_at = models.DateTimeField(_("verified at"), null=True, blank=True)

@@ -45,6 +45,7 @@ def main() -> None:
     os.environ.pop("CELERY_BROKER_URL", None)
     os.environ["MATCHING_ON_PUBLISH"] = "false"  # the matching engine is not what is measured here
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+    os.environ.setdefault("DEBUG", "true")  # a development run (production mode needs SECRET_KEY)
 
     import django
 

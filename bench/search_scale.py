@@ -28,6 +28,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+os.environ.setdefault("DEBUG", "true")  # a development run (production mode needs SECRET_KEY)
 os.environ["MATCHING_ON_PUBLISH"] = "false"
 
 import django  # noqa: E402

@@ -1,21 +1,24 @@
 """Settings, all read from the environment with safe defaults.
 
-The embedded default (nothing set) is a development instance: SQLite in the project folder, Celery tasks run
-eagerly in-process, e-mail printed to the console. Production sets ``DEBUG=false``, ``SECRET_KEY``,
-``ALLOWED_HOSTS``, ``DATABASE_URL`` (PostgreSQL) and ``CELERY_BROKER_URL`` (Redis).
+Nothing set means production mode (``DEBUG`` off), which refuses to start without ``SECRET_KEY``: a deployment
+that forgets a setting fails loudly instead of running with the development key. ``make run`` (and the Makefile's
+other development targets, and the test settings) set ``DEBUG=true``: SQLite in the project folder, Celery tasks
+run eagerly in-process, e-mail printed to the console. Production sets ``SECRET_KEY``, ``ALLOWED_HOSTS``,
+``DATABASE_URL`` (PostgreSQL) and ``CELERY_BROKER_URL`` (Redis).
 """
 
 from pathlib import Path
 
 import environ
 from celery.schedules import crontab
+from csp.constants import NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 env = environ.Env()
 
-DEBUG: bool = env.bool("DEBUG", default=True)
+DEBUG: bool = env.bool("DEBUG", default=False)
 
 _DEV_SECRET_KEY = "django-insecure-development-only-key-never-use-in-production"  # noqa: S105
 SECRET_KEY: str = env.str("SECRET_KEY", default="")
@@ -41,6 +44,7 @@ INSTALLED_APPS = [
     "rest_framework.authtoken",
     "django_filters",
     "drf_spectacular",
+    "drf_spectacular_sidecar",  # Swagger UI served from here: nothing is loaded from another host
     # Project apps; dependencies run one way: events -> matching -> marketplace -> accounts -> reference -> core.
     "core",
     "reference",
@@ -53,6 +57,8 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
+    "django_permissions_policy.PermissionsPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -178,7 +184,34 @@ SPECTACULAR_SETTINGS = {
     "DESCRIPTION": "Achievements, needs, matches and events of the technology market.",
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
 }
+
+# --- Headers every response carries ---------------------------------------------------------------------------
+# Content Security Policy (django-csp): everything from this host only, no inline script (the pages have none; the
+# Swagger UI's set-up script is served as a file); inline style attributes stay allowed (score bars set a width).
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        "style-src": [SELF, "'unsafe-inline'"],
+        "img-src": [SELF, "data:"],
+        "font-src": [SELF],
+        "connect-src": [SELF],
+        "object-src": [NONE],
+        "base-uri": [SELF],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+    }
+}
+# Browser features the product never uses (django-permissions-policy).
+PERMISSIONS_POLICY: dict[str, list[str]] = {
+    feature: []
+    for feature in ("accelerometer", "camera", "geolocation", "gyroscope", "magnetometer", "microphone", "payment",
+                    "usb", "interest-cohort")
+}  # fmt: skip
 
 # --- Security in production -----------------------------------------------------------------------------------
 if not DEBUG:
@@ -186,7 +219,10 @@ if not DEBUG:
     SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=True)
     SESSION_COOKIE_SECURE = env.bool("SESSION_COOKIE_SECURE", default=True)
     CSRF_COOKIE_SECURE = env.bool("CSRF_COOKIE_SECURE", default=True)
-    SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=0)
+    # HTTPS only, for a year, subdomains included (set SECURE_HSTS_SECONDS=0 while trying a deployment out).
+    SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=31_536_000)
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", default=True)
+    SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=True)
     SECURE_CONTENT_TYPE_NOSNIFF = True
 
 LOGGING = {

@@ -3,8 +3,11 @@
 The database and broker still come from the environment, so CI runs the suite on PostgreSQL and Redis.
 """
 
+import os
 import tempfile
 from pathlib import Path
+
+os.environ.setdefault("DEBUG", "true")  # the development settings (the suite itself runs with DEBUG off)
 
 from .settings import *  # noqa: F403
 

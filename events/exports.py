@@ -3,7 +3,6 @@ asks)."""
 
 from __future__ import annotations
 
-import csv
 import io
 from collections.abc import Iterable
 from decimal import Decimal
@@ -12,17 +11,11 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from openpyxl import Workbook
 
+from core.spreadsheets import csv_bytes, xlsx_append
 from matching.models import Agreement
 
 from .models import Registration
 from .outcomes import EventReport
-
-# A cell starting with one of these is a formula to spreadsheet programs: names and e-mails are text, kept so.
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
-
-
-def _text(value: str) -> str:
-    return "'" + value if value.startswith(FORMULA_STARTS) else value
 
 
 def attendance_header() -> list[str]:
@@ -33,9 +26,9 @@ def attendance_rows(registrations: Iterable[Registration]) -> list[list[object]]
     """One row per registration: name, organisation, e-mail, status and the local check-in time (or None)."""
     return [
         [
-            _text(registration.person_name),
-            _text(registration.organization.name),
-            _text(registration.person_email),
+            (registration.person_name),
+            (registration.organization.name),
+            (registration.person_email),
             str(registration.get_status_display()),
             timezone.localtime(registration.checked_in_at).replace(tzinfo=None) if registration.checked_in_at else None,
         ]
@@ -45,21 +38,18 @@ def attendance_rows(registrations: Iterable[Registration]) -> list[list[object]]
 
 def attendance_csv(registrations: Iterable[Registration]) -> bytes:
     """UTF-8 with a byte order mark, so that Excel reads the Chinese names right; times as ``YYYY-MM-DD HH:MM``."""
-    buffer = io.StringIO()
-    writer = csv.writer(buffer)
-    writer.writerow(attendance_header())
-    for row in attendance_rows(registrations):
-        writer.writerow([f"{cell:%Y-%m-%d %H:%M}" if hasattr(cell, "strftime") else (cell or "") for cell in row])
-    return buffer.getvalue().encode("utf-8-sig")
+    rows = [[f"{cell:%Y-%m-%d %H:%M}" if hasattr(cell, "strftime") else (cell or "") for cell in row]
+            for row in attendance_rows(registrations)]  # fmt: skip
+    return csv_bytes([attendance_header(), *rows])
 
 
 def attendance_xlsx(registrations: Iterable[Registration], *, title: str = "") -> bytes:
     workbook = Workbook()
     sheet = workbook.active
     sheet.title = _("Attendance")
-    sheet.append(attendance_header())
+    xlsx_append(sheet, attendance_header())
     for row in attendance_rows(registrations):
-        sheet.append(row)
+        xlsx_append(sheet, row)
         if row[4] is not None:
             sheet.cell(row=sheet.max_row, column=5).number_format = "yyyy-mm-dd hh:mm"
     for column, width in zip("ABCDE", (18, 30, 30, 14, 18), strict=True):
@@ -103,13 +93,13 @@ def agreement_rows(agreements: Iterable[Agreement]) -> list[list[object]]:
     return [
         [
             agreement.signed_on,
-            _text(agreement.achievement.title),
-            _text(agreement.achievement.organization.name),
-            _text(agreement.need.title) if agreement.need_id else "",
-            _text(agreement.need.organization.name) if agreement.need_id else "",
+            (agreement.achievement.title),
+            (agreement.achievement.organization.name),
+            (agreement.need.title) if agreement.need_id else "",
+            (agreement.need.organization.name) if agreement.need_id else "",
             str(agreement.get_mode_display()),
             agreement.amount_wan,
-            _text(agreement.note),
+            (agreement.note),
         ]
         for agreement in agreements
     ]
@@ -118,17 +108,12 @@ def agreement_rows(agreements: Iterable[Agreement]) -> list[list[object]]:
 def report_csv(report: EventReport, agreements: Iterable[Agreement]) -> bytes:
     """The figures (two columns), an empty line, then the agreements with their header; UTF-8 with a byte order
     mark, dates as ``YYYY-MM-DD``."""
-    buffer = io.StringIO()
-    writer = csv.writer(buffer)
-    writer.writerow([_("Figure"), _("Value")])
-    writer.writerows([label, str(value)] for label, value in report_figures(report))
-    writer.writerow([])
-    writer.writerow(agreement_header())
-    for row in agreement_rows(agreements):
-        writer.writerow(
-            [cell.isoformat() if hasattr(cell, "isoformat") else ("" if cell is None else cell) for cell in row]
-        )
-    return buffer.getvalue().encode("utf-8-sig")
+    rows: list[list[object]] = [[_("Figure"), _("Value")]]
+    rows += [[label, str(value)] for label, value in report_figures(report)]
+    rows += [[], agreement_header()]
+    rows += [[cell.isoformat() if hasattr(cell, "isoformat") else cell for cell in row]
+             for row in agreement_rows(agreements)]  # fmt: skip
+    return csv_bytes(rows)
 
 
 def report_xlsx(report: EventReport, agreements: Iterable[Agreement], *, title: str = "") -> bytes:
@@ -136,14 +121,14 @@ def report_xlsx(report: EventReport, agreements: Iterable[Agreement], *, title: 
     workbook = Workbook()
     figures = workbook.active
     figures.title = _("Report")
-    figures.append([_("Figure"), _("Value")])
+    xlsx_append(figures, [_("Figure"), _("Value")])
     for label, value in report_figures(report):
-        figures.append([label, value])
+        xlsx_append(figures, [label, value])
     figures.column_dimensions["A"].width = 28
     sheet = workbook.create_sheet(_("Agreements"))
-    sheet.append(agreement_header())
+    xlsx_append(sheet, agreement_header())
     for row in agreement_rows(agreements):
-        sheet.append(row)
+        xlsx_append(sheet, row)
         sheet.cell(row=sheet.max_row, column=1).number_format = "yyyy-mm-dd"
     for column, width in zip("ABCDEFGH", (12, 30, 24, 30, 24, 16, 14, 30), strict=True):
         sheet.column_dimensions[column].width = width

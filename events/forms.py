@@ -12,6 +12,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Organization
+from core.limits import BODY_MAX, PROFILE_MAX
 from marketplace.forms import DomainChoiceField
 from marketplace.models import Achievement, Need
 from marketplace.models import Status as PostingStatus
@@ -45,7 +46,9 @@ class EventForm(forms.Form):
     organizer = forms.ModelChoiceField(label=_("Organiser"), queryset=Organization.objects.none(), empty_label=None)
     kind = forms.ChoiceField(label=_("Kind"), choices=Event.Kind.choices)
     title = forms.CharField(label=_("Title"), max_length=200)
-    description = forms.CharField(label=_("Description"), required=False, widget=forms.Textarea(attrs={"rows": 6}))
+    description = forms.CharField(
+        label=_("Description"), required=False, max_length=BODY_MAX, widget=forms.Textarea(attrs={"rows": 6})
+    )
     domains = DomainChoiceField(
         label=_("Focus domains"),
         queryset=Domain.objects.all(),
@@ -125,7 +128,7 @@ class PresentationApplyForm(forms.Form):
     pitch = forms.CharField(
         label=_("What the presenter will show"),
         required=False,
-        max_length=2000,
+        max_length=PROFILE_MAX,
         widget=forms.Textarea(attrs={"rows": 3}),
     )
 

@@ -10,6 +10,8 @@ from django.db import models
 from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
 
+from core.limits import BODY_MAX, NOTE_MAX, PROFILE_MAX, bounded
+
 
 def new_check_in_code() -> str:
     return secrets.token_hex(4).upper()
@@ -32,7 +34,7 @@ class Event(models.Model):
     organizer = models.ForeignKey(
         "accounts.Organization", on_delete=models.PROTECT, related_name="events", verbose_name=_("organiser")
     )
-    description = models.TextField(_("description"), blank=True)
+    description = models.TextField(_("description"), blank=True, **bounded(BODY_MAX))
     domains = models.ManyToManyField("reference.Domain", blank=True, related_name="+", verbose_name=_("focus domains"))
     clusters = models.ManyToManyField(
         "reference.Cluster", blank=True, related_name="+", verbose_name=_("focus regions")
@@ -150,7 +152,7 @@ class PresentationApplication(models.Model):
         "marketplace.Achievement", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
     need = models.ForeignKey("marketplace.Need", on_delete=models.PROTECT, null=True, blank=True, related_name="+")
-    pitch = models.TextField(_("what the presenter will show"), blank=True)
+    pitch = models.TextField(_("what the presenter will show"), blank=True, **bounded(PROFILE_MAX))
     status = models.CharField(_("status"), max_length=16, choices=Status.choices, default=Status.APPLIED)
     slot_starts_at = models.DateTimeField(_("slot starts"), null=True, blank=True)
     slot_ends_at = models.DateTimeField(_("slot ends"), null=True, blank=True)
@@ -233,7 +235,7 @@ class Meeting(models.Model):
     status = models.CharField(_("status"), max_length=16, choices=Status.choices, default=Status.REQUESTED)
     slot = models.ForeignKey(MeetingSlot, on_delete=models.PROTECT, null=True, blank=True, related_name="meetings")
     table = models.ForeignKey(MeetingTable, on_delete=models.PROTECT, null=True, blank=True, related_name="meetings")
-    note = models.TextField(_("note"), blank=True)
+    note = models.TextField(_("note"), blank=True, **bounded(NOTE_MAX))
     created_at = models.DateTimeField(auto_now_add=True)
     responded_at = models.DateTimeField(null=True, blank=True)
 

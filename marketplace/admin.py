@@ -15,6 +15,7 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Organization
 from core.exceptions import ApplicationError
+from core.limits import NOTE_MAX
 from reference.admin_filters import ClusterFilter, DomainWithSubdomainsFilter
 
 from . import services
@@ -23,7 +24,9 @@ from .models import Achievement, Need, PostingTransition
 
 
 class RejectForm(forms.Form):
-    reason = forms.CharField(label=_("Reason (the organisation sees it)"), widget=forms.Textarea(attrs={"rows": 3}))
+    reason = forms.CharField(
+        label=_("Reason (the organisation sees it)"), max_length=NOTE_MAX, widget=forms.Textarea(attrs={"rows": 3})
+    )
 
 
 class AdminImportForm(forms.Form):

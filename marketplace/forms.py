@@ -30,7 +30,10 @@ class PostingForm(forms.Form):
         widget=forms.SelectMultiple(attrs={"size": 8}),
     )
     keywords = forms.CharField(
-        label=_("Keywords"), required=False, help_text=_("Up to 8, separated by commas or semicolons.")
+        label=_("Keywords"),
+        required=False,
+        max_length=1000,
+        help_text=_("Up to 8, separated by commas or semicolons."),
     )
     modes = forms.MultipleChoiceField(
         label=_("Cooperation modes"),

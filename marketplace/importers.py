@@ -20,6 +20,7 @@ from django.db import transaction
 from django.db.models import QuerySet
 
 from accounts.models import Organization, User
+from core.limits import BODY_MAX, KEYWORD_MAX
 from reference.locations import PlaceError, get_resolver
 from reference.models import Domain
 
@@ -183,12 +184,15 @@ class _RowChecker:
         fields: dict[str, Any] = {
             "external_ref": ref,
             "title": self.text("title", required=True, max_length=200),
-            body_model: self.text(body_model, required=True),
+            body_model: self.text(body_model, required=True, max_length=BODY_MAX),
             "modes": self.choices("modes", CooperationMode.values),
         }
         keywords = self.items("keywords")
         if len(keywords) > MAX_KEYWORDS:
             self.error("keywords", f"{len(keywords)} keywords; at most {MAX_KEYWORDS}")
+        long_words = [word for word in keywords if len(word) > KEYWORD_MAX]
+        if long_words:
+            self.error("keywords", f"a keyword has at most {KEYWORD_MAX} characters ({len(long_words[0])} given)")
         fields["keywords"] = keywords[:MAX_KEYWORDS]
         domains = self.items("domains")
         unknown = [code for code in domains if code not in self.domain_codes]

@@ -18,6 +18,8 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import gettext_noop
 
+from core.limits import BODY_MAX, KEYWORD_MAX, NOTE_MAX, bounded
+
 TRL_VALIDATORS = [MinValueValidator(1), MaxValueValidator(9)]
 MAX_KEYWORDS = 8
 
@@ -57,6 +59,10 @@ def validate_modes(value: object) -> None:
 def validate_keywords(value: object) -> None:
     if not isinstance(value, list) or any(not isinstance(word, str) or not word.strip() for word in value):
         raise ValidationError(_("Keywords must be a list of non-empty words."), code="keywords")
+    if any(len(word) > KEYWORD_MAX for word in value):
+        raise ValidationError(
+            _("A keyword has at most %(max)d characters."), params={"max": KEYWORD_MAX}, code="keyword_length"
+        )
     if len(value) > MAX_KEYWORDS:
         raise ValidationError(
             _("At most %(max)d keywords; %(count)d given."),
@@ -92,7 +98,7 @@ class Posting(models.Model):
     contact_phone = models.CharField(_("contact phone"), max_length=40, blank=True)
     contact_email = models.EmailField(_("contact e-mail"), blank=True)
     status = models.CharField(_("status"), max_length=16, choices=Status.choices, default=Status.DRAFT)
-    rejection_reason = models.TextField(_("reason for rejection"), blank=True)
+    rejection_reason = models.TextField(_("reason for rejection"), blank=True, **bounded(NOTE_MAX))
     search_document = models.TextField(editable=False, blank=True, default="")
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+", editable=False
@@ -152,7 +158,7 @@ class Achievement(Posting):
         KNOW_HOW = "know_how", _("know-how")
         NONE = "none", _("none")
 
-    summary = models.TextField(_("public summary"))
+    summary = models.TextField(_("public summary"), **bounded(BODY_MAX))
     trl = models.PositiveSmallIntegerField(
         _("technology readiness level"), null=True, blank=True, validators=TRL_VALIDATORS
     )
@@ -207,7 +213,7 @@ class Need(Posting):
         CLUSTER = "cluster", _("same regional cluster")
         NATIONAL = "national", _("anywhere in China")
 
-    description = models.TextField(_("description"))
+    description = models.TextField(_("description"), **bounded(BODY_MAX))
     min_trl = models.PositiveSmallIntegerField(
         _("lowest acceptable readiness level"), null=True, blank=True, validators=TRL_VALIDATORS
     )
@@ -298,7 +304,7 @@ class PostingTransition(models.Model):
         related_name="+",
     )
     at = models.DateTimeField(_("at"), auto_now_add=True)
-    reason = models.TextField(_("reason"), blank=True)
+    reason = models.TextField(_("reason"), blank=True, **bounded(NOTE_MAX))
 
     class Meta:
         ordering = ["at", "pk"]

@@ -14,6 +14,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from core.spreadsheets import csv_bytes, csv_value, xlsx_append
+
 FORMATS = ("jsonl", "csv", "xlsx")
 
 ACHIEVEMENT_COLUMNS = [
@@ -99,7 +101,8 @@ def _read_csv(data: bytes) -> tuple[list[tuple[int, dict[str, Any]]], list[RowEr
                 errors.append(RowError(number, "csv", "more cells than the header has columns"))
                 continue
             if any((value or "").strip() for value in record.values()):
-                rows.append((number, {key.strip(): value for key, value in record.items() if key}))
+                rows.append((number, {key.strip(): csv_value(value) if isinstance(value, str) else value
+                                     for key, value in record.items() if key}))
     except csv.Error as error:
         errors.append(RowError(reader.line_num, "csv", str(error)))
     return rows, errors
@@ -132,20 +135,16 @@ def write_records(records: Sequence[dict[str, Any]], columns: list[str], fmt: st
         lines = [json.dumps({c: r.get(c) for c in columns}, ensure_ascii=False) for r in records]
         return ("\n".join(lines) + ("\n" if lines else "")).encode("utf-8")
     flat = [{c: _flat(r.get(c)) for c in columns} for r in records]
-    if fmt == "csv":
-        buffer = io.StringIO(newline="")
-        writer = csv.DictWriter(buffer, fieldnames=columns)
-        writer.writeheader()
-        writer.writerows(flat)
-        return buffer.getvalue().encode("utf-8-sig")  # the BOM makes Excel read UTF-8
+    if fmt == "csv":  # inert (text that looks like a formula gets an apostrophe), with a BOM for Excel
+        return csv_bytes([columns, *([row[c] for c in columns] for row in flat)])
     if fmt == "xlsx":
         from openpyxl import Workbook
 
         workbook = Workbook(write_only=True)
         sheet = workbook.create_sheet("records")
-        sheet.append(columns)
+        xlsx_append(sheet, columns)
         for row in flat:
-            sheet.append([row[c] for c in columns])
+            xlsx_append(sheet, [row[c] for c in columns])
         out = io.BytesIO()
         workbook.save(out)
         return out.getvalue()

@@ -22,6 +22,7 @@ from accounts.models import Organization
 from accounts.selectors import user_organization_ids, user_primary_membership
 from core.api import NamedChoiceField
 from core.exceptions import ApplicationError
+from core.limits import KEYWORD_MAX, NOTE_MAX
 from reference.selectors import place_resolve_parts
 
 from .models import Achievement, CooperationMode, Language, Need, Posting
@@ -181,7 +182,7 @@ class PostingInputSerializer(serializers.ModelSerializer):
         required=False,
         help_text=_("Domain codes (see /api/v1/domains/)."),
     )
-    keywords = serializers.ListField(child=serializers.CharField(), required=False)
+    keywords = serializers.ListField(child=serializers.CharField(max_length=KEYWORD_MAX), required=False)
     modes = serializers.ListField(child=serializers.ChoiceField(choices=CooperationMode.choices), required=False)
     language = NamedChoiceField(choices=Language.choices, enum_name="PostingLanguageEnum", required=False)
 
@@ -240,7 +241,7 @@ INPUT_COMMON_FIELDS = [
 
 
 class AchievementInputSerializer(PostingInputSerializer):
-    patent_numbers = serializers.ListField(child=serializers.CharField(), required=False)
+    patent_numbers = serializers.ListField(child=serializers.CharField(max_length=64), required=False, max_length=50)
 
     class Meta(PostingInputSerializer.Meta):
         model = Achievement
@@ -277,8 +278,12 @@ class NeedExtendSerializer(serializers.Serializer):
 
 
 class PostingCloseSerializer(serializers.Serializer):
-    reason = serializers.CharField(required=False, allow_blank=True, default="", help_text=_("Optional."))
+    reason = serializers.CharField(
+        required=False, allow_blank=True, default="", max_length=NOTE_MAX, help_text=_("Optional.")
+    )
 
 
 class PostingRejectSerializer(serializers.Serializer):
-    reason = serializers.CharField(allow_blank=True, help_text=_("Why the posting is refused; the owner sees it."))
+    reason = serializers.CharField(
+        allow_blank=True, max_length=NOTE_MAX, help_text=_("Why the posting is refused; the owner sees it.")
+    )

@@ -6,13 +6,14 @@ from __future__ import annotations
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from core.limits import NOTE_MAX
 from marketplace.models import CooperationMode
 
 
 class DeclineForm(forms.Form):
     reason = forms.CharField(
         label=_("Why do you decline?"),
-        max_length=2000,
+        max_length=NOTE_MAX,
         widget=forms.Textarea(attrs={"rows": 3}),
         help_text=_("Required. The other side sees it; it also helps the platform suggest better matches."),
     )
@@ -24,4 +25,6 @@ class AgreementForm(forms.Form):
     amount_wan = forms.DecimalField(
         label=_("Amount (万元)"), min_value=0, max_digits=12, decimal_places=2, required=False
     )
-    note = forms.CharField(label=_("Note"), required=False, widget=forms.Textarea(attrs={"rows": 2}))
+    note = forms.CharField(
+        label=_("Note"), required=False, max_length=NOTE_MAX, widget=forms.Textarea(attrs={"rows": 2})
+    )

@@ -10,6 +10,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from core.limits import NOTE_MAX, bounded
 from marketplace.models import CooperationMode
 
 from .engine import EngineConfig
@@ -165,8 +166,8 @@ class Match(models.Model):
         _("achievement side"), max_length=16, choices=Decision.choices, default=Decision.PENDING
     )
     need_decision = models.CharField(_("need side"), max_length=16, choices=Decision.choices, default=Decision.PENDING)
-    review_reason = models.TextField(_("staff's reason"), blank=True)
-    decline_reason = models.TextField(_("reason for declining"), blank=True)
+    review_reason = models.TextField(_("staff's reason"), blank=True, **bounded(NOTE_MAX))
+    decline_reason = models.TextField(_("reason for declining"), blank=True, **bounded(NOTE_MAX))
     reviewed_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
@@ -209,7 +210,7 @@ class MatchEvent(models.Model):
     action = models.CharField(_("action"), max_length=32)
     by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
     at = models.DateTimeField(_("at"), auto_now_add=True)
-    note = models.TextField(_("note"), blank=True)
+    note = models.TextField(_("note"), blank=True, **bounded(NOTE_MAX))
 
     class Meta:
         ordering = ["at", "pk"]
@@ -235,7 +236,7 @@ class Agreement(models.Model):
         _("amount (万元)"), max_digits=12, decimal_places=2, null=True, blank=True, validators=[MinValueValidator(0)]
     )
     signed_on = models.DateField(_("signed on"))
-    note = models.TextField(_("note"), blank=True)
+    note = models.TextField(_("note"), blank=True, **bounded(NOTE_MAX))
     recorded_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )

@@ -22,6 +22,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from core.api import NamedChoiceField
+from core.limits import NOTE_MAX
 from marketplace.models import Achievement, CooperationMode, Need
 from marketplace.serializers import PlaceSerializer, PostingOrganizationSerializer
 
@@ -228,16 +229,22 @@ class MatchSerializer(serializers.ModelSerializer):
 
 class MatchDeclineSerializer(serializers.Serializer):
     reason = serializers.CharField(
-        allow_blank=True, help_text=_("Why the match is declined (required); the other side sees it.")
+        allow_blank=True,
+        max_length=NOTE_MAX,
+        help_text=_("Why the match is declined (required); the other side sees it."),
     )
 
 
 class MatchApproveSerializer(serializers.Serializer):
-    note = serializers.CharField(required=False, allow_blank=True, default="", help_text=_("Optional."))
+    note = serializers.CharField(
+        required=False, allow_blank=True, default="", max_length=NOTE_MAX, help_text=_("Optional.")
+    )
 
 
 class MatchRejectSerializer(serializers.Serializer):
-    reason = serializers.CharField(allow_blank=True, help_text=_("Why the suggestion is rejected (required)."))
+    reason = serializers.CharField(
+        allow_blank=True, max_length=NOTE_MAX, help_text=_("Why the suggestion is rejected (required).")
+    )
 
 
 class AgreementInputSerializer(serializers.Serializer):
@@ -246,4 +253,4 @@ class AgreementInputSerializer(serializers.Serializer):
     amount_wan = serializers.DecimalField(
         max_digits=12, decimal_places=2, min_value=0, required=False, allow_null=True, help_text=_("In 万元.")
     )
-    note = serializers.CharField(required=False, allow_blank=True, default="")
+    note = serializers.CharField(required=False, allow_blank=True, default="", max_length=NOTE_MAX)

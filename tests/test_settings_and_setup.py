@@ -37,9 +37,50 @@ def test_production_mode_starts_with_a_secret_key_and_check_is_clean():
     assert "no issues" in result.stdout
 
 
-def test_development_default_check_is_clean():
-    result = _run(["manage.py", "check", "--fail-level", "WARNING"], DJANGO_SETTINGS_MODULE="config.settings")
+def test_nothing_set_means_production_mode_which_needs_a_secret_key():
+    result = _run(["manage.py", "check"], DJANGO_SETTINGS_MODULE="config.settings")
+    assert result.returncode != 0
+    assert "SECRET_KEY must be set" in result.stderr
+
+
+def test_development_mode_check_is_clean():
+    result = _run(
+        ["manage.py", "check", "--fail-level", "WARNING"], DEBUG="true", DJANGO_SETTINGS_MODULE="config.settings"
+    )
     assert result.returncode == 0, result.stderr
+
+
+def test_the_deployment_check_is_clean_in_production_mode():
+    result = _run(
+        ["manage.py", "check", "--deploy", "--fail-level", "WARNING"],
+        SECRET_KEY="Zq8-" + "x7Kp2_vN9rT4mW1sY6bD3fH5jL0cG8eA" * 2,
+        ALLOWED_HOSTS="techmatch.example.cn",
+        DJANGO_SETTINGS_MODULE="config.settings",
+    )
+    assert result.returncode == 0, result.stderr + result.stdout
+    assert "no issues" in result.stdout
+
+
+@pytest.mark.django_db
+def test_every_response_carries_the_security_headers(client):
+    response = client.get("/")
+    policy = response["Content-Security-Policy"]
+    assert "default-src 'self'" in policy and "script-src 'self'" in policy and "frame-ancestors 'none'" in policy
+    assert "unsafe-inline" not in policy.split("script-src")[1].split(";")[0]
+    assert "camera=()" in response["Permissions-Policy"] and "geolocation=()" in response["Permissions-Policy"]
+    assert response["X-Frame-Options"] == "DENY"
+    assert response["Referrer-Policy"] == "same-origin"
+    assert "onchange=" not in response.content.decode()  # no inline handler for the policy to block
+
+
+@pytest.mark.django_db
+def test_the_api_documentation_loads_nothing_from_another_host(client):
+    import re
+
+    page = client.get("/api/docs/").content.decode()
+    sources = re.findall(r'(?:src|href)="([^"]+)"', page)
+    assert sources and all(not s.startswith(("http://", "https://", "//")) for s in sources), sources
+    assert "<script>" not in page.replace(" ", "")  # the set-up script is a file, as the policy wants
 
 
 @pytest.mark.django_db

@@ -205,7 +205,7 @@ def test_the_xlsx_report_parses_back(client, world):
     assert agreements[0] == AGREEMENT_HEADER
     assert agreements[1] == [
         datetime.datetime(2026, 11, 20),  # noqa: DTZ001 (spreadsheets hold naive dates)
-        "'=钠离子电池硬碳负极", "某大学", "低成本负极材料", "某企业", "licence", 80,
+        "=钠离子电池硬碳负极", "某大学", "低成本负极材料", "某企业", "licence", 80,  # a text cell, as typed
         "现场签约",
     ]  # fmt: skip
     assert workbook.properties.title == world["event"].title

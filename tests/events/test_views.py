@@ -317,7 +317,8 @@ def test_exports_keep_formulas_out_of_spreadsheets(client, world):
     )
     assert rows[-1][0] == '\'=HYPERLINK("http://evil")'
     sheet = openpyxl.load_workbook(io.BytesIO(client.get(url("attendance", world["event"], fmt="xlsx")).content)).active
-    assert sheet.cell(row=sheet.max_row, column=1).data_type == "s"
+    cell = sheet.cell(row=sheet.max_row, column=1)
+    assert (cell.data_type, cell.value) == ("s", '=HYPERLINK("http://evil")')  # text as typed, never a formula
 
 
 # --- Creating and publishing -----------------------------------------------------------------------------------

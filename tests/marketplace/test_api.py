@@ -950,3 +950,15 @@ def test_list_queries_do_not_grow_with_the_page(api_client, django_assert_max_nu
     with django_assert_max_num_queries(8):
         response = api_client.get(reverse("api:achievement-list"))
     assert len(response.json()["results"]) == 20
+
+
+def test_a_two_megabyte_summary_is_refused_at_once_naming_the_field(clients):
+    """Refused by validation, before anything is tokenised (which would take half a minute) or written."""
+    import time
+
+    started = time.perf_counter()
+    response = clients["owner"].post(list_url(), new_achievement(summary="x" * 2_000_000), format="json")
+    assert time.perf_counter() - started < 5
+    assert response.status_code == 400
+    assert list(response.json()) == ["summary"]
+    assert not Achievement.objects.exists()

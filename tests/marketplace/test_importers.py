@@ -220,3 +220,76 @@ def test_admin_import_for_staff_only(client, staff_user, user):
     )
     assert response.status_code == 302
     assert Achievement.objects.get().status == Status.PUBLISHED
+
+
+HOSTILE = ['=HYPERLINK("http://evil.example","点我")', "+cmd|' /C calc'!A0", "@SUM(1+1)", "-1+1", "=1+2"]
+
+
+def _hostile_records() -> bytes:
+    return jsonl(*[
+        {**GOOD, "ref": f"H{i}", "title": text, "summary": text, "keywords": [text], "institution": text}
+        for i, text in enumerate(HOSTILE)
+    ])  # fmt: skip
+
+
+def _csv_cells(data: bytes) -> list[str]:
+    import csv
+
+    return [cell for row in csv.reader(io.StringIO(data.decode("utf-8-sig"))) for cell in row]
+
+
+def _assert_inert(data: bytes, fmt: str, texts: list[str] = HOSTILE) -> None:
+    """No cell of the file would run as a formula in a spreadsheet, and the texts read back as typed."""
+    from openpyxl import load_workbook
+
+    if fmt == "csv":
+        cells = _csv_cells(data)
+        assert not [c for c in cells if c.startswith(("=", "+", "-", "@", "\t", "\r"))]
+        assert {"'" + text for text in texts} <= set(cells)
+    else:
+        sheet = load_workbook(io.BytesIO(data)).worksheets[0]
+        cells = [cell for row in sheet.iter_rows() for cell in row]
+        assert not [c for c in cells if c.data_type == "f"]
+        assert set(texts) <= {c.value for c in cells}
+
+
+@pytest.mark.parametrize("fmt", ["csv", "xlsx"])
+def test_every_posting_export_is_inert_and_reimports_the_texts_as_typed(fmt, client, tmp_path):
+    from django.urls import reverse
+
+    from accounts.models import Membership
+    from tests.factories import UserFactory
+
+    assert run(_hostile_records(), publish=True).ok
+    titles = sorted(Achievement.objects.values_list("title", flat=True))
+    assert titles == sorted(HOSTILE)
+    # the library export, the command and the organisation's own export page
+    _assert_inert(export_records(Achievement.objects.all(), kind="achievements", fmt=fmt), fmt)
+    path = tmp_path / f"out.{fmt}"
+    call_command("export_records", "achievements", "--format", fmt, "--output", str(path))
+    _assert_inert(path.read_bytes(), fmt)
+    posting = Achievement.objects.first()
+    user = UserFactory()
+    Membership.objects.create(user=user, organization=posting.organization, role=Membership.Role.OWNER)
+    client.force_login(user)
+    page = client.get(reverse("marketplace:export", kwargs={"kind": "achievements", "fmt": fmt}))
+    assert page.status_code == 200
+    _assert_inert(page.content, fmt, [posting.title])
+    # what was exported imports back as it was typed
+    data = export_records(Achievement.objects.all(), kind="achievements", fmt=fmt)
+    Achievement.objects.all().delete()
+    assert run(data, filename=f"again.{fmt}").ok
+    assert sorted(Achievement.objects.values_list("title", flat=True)) == titles
+    assert sorted(Achievement.objects.values_list("summary", flat=True)) == titles
+
+
+def test_an_import_row_with_a_two_megabyte_field_is_refused_naming_row_and_field():
+    result = run(jsonl({**GOOD, "ref": "A0"}, {**GOOD, "summary": "x" * 2_000_000}))
+    assert not result.ok
+    assert [(e.row, e.field) for e in result.errors] == [(2, "summary")]
+    assert not Achievement.objects.exists()
+
+
+def test_a_keyword_longer_than_a_keyword_is_refused():
+    result = run(jsonl({**GOOD, "keywords": ["钙钛矿", "x" * 61]}))
+    assert [(e.row, e.field) for e in result.errors] == [(1, "keywords")]

@@ -199,3 +199,16 @@ def test_moderation_queue_filters_by_domain_with_subdomains_and_cluster(client, 
     assert "已发布成果" not in client.get(url, {"domain": "biomedicine"}).content.decode()
     assert "已发布成果" in client.get(url, {"cluster": "yrd"}).content.decode()  # Hefei, Anhui
     assert "已发布成果" not in client.get(url, {"cluster": "jjj"}).content.decode()
+
+
+def test_a_two_megabyte_field_in_the_form_is_refused_at_once(client, world):
+    import time
+
+    client.force_login(world["owner"])
+    started = time.perf_counter()
+    response = client.post(reverse("marketplace:create", kwargs={"kind": "achievements"}),
+                           {**FORM, "summary": "x" * 2_000_000})  # fmt: skip
+    assert time.perf_counter() - started < 5
+    assert response.status_code == 200  # the form again, with the error under the field
+    assert response.context["form"].errors["summary"]
+    assert not Achievement.objects.filter(title=FORM["title"]).exists()
