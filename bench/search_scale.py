@@ -31,6 +31,23 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 os.environ.setdefault("DEBUG", "true")  # a development run (production mode needs SECRET_KEY)
 os.environ["MATCHING_ON_PUBLISH"] = "false"
 
+
+def _create_database() -> None:
+    """The database named by DATABASE_URL, created when it does not exist yet."""
+    from urllib.parse import urlparse
+
+    import psycopg
+
+    url = urlparse(os.environ.get("DATABASE_URL", ""))
+    name = url.path.lstrip("/")
+    if url.scheme.startswith("postgres") and name:
+        with psycopg.connect(url._replace(path="/postgres").geturl(), autocommit=True) as admin:
+            if not admin.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone():
+                admin.execute(f'CREATE DATABASE "{name}"')
+
+
+_create_database()
+
 import django  # noqa: E402
 
 django.setup()
