@@ -5,6 +5,7 @@ from rest_framework import permissions
 from rest_framework.authtoken.models import Token
 from rest_framework.request import Request
 from rest_framework.response import Response
+from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
 
 from .serializers import MeSerializer, TokenObtainSerializer, TokenSerializer
@@ -15,6 +16,8 @@ class TokenObtainApi(APIView):
 
     permission_classes = [permissions.AllowAny]
     authentication_classes: list[type] = []
+    throttle_classes = [ScopedRateThrottle]
+    throttle_scope = "auth"  # a few password guesses a minute per address
 
     @extend_schema(request=TokenObtainSerializer, responses={200: TokenSerializer})
     def post(self, request: Request) -> Response:

@@ -178,6 +178,25 @@ REST_FRAMEWORK = {
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "core.api.exception_handler",
+    # Requests per client: anonymous callers by address, users by account; the token endpoint (a password guess
+    # each) far less. Counted in the cache: set CACHE_URL to Redis so that every web worker shares the counts.
+    "DEFAULT_THROTTLE_CLASSES": [
+        "rest_framework.throttling.AnonRateThrottle",
+        "rest_framework.throttling.UserRateThrottle",
+    ],
+    "DEFAULT_THROTTLE_RATES": {
+        "anon": env.str("API_THROTTLE_ANON", default="60/minute"),
+        "user": env.str("API_THROTTLE_USER", default="600/minute"),
+        "auth": env.str("API_THROTTLE_AUTH", default="10/minute"),
+    },
+}
+# The cache (API throttling counts, the explaining of matches asked for by pages): Redis when CACHE_URL names one
+# (production, with several web workers), else this process's memory.
+CACHE_URL: str = env.str("CACHE_URL", default="")
+CACHES = {
+    "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": CACHE_URL}
+    if CACHE_URL
+    else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "Technology achievement matchmaking API",

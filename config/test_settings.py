@@ -22,3 +22,6 @@ CELERY_BROKER_URL = "memory://"
 CELERY_RESULT_BACKEND = None
 # Fitted matching states of this test session, apart from the project's (each saved state's name is unique).
 MATCHING_STATE_DIR = Path(tempfile.mkdtemp(prefix="techmatch-state-"))
+# Tests make many API requests in a row; the throttling tests set their own low rates.
+REST_FRAMEWORK = {**REST_FRAMEWORK, "DEFAULT_THROTTLE_RATES": {"anon": "100000/minute", "user": "100000/minute",  # noqa: F405
+                                                              "auth": "100000/minute"}}  # fmt: skip
