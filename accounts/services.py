@@ -6,12 +6,12 @@ from collections.abc import Iterable
 
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
-from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from rest_framework.authtoken.models import Token
 
 from core.exceptions import ApplicationError, PermissionDenied
+from core.tasks import mail_on_commit
 from reference.selectors import place_resolve
 
 from .models import Membership, Notification, Organization, User, normalize_email
@@ -137,8 +137,7 @@ def organization_notify(*, organization: Organization, subject: str, body: str =
     Notification.objects.create(organization=organization, subject=subject, body=body, link=link)
     recipients = list(organization.memberships.values_list("user__email", flat=True))
     if recipients:
-        message = f"{body}\n\n{link}" if link else body
-        transaction.on_commit(lambda: send_mail(subject, message, None, recipients, fail_silently=True))
+        mail_on_commit(subject=subject, body=f"{body}\n\n{link}" if link else body, recipients=recipients)
 
 
 def notifications_mark_read(*, organization_ids: Iterable[int], ids: Iterable[int]) -> int:

@@ -12,13 +12,13 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
-from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
 
 from accounts.models import Membership, Organization, User
 from core.exceptions import ApplicationError, PermissionDenied
+from core.tasks import mail_on_commit
 
 from .models import Event, Registration
 
@@ -185,5 +185,4 @@ def _mail_on_commit(registration: Registration, *, confirmed: bool, promoted: bo
         f"{registration.person_name}：\n{event.title}\n{timezone.localtime(event.starts_at):%Y-%m-%d %H:%M}\n"
         f"签到码 / check-in code: {registration.check_in_code if confirmed else '-'}"
     )
-    recipient = registration.person_email
-    transaction.on_commit(lambda: send_mail(subject, body, None, [recipient], fail_silently=True))
+    mail_on_commit(subject=subject, body=body, recipients=[registration.person_email])

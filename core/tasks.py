@@ -1,0 +1,42 @@
+"""E-mail the product sends: after the transaction that caused it commits, by a Celery task that retries while the
+mail server does not answer, and never silently: a message that cannot be sent in the end is logged with its
+subject and recipients."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable
+
+from celery import shared_task
+from django.core.mail import send_mail
+from django.db import transaction
+
+logger = logging.getLogger(__name__)
+
+
+def one_line(subject: str) -> str:
+    """A subject as a mail header takes it: a newline (a title typed with one) makes Django refuse the message."""
+    return " ".join(subject.split())
+
+
+@shared_task(
+    bind=True, autoretry_for=(OSError,), retry_backoff=30, retry_backoff_max=600, max_retries=8, acks_late=True
+)  # smtplib's errors are OSErrors
+def send_mail_task(self, subject: str, body: str, recipients: list[str]) -> int:  # type: ignore[no-untyped-def]
+    send_mail(one_line(subject), body, None, recipients)
+    return len(recipients)
+
+
+def mail_on_commit(*, subject: str, body: str, recipients: Iterable[str]) -> None:
+    """Send this e-mail once the current transaction commits (at once outside one)."""
+    to = [address for address in recipients if address]
+    if not to:
+        return
+
+    def send() -> None:
+        try:
+            send_mail_task.delay(subject, body, to)
+        except Exception:  # queued nowhere or failed for good (tasks run eagerly): said, not swallowed
+            logger.exception("e-mail not sent: %r to %s", one_line(subject), ", ".join(to))
+
+    transaction.on_commit(send)
