@@ -324,7 +324,11 @@ def export_own(request: HttpRequest, kind: str, fmt: str) -> HttpResponse:
     spec = _kind(kind)
     if fmt not in ("csv", "xlsx", "jsonl"):
         raise Http404
-    organization = _organization_for(request)
+    try:
+        organization = _organization_for(request)
+    except ApplicationError as error:  # no organisation yet: said on the profile page, not a server error
+        messages.info(request, error.message)
+        return redirect("accounts:profile")
     queryset = spec.model.objects.filter(organization=organization).order_by("pk")
     data = importers.export_records(queryset, kind=kind, fmt=fmt, include_contacts=True)
     return file_response(data, f"{kind}.{fmt}")
@@ -334,7 +338,11 @@ def export_own(request: HttpRequest, kind: str, fmt: str) -> HttpResponse:
 @require_POST
 def submit_drafts(request: HttpRequest, kind: str) -> HttpResponse:
     spec = _kind(kind)
-    organization = _organization_for(request)
+    try:
+        organization = _organization_for(request)
+    except ApplicationError as error:  # no organisation yet: said on the profile page, not a server error
+        messages.info(request, error.message)
+        return redirect("accounts:profile")
     count = 0
     for posting in spec.model.objects.filter(organization=organization, status=Status.DRAFT):
         services.posting_submit(posting=posting, by=request.user)

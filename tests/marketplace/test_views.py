@@ -212,3 +212,17 @@ def test_a_two_megabyte_field_in_the_form_is_refused_at_once(client, world):
     assert response.status_code == 200  # the form again, with the error under the field
     assert response.context["form"].errors["summary"]
     assert not Achievement.objects.filter(title=FORM["title"]).exists()
+
+
+@pytest.mark.parametrize("method", ["export", "submit"])
+def test_a_user_without_an_organisation_is_told_so_not_given_a_server_error(client, method):
+    from tests.factories import UserFactory
+
+    client.force_login(UserFactory())
+    if method == "export":
+        response = client.get(reverse("marketplace:export", kwargs={"kind": "achievements", "fmt": "csv"}))
+    else:
+        response = client.post(reverse("marketplace:submit-drafts", kwargs={"kind": "achievements"}))
+    assert response.status_code == 302 and response["Location"] == reverse("accounts:profile")
+    page = client.get(response["Location"])
+    assert any("organisation" in str(m) for m in page.context["messages"])
