@@ -99,7 +99,7 @@ def _explain_block(state: Any, rows: list[tuple[Any, ...]]) -> list[tuple[int, f
                 continue
             reasons = engine.explain(_pairs([row], zero, zero), 0, need=n_records[row[2]],
                                      achievement=a_records[row[1]])  # fmt: skip
-            out.append((row[0], row[3], dumps([runs._reason_dict(reason) for reason in reasons])))
+            out.append((row[0], row[3], dumps([runs.reason_dict(reason) for reason in reasons])))
     return out
 
 
@@ -110,14 +110,14 @@ def _save(explained: list[tuple[int, float, str]]) -> int:
     table = connection.ops.quote_name(Match._meta.db_table)
     with transaction.atomic(), connection.cursor() as cursor:
         if connection.vendor == "postgresql":  # COPYed into a temporary table, one UPDATE for the block
-            from .runs import _copy_text
+            from .runs import copy_text
 
             cursor.execute(
                 "CREATE TEMPORARY TABLE IF NOT EXISTS matching_explained (id bigint, score double precision, "
                 "reasons jsonb) ON COMMIT DELETE ROWS"
             )
             with cursor.cursor.copy("COPY matching_explained (id, score, reasons) FROM STDIN") as copy:
-                copy.write("".join(f"{pk}\t{score!r}\t{_copy_text(text)}\n" for pk, score, text in explained))
+                copy.write("".join(f"{pk}\t{score!r}\t{copy_text(text)}\n" for pk, score, text in explained))
             cursor.execute(
                 f"UPDATE {table} m SET reasons = e.reasons FROM matching_explained e "  # noqa: S608 - the model's table
                 "WHERE m.id = e.id AND m.reasons IS NULL AND m.score = e.score"

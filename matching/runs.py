@@ -247,7 +247,7 @@ def fit_published(engine: MatchingEngine) -> dict[str, list[str]]:
 
 
 # --- writing ---------------------------------------------------------------------------------------------------
-def _reason_dict(reason: Any) -> dict[str, Any]:
+def reason_dict(reason: Any) -> dict[str, Any]:
     values = {name: getattr(reason, name) for name in _reason_fields(type(reason))}
     if isinstance(values.get("value"), float):
         values["value"] = round(values["value"], 4)  # as the components are kept
@@ -274,7 +274,7 @@ def explain_json(engine: MatchingEngine, pairs: RankedPairs) -> list[str]:
     def fragment(reason: Any) -> str:
         found = fragments.get(id(reason))
         if found is None:
-            found = fragments[id(reason)] = encode(_reason_dict(reason))
+            found = fragments[id(reason)] = encode(reason_dict(reason))
         return found
 
     return ["[" + ", ".join(fragment(reason) for reason in reasons) + "]" for reasons in explained]
@@ -420,7 +420,7 @@ class MatchWriter:
         cursor.execute("TRUNCATE matching_stage")  # emptied on commit, but a block may run inside a longer transaction
         # Components and broken constraints are JSON of numbers and names: no backslash to escape for COPY.
         text = "".join(
-            f"{a}\t{n}\t{score!r}\t{components}\t{broken}\t{_NULL if reasons is None else _copy_text(reasons)}\n"
+            f"{a}\t{n}\t{score!r}\t{components}\t{broken}\t{_NULL if reasons is None else copy_text(reasons)}\n"
             for a, n, score, components, broken, reasons in rows
         )
         with cursor.cursor.copy(
@@ -460,7 +460,7 @@ class MatchWriter:
 _NULL = "\\N"
 
 
-def _copy_text(value: str) -> str:
+def copy_text(value: str) -> str:
     """A value in COPY's text format (JSON from ``json.dumps`` holds no raw tab or newline, only backslashes)."""
     return value.replace("\\", "\\\\")
 
