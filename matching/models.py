@@ -149,11 +149,17 @@ class Match(models.Model):
     # Not yet taken up by both sides: withdrawn when the need closes at its deadline.
     OPEN = (Status.SUGGESTED, Status.APPROVED)
 
+    # No index of their own: the unique pair and the (achievement, score) index serve lookups by achievement, the
+    # (need, score) index those by need; two more indexes slowed every write of a rebuild's millions of rows.
     achievement = models.ForeignKey(
-        "marketplace.Achievement", on_delete=models.CASCADE, related_name="matches", verbose_name=_("achievement")
+        "marketplace.Achievement",
+        on_delete=models.CASCADE,
+        related_name="matches",
+        verbose_name=_("achievement"),
+        db_index=False,
     )
     need = models.ForeignKey(
-        "marketplace.Need", on_delete=models.CASCADE, related_name="matches", verbose_name=_("need")
+        "marketplace.Need", on_delete=models.CASCADE, related_name="matches", verbose_name=_("need"), db_index=False
     )
     score = models.FloatField(_("score"), validators=_UNIT)
     components = models.JSONField(_("components"), default=dict)
