@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.db.models import QuerySet
 
-from .models import Membership, Organization, User
+from .models import Membership, User
 
 
 def user_memberships(*, user: User) -> QuerySet[Membership]:
@@ -30,5 +30,16 @@ def user_organization_ids(*, user: User) -> set[int]:
     return set(cached)
 
 
-def organization_is_member(*, user: User, organization: Organization) -> bool:
-    return user.is_authenticated and Membership.objects.filter(user=user, organization=organization).exists()
+def is_member(user: User, organization_id: int | None, *, owner: bool = False) -> bool:
+    """Whether the user belongs to the organisation (as an owner, with ``owner``): the one membership check every
+    app's services and views make (asked of the database each time: a membership added earlier in the same request
+    counts)."""
+    if not (organization_id and user.is_authenticated):
+        return False
+    memberships = Membership.objects.filter(user=user, organization_id=organization_id)
+    return (memberships.filter(role=Membership.Role.OWNER) if owner else memberships).exists()
+
+
+def acts_for(user: User, organization_id: int | None, *, owner: bool = False) -> bool:
+    """Whether the user may act for the organisation: platform staff, or a member (an owner, with ``owner``)."""
+    return user.is_authenticated and (user.is_staff or is_member(user, organization_id, owner=owner))

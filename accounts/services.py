@@ -15,6 +15,7 @@ from core.tasks import mail_on_commit
 from reference.selectors import place_resolve
 
 from .models import Membership, Notification, Organization, User, normalize_email
+from .selectors import acts_for
 from .validators import normalize_credit_code
 
 
@@ -109,7 +110,7 @@ def organization_set_verified(*, organization: Organization, verified: bool, by:
 @transaction.atomic
 def membership_add(*, organization: Organization, email: str, role: str, by: User) -> Membership:
     """An owner of the organisation (or staff) adds an existing user as a member or owner."""
-    if not (by.is_staff or organization.memberships.filter(user=by, role=Membership.Role.OWNER).exists()):
+    if not acts_for(by, organization.pk, owner=True):
         raise PermissionDenied("Only an owner of the organisation adds members.")
     try:
         user = User.objects.get(email__iexact=normalize_email(email))

@@ -165,6 +165,14 @@ CELERY_RESULT_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_TASK_DEFAULT_QUEUE: str = env.str("CELERY_QUEUE", default="celery")
+# A request that queues a task waits at most about a second for a broker that does not answer
+# (``core.tasks.enqueue``): what it queued is kept in the database too (the matching outbox), so nothing is lost.
+CELERY_BROKER_CONNECTION_TIMEOUT = 1.0
+CELERY_BROKER_TRANSPORT_OPTIONS = {"socket_connect_timeout": 1.0}
+CELERY_REDIS_SOCKET_CONNECT_TIMEOUT = 1.0
+CELERY_RESULT_BACKEND_TRANSPORT_OPTIONS = {
+    "retry_policy": {"max_retries": 2, "interval_start": 0, "interval_step": 0.2, "interval_max": 0.4}
+}
 
 # --- REST framework -------------------------------------------------------------------------------------------
 REST_FRAMEWORK = {
@@ -268,8 +276,14 @@ MATCHING_STATE_DIR: Path = Path(env.str("MATCHING_STATE_DIR", default=str(BASE_D
 MATCHING_REFIT_ADDED: float = env.float("MATCHING_REFIT_ADDED", default=0.10)
 MATCHING_REFIT_UNSEEN: float = env.float("MATCHING_REFIT_UNSEEN", default=0.10)
 MATCHING_REFIT_MIN: int = env.int("MATCHING_REFIT_MIN", default=20)
-# A run still pending or running after this long is taken for dead (its worker was killed) and marked failed.
+# A run still pending or running after this long is taken for dead (its worker was killed) and marked failed: a full
+# rebuild after MATCHING_RUN_TIMEOUT_MINUTES, a run matching publications (seconds when well) after
+# MATCHING_INCREMENTAL_TIMEOUT_MINUTES. What such a run was matching stays in the outbox and is matched again.
 MATCHING_RUN_TIMEOUT_MINUTES: int = env.int("MATCHING_RUN_TIMEOUT_MINUTES", default=120)
+MATCHING_INCREMENTAL_TIMEOUT_MINUTES: int = env.int("MATCHING_INCREMENTAL_TIMEOUT_MINUTES", default=10)
+# Publications still waiting for their matching this long after they were published (the broker was down, the
+# message or the run was lost) are matched by the sweep (Celery beat, every minute), in one batch.
+MATCHING_PENDING_GRACE_SECONDS: int = env.int("MATCHING_PENDING_GRACE_SECONDS", default=60)
 # A full rebuild keeping more pairs than this explains each record's first MATCHING_EXPLAIN_FIRST matches as it runs
 # and the rest afterwards on the workers, or when first shown (a page waits MATCHING_EXPLAIN_WAIT s at most for a
 # worker): explaining costs about 0.1 ms a pair, millions of pairs are kept and few are ever opened.
@@ -281,6 +295,11 @@ CELERY_BEAT_SCHEDULE = {
     "daily-need-deadlines": {
         "task": "marketplace.tasks.need_expire_overdue_task",
         "schedule": crontab(hour=0, minute=5),
+    },
+    # Publications whose matching was delayed or lost (broker down, a worker killed) and runs that died.
+    "matching-pending-sweep": {
+        "task": "matching.tasks.match_pending_sweep_task",
+        "schedule": 60.0,
     },
     **(
         {

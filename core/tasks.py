@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable
+from typing import Any
 
 from celery import shared_task
 from django.core.mail import send_mail
@@ -27,6 +28,19 @@ def send_mail_task(self, subject: str, body: str, recipients: list[str]) -> int:
     return len(recipients)
 
 
+def enqueue(task: Any, *args: Any, **kwargs: Any) -> bool:
+    """Queue a fire-and-forget task without waiting on a broker that does not answer: no publish retries, no result
+    kept (the result store is not asked to listen), a one-second connection timeout (``CELERY_BROKER_*``). Returns
+    whether it was queued; a failure is logged, and the caller's own record (an outbox row, a log line) stands in
+    for the lost message."""
+    try:
+        task.apply_async(args, kwargs, retry=False, ignore_result=True)
+    except Exception:
+        logger.warning("task %s could not be queued", getattr(task, "name", task), exc_info=True)
+        return False
+    return True
+
+
 def mail_on_commit(*, subject: str, body: str, recipients: Iterable[str]) -> None:
     """Send this e-mail once the current transaction commits (at once outside one)."""
     to = [address for address in recipients if address]
@@ -35,8 +49,10 @@ def mail_on_commit(*, subject: str, body: str, recipients: Iterable[str]) -> Non
 
     def send() -> None:
         try:
-            send_mail_task.delay(subject, body, to)
-        except Exception:  # queued nowhere or failed for good (tasks run eagerly): said, not swallowed
-            logger.exception("e-mail not sent: %r to %s", one_line(subject), ", ".join(to))
+            queued = enqueue(send_mail_task, subject, body, to)
+        except Exception:  # failed for good where tasks run eagerly: said, not swallowed
+            queued = False
+        if not queued:
+            logger.error("e-mail not sent: %r to %s", one_line(subject), ", ".join(to))
 
     transaction.on_commit(send)

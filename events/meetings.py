@@ -14,7 +14,8 @@ from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from accounts.models import Membership, User
+from accounts.models import User
+from accounts.selectors import is_member
 from core.exceptions import ApplicationError, PermissionDenied
 from marketplace.models import Need
 from matching.explaining import ensure_explained
@@ -41,7 +42,7 @@ def meeting_grid_define(*, event: Event, by: User, slots: list[tuple[datetime, d
 
 
 def _acting_registration(user: User, registration: Registration) -> None:
-    if not Membership.objects.filter(user=user, organization_id=registration.organization_id).exists():
+    if not is_member(user, registration.organization_id):
         raise PermissionDenied("You act only for your own organisation's participants.")
 
 

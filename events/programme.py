@@ -6,7 +6,8 @@ from datetime import datetime
 
 from django.db import IntegrityError, transaction
 
-from accounts.models import Membership, Organization, User
+from accounts.models import Organization, User
+from accounts.selectors import is_member
 from core.exceptions import ApplicationError, PermissionDenied
 from marketplace.models import Achievement, Need, Status
 
@@ -20,7 +21,7 @@ def presentation_apply(
 ) -> PresentationApplication:
     """A member applies to present one of the organisation's published listings (an achievement, or a need at a
     financing presentation)."""
-    if not Membership.objects.filter(user=by, organization=organization).exists():
+    if not is_member(by, organization.pk):
         raise PermissionDenied("Members apply for their own organisation.")
     if event.kind == Event.Kind.DOCKING or event.status != Event.Status.PUBLISHED:
         raise ApplicationError("Presentations are for published roadshows and financing presentations.", field="event")

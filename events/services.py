@@ -16,7 +16,8 @@ from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
 
-from accounts.models import Membership, Organization, User
+from accounts.models import Organization, User
+from accounts.selectors import acts_for
 from core.exceptions import ApplicationError, PermissionDenied
 from core.tasks import mail_on_commit
 
@@ -24,9 +25,7 @@ from .models import Event, Registration
 
 
 def is_organizer(user: User, event: Event) -> bool:
-    return user.is_authenticated and (
-        user.is_staff or Membership.objects.filter(user=user, organization_id=event.organizer_id).exists()
-    )
+    return acts_for(user, event.organizer_id)
 
 
 @transaction.atomic
@@ -46,7 +45,7 @@ def event_create(
     """An organiser's member creates a draft event."""
     if organizer.kind != Organization.Kind.ORGANISER and not by.is_staff:
         raise PermissionDenied("Events are run by organiser organisations.")
-    if not (by.is_staff or Membership.objects.filter(user=by, organization=organizer).exists()):
+    if not acts_for(by, organizer.pk):
         raise PermissionDenied("Only members of the organiser create its events.")
     if ends_at <= starts_at:
         raise ApplicationError("The event must end after it starts.", field="ends_at")
@@ -94,7 +93,7 @@ def registration_create(
 ) -> Registration:
     """A member registers one of the organisation's people: a confirmed place while places are left, else a place
     on the waiting list. Safe under concurrent requests: the event row is locked while the place is taken."""
-    if not (by.is_staff or Membership.objects.filter(user=by, organization=organization).exists()):
+    if not acts_for(by, organization.pk):
         raise PermissionDenied("Members register their own organisation's people.")
     email = person_email.strip().lower()
     if not person_name.strip() or not email:
@@ -124,8 +123,7 @@ def registration_cancel(*, registration: Registration, by: User) -> Registration
     """Cancel a registration; a freed place goes to the earliest on the waiting list, who is told by e-mail."""
     event = Event.objects.select_for_update().get(pk=registration.event_id)
     registration = Registration.objects.select_for_update().get(pk=registration.pk)
-    member = Membership.objects.filter(user=by, organization_id=registration.organization_id).exists()
-    if not (member or by.is_staff or is_organizer(by, event)):
+    if not (acts_for(by, registration.organization_id) or is_organizer(by, event)):
         raise PermissionDenied("Only the participant's organisation or the organiser cancels a registration.")
     if registration.status == Registration.Status.CANCELLED:
         return registration

@@ -23,6 +23,7 @@ from django.utils import timezone
 from django.utils.translation import gettext, gettext_noop
 
 from accounts.models import Organization, User
+from accounts.selectors import acts_for
 from accounts.services import organization_notify
 from core.exceptions import ApplicationError, PermissionDenied
 from core.i18n import bilingual
@@ -32,7 +33,7 @@ from .models import Achievement, Need, PostingTransition, Status
 from .search import search_document_for
 from .search_index import index_posting
 from .selectors import needs_expired
-from .signals import need_expired
+from .signals import need_expired, posting_published
 
 P = TypeVar("P", Achievement, Need)
 Posting = Achievement | Need
@@ -100,12 +101,8 @@ def _published_on_commit(posting: Posting) -> None:
     transaction.on_commit(_Published([posting]))
 
 
-def is_member(user: User, organization_id: int) -> bool:
-    return user.is_authenticated and user.memberships.filter(organization_id=organization_id).exists()
-
-
 def can_edit(user: User, posting: Posting) -> bool:
-    return user.is_authenticated and (user.is_staff or is_member(user, posting.organization_id))
+    return acts_for(user, posting.organization_id)
 
 
 def _validate(posting: Posting) -> None:
@@ -157,7 +154,7 @@ def posting_create(
     *, model: type[P], organization: Organization, by: User | None, domain_codes: Iterable[str] = (), **fields: Any
 ) -> P:
     """Create a draft posting for the organisation. ``by`` must be a member (or staff, or None for imports)."""
-    if by is not None and not (by.is_staff or is_member(by, organization.pk)):
+    if by is not None and not acts_for(by, organization.pk):
         raise PermissionDenied("Only members of the organisation post for it.")
     posting = model(organization=organization, created_by=by, status=Status.DRAFT, **fields)
     _validate(posting)
@@ -207,6 +204,7 @@ def _move(posting: P, *, to: str, by: User | None, reason: str) -> P:
         **{_kind(posting): posting}, from_status=current, to_status=to, by=by, reason=reason
     )
     if to == Status.PUBLISHED:
+        posting_published.send(sender=type(posting), posting=posting)
         _published_on_commit(posting)
     return posting
 

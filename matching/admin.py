@@ -20,7 +20,7 @@ from reference.admin_filters import ClusterFilter, DomainWithSubdomainsFilter
 
 from . import services
 from .engine import COMPONENTS
-from .models import Agreement, Match, MatchEvent, MatchingConfig, MatchRun
+from .models import Agreement, Match, MatchEvent, MatchingConfig, MatchRun, PendingMatch
 from .selectors import match_statistics
 from .serializers import localized_reasons
 from .tasks import full_rebuild_enqueue
@@ -266,6 +266,24 @@ class MatchRunAdmin(admin.ModelAdmin):
         run = full_rebuild_enqueue(trigger="admin", by=request.user)
         self.message_user(request, _("Full rebuild #%(id)d started.") % {"id": run.pk}, messages.SUCCESS)
         return redirect(reverse("admin:matching_matchrun_changelist"))
+
+
+@admin.register(PendingMatch)
+class PendingMatchAdmin(admin.ModelAdmin):
+    """The outbox, read only: publications waiting for their matching (the sweep matches those left over)."""
+
+    list_display = ("kind", "posting_id", "queued_at")
+    list_filter = ("kind",)
+    readonly_fields = ("kind", "posting_id", "queued_at")
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False
 
 
 @admin.register(MatchingConfig)

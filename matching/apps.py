@@ -9,12 +9,23 @@ class MatchingAppConfig(AppConfig):
     def ready(self) -> None:
         from django.conf import settings
 
+        from core.tasks import enqueue
         from marketplace.models import Achievement, Need
         from marketplace.services import on_publish, on_publish_many
-        from marketplace.signals import need_expired
+        from marketplace.signals import need_expired, posting_published
 
+        from .models import RecordTokens
+        from .pending import pending_add
         from .services import matches_restore_for_need, matches_withdraw_for_needs
         from .tasks import match_postings_task
+
+        def record_pending(sender: object, *, posting: object, **kwargs: object) -> None:
+            # Inside the publishing transaction: the outbox row commits with the publication (matching.pending).
+            if settings.MATCHING_ON_PUBLISH:
+                kind = RecordTokens.Kind.ACHIEVEMENT if isinstance(posting, Achievement) else RecordTokens.Kind.NEED
+                pending_add(kind=kind, posting_id=posting.pk)  # type: ignore[attr-defined]
+
+        posting_published.connect(record_pending, weak=False, dispatch_uid="matching.record_pending_publication")
 
         def restore_matches(posting: object) -> None:
             # Called after the publishing transaction commits (marketplace.services runs it on commit).
@@ -29,7 +40,8 @@ class MatchingAppConfig(AppConfig):
             if settings.MATCHING_ON_PUBLISH and postings:
                 achievements = [p.pk for p in postings if isinstance(p, Achievement)]  # type: ignore[attr-defined]
                 needs = [p.pk for p in postings if isinstance(p, Need)]  # type: ignore[attr-defined]
-                match_postings_task.delay(achievements, needs)  # type: ignore[attr-defined]
+                # Not waiting on a broker that does not answer: the outbox row stays and the sweep matches it.
+                enqueue(match_postings_task, achievements, needs)
 
         on_publish(restore_matches)
         on_publish_many(enqueue_matches)

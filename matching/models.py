@@ -286,3 +286,22 @@ class RecordTokens(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind}{self.posting_id}"
+
+
+class PendingMatch(models.Model):
+    """The matching outbox: a published posting whose matching has not yet been done. Written in the transaction that
+    publishes it, deleted by the run that matches it (``matching.pending``); a row left over (the broker was down, the
+    message or the run lost) is matched by the periodic sweep. Publishing it again moves ``queued_at`` on."""
+
+    kind = models.CharField(max_length=1, choices=RecordTokens.Kind.choices)
+    posting_id = models.PositiveBigIntegerField()
+    queued_at = models.DateTimeField(_("queued at"))
+
+    class Meta:
+        verbose_name = _("publication waiting for matching")
+        verbose_name_plural = _("publications waiting for matching")
+        constraints = [models.UniqueConstraint(fields=["kind", "posting_id"], name="pending_match_unique")]
+        indexes = [models.Index(fields=["queued_at"], name="pending_match_queued")]
+
+    def __str__(self) -> str:
+        return f"{self.kind}{self.posting_id}"

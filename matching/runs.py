@@ -24,20 +24,21 @@ import time
 import uuid
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import fields as dataclass_fields
-from datetime import timedelta
+from datetime import datetime
 from functools import cache
 from typing import Any
 
 import numpy as np
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import F, Q
 from django.utils import timezone
+from psycopg import errors as psycopg_errors
 
 from accounts.models import User
 from marketplace.models import Achievement, Need
 
-from . import adapters, explaining, incremental
+from . import adapters, explaining, incremental, pending
 from .engine import AchievementRecord, MatchingEngine, NeedRecord, RankedPairs
 from .engine.state import EngineState, use_records
 from .engine.text import DATA_DIR
@@ -215,13 +216,9 @@ def run_chunks(run: MatchRun) -> list[tuple[str, list[int]]]:
 
 
 def run_start(*, kind: str, trigger: str, by: User | None = None, total: int = 0) -> MatchRun:
-    """A new run. Runs left pending or running longer than ``MATCHING_RUN_TIMEOUT_MINUTES`` (their worker died)
-    are marked failed first, so that none stays "running" for ever and a refit is not held back by a dead one."""
-    now = timezone.now()
-    MatchRun.objects.filter(
-        status__in=[MatchRun.Status.PENDING, MatchRun.Status.RUNNING],
-        created_at__lt=now - timedelta(minutes=settings.MATCHING_RUN_TIMEOUT_MINUTES),
-    ).update(status=MatchRun.Status.FAILED, error="timed out: no worker finished it", finished_at=now)
+    """A new run. Runs left pending or running past their timeout (their worker died) are marked failed first, so
+    that none stays "running" for ever and a refit is not held back by a dead one (the sweep does it too)."""
+    pending.runs_fail_stuck()
     return MatchRun.objects.create(kind=kind, trigger=trigger, triggered_by=by, progress_total=total)
 
 
@@ -398,12 +395,17 @@ class MatchWriter:
 
     With ``skip_unchanged`` (a full run) a suggestion whose score, components and broken constraints are what the
     run found is not written again (a nightly rebuild finds most pairs as they were); the run then removes stale
-    suggestions by the pairs it kept (``remove_stale(keep=...)``), not by which rows it wrote."""
+    suggestions by the pairs it kept (``remove_stale(keep=...)``), not by which rows it wrote.
+
+    With ``existing`` (the sorted ``pair_keys`` of every row the table held when the run began writing), pairs not
+    among them are COPYed straight into the table, without the staging table and the conflict check (a first
+    rebuild writes millions); a pair another run inserted meanwhile makes that block fall back to the upsert."""
 
     PROVIDED = ("achievement_id", "need_id", "score", "components", "broken", "reasons")
 
-    def __init__(self, run: MatchRun, *, skip_unchanged: bool = False) -> None:
+    def __init__(self, run: MatchRun, *, skip_unchanged: bool = False, existing: np.ndarray | None = None) -> None:
         self.run = run
+        self.existing = existing
         self.created = 0
         self.updated = 0
         self.unchanged = 0
@@ -452,6 +454,8 @@ class MatchWriter:
         else:
             self.sql = f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({', '.join(values)}) {conflict}"  # noqa: S608
         self.columns = columns
+        self.copy_sql = f"COPY {table} ({', '.join(columns)}) FROM STDIN"
+        self.copy_order = [c.strip('"') for c in columns]
 
     def _defaults(self, now: Any) -> list[Any]:
         stamp = connection.ops.adapt_datetimefield_value(now)
@@ -468,6 +472,40 @@ class MatchWriter:
                 self._write_generic(cursor, rows, now)
 
     def _write_postgres(self, cursor: Any, rows: Sequence[tuple], now: Any) -> None:
+        if self.existing is not None:
+            keys = pair_keys([row[0] for row in rows], [row[1] for row in rows])
+            known = _member(keys, self.existing)
+            fresh = [row for row, old in zip(rows, known.tolist(), strict=True) if not old]
+            if fresh:
+                try:
+                    with transaction.atomic():
+                        self._copy_new(cursor, fresh, now)
+                except IntegrityError:  # another run inserted one of these pairs meanwhile: upsert them instead
+                    self._upsert_postgres(cursor, fresh, now)
+                if len(fresh) == len(rows):
+                    return
+                rows = [row for row, old in zip(rows, known.tolist(), strict=True) if old]
+        self._upsert_postgres(cursor, rows, now)
+
+    def _copy_new(self, cursor: Any, rows: Sequence[tuple], now: Any) -> None:
+        """COPY rows of pairs the table does not hold straight into it (every column: the run's defaults)."""
+        defaults = iter(self._defaults(now))
+        fixed = {c: _copy_field(next(defaults)) for c in self.copy_order if c not in self.PROVIDED}
+        template = "\t".join("{" + c + "}" if c in self.PROVIDED else fixed[c].replace("{", "{{").replace("}", "}}")
+                             for c in self.copy_order) + "\n"  # fmt: skip
+        text = "".join(
+            template.format(achievement_id=a, need_id=n, score=repr(score), components=components, broken=broken,
+                            reasons=_NULL if reasons is None else copy_text(reasons))
+            for a, n, score, components, broken, reasons in rows
+        )  # fmt: skip
+        try:
+            with cursor.cursor.copy(self.copy_sql) as copy:
+                copy.write(text)
+        except psycopg_errors.UniqueViolation as error:
+            raise IntegrityError(str(error)) from error
+        self.created += len(rows)
+
+    def _upsert_postgres(self, cursor: Any, rows: Sequence[tuple], now: Any) -> None:
         cursor.execute(
             "CREATE TEMPORARY TABLE IF NOT EXISTS matching_stage (achievement_id bigint, need_id bigint, "
             "score double precision, components jsonb, broken jsonb, reasons jsonb) ON COMMIT DELETE ROWS"
@@ -515,6 +553,15 @@ class MatchWriter:
 _NULL = "\\N"
 
 
+def _copy_field(value: Any) -> str:
+    """A column's default in COPY's text format."""
+    if value is None:
+        return _NULL
+    if isinstance(value, datetime):
+        return value.isoformat()
+    return copy_text(str(value)).replace("\t", "\\t").replace("\n", "\\n")
+
+
 def copy_text(value: str) -> str:
     """A value in COPY's text format (JSON from ``json.dumps`` holds no raw tab or newline, only backslashes)."""
     return value.replace("\\", "\\\\")
@@ -525,7 +572,9 @@ def pair_keys(achievement_ids: Sequence[int] | np.ndarray, need_ids: Sequence[in
     return (np.asarray(achievement_ids, np.int64) << 32) | np.asarray(need_ids, np.int64)
 
 
-def remove_stale(run: MatchRun, *, before: Any, keep: np.ndarray | None = None, **scope: Any) -> int:
+def remove_stale(
+    run: MatchRun, *, before: Any, keep: np.ndarray | None = None, existing: np.ndarray | None = None, **scope: Any
+) -> int:
     """Delete the suggestions (only those: acted-on matches stay) that this run did not keep and nothing wrote
     since it started (``before``), a batch at a time; ``scope`` narrows them (e.g. ``need_id=...``). Without
     ``keep`` (the sorted ``pair_keys`` of what the run kept), what the run did not write: ranges of run ids, so
@@ -535,7 +584,7 @@ def remove_stale(run: MatchRun, *, before: Any, keep: np.ndarray | None = None, 
         stale = Match.objects.filter(other_runs, status=Match.Status.SUGGESTED, updated_at__lt=before, **scope)
         ids = np.fromiter(stale.values_list("pk", flat=True).iterator(chunk_size=20_000), dtype=np.int64)
     else:
-        ids = _not_kept(keep, before, **scope)
+        ids = _not_kept(keep, before, existing=existing, **scope)
     removed = 0
     for start in range(0, len(ids), 5000):
         batch = Match.objects.filter(pk__in=ids[start : start + 5000].tolist(), status=Match.Status.SUGGESTED)
@@ -543,22 +592,33 @@ def remove_stale(run: MatchRun, *, before: Any, keep: np.ndarray | None = None, 
     return removed
 
 
-def _not_kept(keep: np.ndarray, before: Any, **scope: Any) -> np.ndarray:
-    """Ids of the suggestions last written before ``before`` whose pair is not in ``keep`` (sorted pair keys). On
-    PostgreSQL the table's pair keys are COPYed out as one column (millions of rows: no tuple per row) and the few
-    stale pairs looked up again through the pair index."""
-    older = Match.objects.filter(status=Match.Status.SUGGESTED, updated_at__lt=before, **scope)
+def existing_keys(queryset: Any = None) -> np.ndarray:
+    """The sorted ``pair_keys`` of the matches of ``queryset`` (every match by default), COPYed out as one column on
+    PostgreSQL (millions of rows: no tuple per row)."""
+    queryset = Match.objects.all() if queryset is None else queryset
     if connection.vendor != "postgresql":
-        rows = np.array(list(older.values_list("pk", "achievement_id", "need_id")), np.int64).reshape(-1, 3)
-        return rows[~_member(pair_keys(rows[:, 1], rows[:, 2]), keep), 0]
-    sql, params = older.values_list("achievement_id", "need_id").query.sql_with_params()
+        rows = np.array(list(queryset.values_list("achievement_id", "need_id")), np.int64).reshape(-1, 2)
+        return np.sort(pair_keys(rows[:, 0], rows[:, 1]))
+    sql, params = queryset.values_list("achievement_id", "need_id").query.sql_with_params()
     with connection.cursor() as cursor:
         chunks = []
         # The query is Django's own, its values bound by psycopg.
         with cursor.cursor.copy(f"COPY (SELECT (t.achievement_id::bigint << 32) | t.need_id FROM ({sql}) t) TO STDOUT",  # noqa: S608
                                 params) as copy:  # fmt: skip
             chunks.extend(bytes(data) for data in copy)
-        found = np.array(b"".join(chunks).split(), np.int64)
+    return np.sort(np.array(b"".join(chunks).split(), np.int64))
+
+
+def _not_kept(keep: np.ndarray, before: Any, existing: np.ndarray | None = None, **scope: Any) -> np.ndarray:
+    """Ids of the suggestions last written before ``before`` whose pair is not in ``keep`` (sorted pair keys). The
+    table's pair keys (``existing``, when the caller read them before it wrote) are compared with ``keep`` in NumPy
+    and the few stale pairs looked up again through the pair index."""
+    older = Match.objects.filter(status=Match.Status.SUGGESTED, updated_at__lt=before, **scope)
+    if connection.vendor != "postgresql":
+        rows = np.array(list(older.values_list("pk", "achievement_id", "need_id")), np.int64).reshape(-1, 3)
+        return rows[~_member(pair_keys(rows[:, 1], rows[:, 2]), keep), 0]
+    found = existing_keys(older) if existing is None else existing
+    with connection.cursor() as cursor:
         stale = found[~_member(found, keep)]
         ids: list[int] = []
         table = connection.ops.quote_name(Match._meta.db_table)
@@ -595,7 +655,9 @@ def _finish_full(run: MatchRun) -> dict[str, Any]:
     clock.lap("fit")
     pairs = engine.rank()
     clock.lap("rank")
-    writer = MatchWriter(run, skip_unchanged=True)
+    # Every pair the table holds now: new pairs are COPYed straight in, and those of them not kept are stale.
+    existing = existing_keys()
+    writer = MatchWriter(run, skip_unchanged=True, existing=existing)
     keep = np.sort(pair_keys(_id_array(engine.achievements)[pairs.achievement], _id_array(engine.needs)[pairs.need]))
     # Blocks of pairs by achievement: each achievement's pairs are explained together (its text is read once for
     # them), and each block's rows land together in the achievement index.
@@ -617,8 +679,8 @@ def _finish_full(run: MatchRun) -> dict[str, Any]:
     if connection.vendor == "postgresql" and not connection.in_atomic_block:
         with connection.cursor() as cursor:  # a rebuild rewrites most of the table: fresh statistics for the planner
             cursor.execute(f"ANALYZE {connection.ops.quote_name(Match._meta.db_table)}")
-    counts["removed"] = remove_stale(run, before=started, keep=keep)
-    del keep
+    counts["removed"] = remove_stale(run, before=started, keep=keep, existing=existing)
+    del keep, existing
     clock.lap("removing")
     state = EngineState(engine, version=f"{run.pk}-{uuid.uuid4().hex[:8]}", fingerprint=fingerprint,
                         fitted_at=fitted_at, marks=marks)  # fmt: skip
@@ -725,6 +787,11 @@ def run_finish(
         run.progress_total = max(run.progress_total, 1)
         run.progress_done = run.progress_total
         run.status = MatchRun.Status.DONE
+        # What this run matched leaves the outbox (what was published again since it started stays).
+        if run.kind == MatchRun.Kind.FULL:
+            pending.pending_clear(before=run.started_at)
+        elif achievement_ids or need_ids:
+            pending.pending_clear(before=run.created_at, achievement_ids=achievement_ids, need_ids=need_ids)
     except Exception as error:
         run.status, run.error = MatchRun.Status.FAILED, f"{type(error).__name__}: {error}"
         raise

@@ -13,18 +13,21 @@ import threading
 
 from celery import chord, group, shared_task
 from celery.signals import worker_process_init
-from django.db import DatabaseError, InterfaceError, OperationalError, transaction
+from django.db import InterfaceError, OperationalError, transaction
 
 from accounts.models import User
+from core.tasks import enqueue
 
-from . import explaining, incremental, runs
+from . import explaining, incremental, pending, runs
 from .models import MatchingConfig, MatchRun
 
 RETRYING = {
     "bind": True,
     "acks_late": True,
     "reject_on_worker_lost": True,
-    "autoretry_for": (OperationalError, InterfaceError, DatabaseError),
+    # Transient errors only (a lost connection, a deadlock, a serialisation failure): an integrity or data error
+    # would fail the same way again; it fails the run, and the outbox keeps what the run was matching.
+    "autoretry_for": (OperationalError, InterfaceError),
     "retry_backoff": 2,
     "retry_backoff_max": 60,
     "retry_jitter": True,
@@ -41,6 +44,13 @@ def match_postings_task(  # type: ignore[no-untyped-def]
     if run.counts.get("refit"):
         refit_enqueue()
     return run.pk
+
+
+@shared_task(**RETRYING)
+def match_pending_sweep_task(self) -> dict:  # type: ignore[no-untyped-def]
+    """Every minute (``CELERY_BEAT_SCHEDULE``): fail the runs that died and match the publications still waiting in
+    the outbox (``matching.pending``). Running it twice matches nothing twice."""
+    return pending.pending_sweep()
 
 
 @shared_task(**RETRYING)
@@ -108,9 +118,10 @@ def full_rebuild_task(self, run_id: int | None = None, trigger: str = "schedule"
 
 
 def full_rebuild_enqueue(*, trigger: str = "admin", by: User | None = None) -> MatchRun:
-    """Create the run now and start it on the workers once the transaction commits."""
+    """Create the run now and start it on the workers once the transaction commits (a broker that does not answer
+    leaves the run pending: it is marked failed when it times out)."""
     run = runs.run_start(kind=MatchRun.Kind.FULL, trigger=trigger, by=by)
-    transaction.on_commit(lambda: full_rebuild_task.delay(run.pk, trigger))
+    transaction.on_commit(lambda: enqueue(full_rebuild_task, run.pk, trigger))
     return run
 
 
