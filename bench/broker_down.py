@@ -4,7 +4,8 @@ publication is kept in the matching outbox for the sweep.
     .venv/bin/python bench/broker_down.py [--runs 5]
 
 Uses a throwaway SQLite database (migrated here). For each broker address: one refusing connections (nothing
-listening on 127.0.0.1:1) and one that never answers (a non-routable address, 10.255.255.1), publishes needs through
+listening on 127.0.0.1:1), a non-routable address (10.255.255.1) and a server that accepts connections and never
+answers (a hung broker), publishes needs through
 the service, as the submit view does, and prints each publication's wall time (the commit and the attempt to queue
 its matching task), its median and max, and how many publications the outbox holds afterwards.
 """
@@ -13,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import socket
 import statistics
 import sys
 import tempfile
@@ -35,7 +37,7 @@ def main() -> None:
         CELERY_BROKER_URL="redis://127.0.0.1:1/0",
         MATCHING_ON_PUBLISH="true",
         MATCHING_STATE_DIR=folder,
-        LOG_LEVEL="ERROR",
+        LOG_LEVEL=os.environ.get("LOG_LEVEL", "ERROR"),
     )
     import django
 
@@ -51,8 +53,15 @@ def main() -> None:
     from matching.models import PendingMatch
 
     organization = Organization.objects.create(name="企业", kind="enterprise", province_id="310000", city_id="310100")
-    brokers = (("refused (127.0.0.1:1)", "redis://127.0.0.1:1/0"), ("no answer (10.255.255.1)", "redis://10.255.255.1/0"))
+    silent = socket.create_server(("127.0.0.1", 0))  # accepts connections (the kernel does) and never answers
+    port = silent.getsockname()[1]
+    brokers = (
+        ("refused (127.0.0.1:1)", "redis://127.0.0.1:1/0"),
+        ("off this machine (10.255.255.1)", "redis://10.255.255.1/0"),
+        (f"silent (127.0.0.1:{port}, connects and never answers)", f"redis://127.0.0.1:{port}/0"),
+    )
     for label, url in brokers:
+        os.environ["CELERY_BROKER_URL"] = url  # Celery reads it before its configuration
         app.conf.update(broker_url=url, result_backend=url)
         app._pool = None
         app.amqp._producer_pool = None
@@ -60,6 +69,7 @@ def main() -> None:
         for i in range(args.runs):
             need = services.posting_create(
                 model=Need, organization=organization, by=None, domain_codes=(), title=f"需求 {label} {i}",
+                province=organization.province, city=organization.city,
                 description="冲压件表面划痕、凹坑人工目检漏检率高，希望引入机器视觉在线检测。", region_scope="national",
             )  # fmt: skip
             started = time.perf_counter()
@@ -68,7 +78,7 @@ def main() -> None:
             times.append(time.perf_counter() - started)
         print(f"broker {label}: publish {', '.join(f'{t:.2f}' for t in times)} s; median "
               f"{statistics.median(times):.2f} s, max {max(times):.2f} s")  # fmt: skip
-    print(f"publications in the outbox: {PendingMatch.objects.count()} of {2 * args.runs}")
+    print(f"publications in the outbox: {PendingMatch.objects.count()} of {len(brokers) * args.runs}")
 
 
 if __name__ == "__main__":

@@ -167,8 +167,11 @@ CELERY_TIMEZONE = TIME_ZONE
 CELERY_TASK_DEFAULT_QUEUE: str = env.str("CELERY_QUEUE", default="celery")
 # A request that queues a task waits at most about a second for a broker that does not answer
 # (``core.tasks.enqueue``): what it queued is kept in the database too (the matching outbox), so nothing is lost.
+CELERY_ENQUEUE_WAIT: float = env.float("CELERY_ENQUEUE_WAIT", default=1.0)
 CELERY_BROKER_CONNECTION_TIMEOUT = 1.0
-CELERY_BROKER_TRANSPORT_OPTIONS = {"socket_connect_timeout": 1.0}
+# A hung broker (connects, never answers) times out after 10 s (above the workers' 1 s BRPOP); requests do not wait
+# for it (``core.tasks.enqueue`` waits CELERY_ENQUEUE_WAIT), and no connection retries (the outbox retries instead).
+CELERY_BROKER_TRANSPORT_OPTIONS = {"socket_connect_timeout": 1.0, "socket_timeout": 10.0, "max_retries": 0}
 CELERY_REDIS_SOCKET_CONNECT_TIMEOUT = 1.0
 CELERY_RESULT_BACKEND_TRANSPORT_OPTIONS = {
     "retry_policy": {"max_retries": 2, "interval_start": 0, "interval_step": 0.2, "interval_max": 0.4}

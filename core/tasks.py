@@ -6,9 +6,12 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable
+from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import TimeoutError as FutureTimeout
 from typing import Any
 
 from celery import shared_task
+from django.conf import settings
 from django.core.mail import send_mail
 from django.db import transaction
 
@@ -28,17 +31,42 @@ def send_mail_task(self, subject: str, body: str, recipients: list[str]) -> int:
     return len(recipients)
 
 
+_QUEUEING = ThreadPoolExecutor(max_workers=4, thread_name_prefix="enqueue")
+
+
 def enqueue(task: Any, *args: Any, **kwargs: Any) -> bool:
-    """Queue a fire-and-forget task without waiting on a broker that does not answer: no publish retries, no result
-    kept (the result store is not asked to listen), a one-second connection timeout (``CELERY_BROKER_*``). Returns
-    whether it was queued; a failure is logged, and the caller's own record (an outbox row, a log line) stands in
-    for the lost message."""
-    try:
+    """Queue a fire-and-forget task, waiting at most ``CELERY_ENQUEUE_WAIT`` seconds for the broker: no publish
+    retries, no result kept (the result store is not asked to listen). A broker that refuses or does not answer
+    (down, or hung: its socket times out after ``CELERY_BROKER_TRANSPORT_OPTIONS``' ``socket_timeout``) costs the
+    request that second at most; the queueing goes on in the background meanwhile. Returns whether it was queued in
+    time; a failure is logged, and the caller's own record (an outbox row, a log line) stands in for the message.
+    Where tasks run eagerly the task runs here, at once."""
+
+    def send() -> None:
         task.apply_async(args, kwargs, retry=False, ignore_result=True)
+
+    name = getattr(task, "name", task)
+    try:
+        if task.app.conf.task_always_eager:
+            send()
+        else:
+            _QUEUEING.submit(_logged, send, name).result(timeout=settings.CELERY_ENQUEUE_WAIT)
+    except FutureTimeout:
+        logger.warning("task %s not queued within %s s: the broker does not answer", name, settings.CELERY_ENQUEUE_WAIT)
+        return False
     except Exception:
-        logger.warning("task %s could not be queued", getattr(task, "name", task), exc_info=True)
+        logger.warning("task %s could not be queued", name, exc_info=True)
         return False
     return True
+
+
+def _logged(send: Any, name: str) -> None:
+    """Queue in the background thread; an error is raised to a caller still waiting and logged for one that is not."""
+    try:
+        send()
+    except Exception:
+        logger.debug("queueing task %s failed", name, exc_info=True)
+        raise
 
 
 def mail_on_commit(*, subject: str, body: str, recipients: Iterable[str]) -> None:
