@@ -1,11 +1,15 @@
 from __future__ import annotations
 
+from typing import Any
+
 from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.contrib.auth.forms import UserChangeForm, UserCreationForm
 from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
+
+from core.admin import ReadOnlyInline
 
 from . import services
 from .models import Membership, Organization, User
@@ -23,10 +27,12 @@ class EmailUserChangeForm(UserChangeForm):
         fields = "__all__"
 
 
-class MembershipInline(admin.TabularInline):
+class MembershipInline(ReadOnlyInline):
+    """Members are added on the Memberships page (through ``membership_add``), not inline."""
+
     model = Membership
-    extra = 0
-    autocomplete_fields = ("user", "organization")
+    fields = ("user", "organization", "role", "created_at")
+    readonly_fields = fields
 
 
 @admin.register(User)
@@ -78,7 +84,19 @@ class OrganizationAdmin(admin.ModelAdmin):
 
 @admin.register(Membership)
 class MembershipAdmin(admin.ModelAdmin):
+    """Adding goes through ``membership_add`` (who may add, and its checks); a membership is not edited, it is
+    removed and added again."""
+
     list_display = ("user", "organization", "role", "created_at")
     list_filter = ("role", "organization__kind")
     search_fields = ("user__email", "organization__name")
     autocomplete_fields = ("user", "organization")
+
+    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False
+
+    def save_model(self, request: HttpRequest, obj: Membership, form: Any, change: bool) -> None:
+        # Admin has checked the add permission the service asks of staff, and the user exists (chosen in the form).
+        made = services.membership_add(organization=obj.organization, email=obj.user.email, role=obj.role,
+                                       by=request.user)  # fmt: skip
+        obj.pk = made.pk

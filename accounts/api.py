@@ -2,12 +2,12 @@ from __future__ import annotations
 
 from drf_spectacular.utils import extend_schema
 from rest_framework import permissions
-from rest_framework.authtoken.models import Token
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
 
+from . import services
 from .serializers import MeSerializer, TokenObtainSerializer, TokenSerializer
 
 
@@ -23,7 +23,7 @@ class TokenObtainApi(APIView):
     def post(self, request: Request) -> Response:
         serializer = TokenObtainSerializer(data=request.data, context={"request": request})
         serializer.is_valid(raise_exception=True)
-        token, _created = Token.objects.get_or_create(user=serializer.validated_data["user"])
+        token = services.api_token_for(user=serializer.validated_data["user"])
         return Response({"token": token.key})
 
 

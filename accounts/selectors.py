@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.contrib.auth.models import AnonymousUser
 from django.db.models import QuerySet
 
 from .models import Membership, User
@@ -40,6 +41,14 @@ def is_member(user: User, organization_id: int | None, *, owner: bool = False) -
     return (memberships.filter(role=Membership.Role.OWNER) if owner else memberships).exists()
 
 
-def acts_for(user: User, organization_id: int | None, *, owner: bool = False) -> bool:
-    """Whether the user may act for the organisation: platform staff, or a member (an owner, with ``owner``)."""
-    return user.is_authenticated and (user.is_staff or is_member(user, organization_id, owner=owner))
+def staff_may(user: User | AnonymousUser, permission: str) -> bool:
+    """Whether the user acts as platform staff for this: ``is_staff`` and the Django permission (``app.action_model``)
+    that admin asks for the same act (a superuser has them all). An ``is_staff`` account without it is an ordinary
+    user in the API and on the pages, as it is in admin."""
+    return bool(user.is_authenticated and user.is_active and user.is_staff and user.has_perm(permission))
+
+
+def acts_for(user: User, organization_id: int | None, *, permission: str, owner: bool = False) -> bool:
+    """Whether the user may act for the organisation: a member (an owner, with ``owner``), or platform staff with
+    ``permission``."""
+    return user.is_authenticated and (staff_may(user, permission) or is_member(user, organization_id, owner=owner))

@@ -15,7 +15,7 @@ from core.tasks import mail_on_commit
 from reference.selectors import place_resolve
 
 from .models import Membership, Notification, Organization, User, normalize_email
-from .selectors import acts_for
+from .selectors import acts_for, staff_may
 from .validators import normalize_credit_code
 
 
@@ -95,7 +95,7 @@ def user_update_profile(*, user: User, full_name: str, language: str) -> User:
 @transaction.atomic
 def organization_set_verified(*, organization: Organization, verified: bool, by: User | None) -> Organization:
     """Staff mark an organisation as verified (or withdraw it). ``by=None`` is the system (demo, imports)."""
-    if by is not None and not by.is_staff:
+    if by is not None and not staff_may(by, "accounts.change_organization"):
         raise PermissionDenied("Only platform staff verify organisations.")
     organization = Organization.objects.select_for_update().get(pk=organization.pk)
     if organization.verified == verified:
@@ -110,7 +110,7 @@ def organization_set_verified(*, organization: Organization, verified: bool, by:
 @transaction.atomic
 def membership_add(*, organization: Organization, email: str, role: str, by: User) -> Membership:
     """An owner of the organisation (or staff) adds an existing user as a member or owner."""
-    if not acts_for(by, organization.pk, owner=True):
+    if not acts_for(by, organization.pk, owner=True, permission="accounts.add_membership"):
         raise PermissionDenied("Only an owner of the organisation adds members.")
     try:
         user = User.objects.get(email__iexact=normalize_email(email))
@@ -123,6 +123,22 @@ def membership_add(*, organization: Organization, email: str, role: str, by: Use
         membership.role = role
         membership.save(update_fields=["role"])
     return membership
+
+
+def api_token_for(*, user: User) -> Token:
+    """The user's API token, made at the first request for one."""
+    token, _created = Token.objects.get_or_create(user=user)
+    return token
+
+
+@transaction.atomic
+def organization_create(*, name: str, kind: str, province_id: str, city_id: str | None) -> Organization:
+    """An organisation created for imported postings: unverified, without members (its people sign up and are
+    added by staff)."""
+    organization = Organization(name=name.strip(), kind=kind, province_id=province_id, city_id=city_id)
+    _full_clean(organization)
+    organization.save()
+    return organization
 
 
 @transaction.atomic

@@ -261,7 +261,7 @@ def worker_rss(pid: int) -> float:
     return peak
 
 
-def publish_latency(records: list, kind: str) -> list[float]:
+def publish_latency(records: list, kind: str, runs: list | None = None) -> list[float]:
     """Publish each record (a draft, then published: the commit enqueues its batch) and wait for its run."""
     from django.db import transaction
 
@@ -298,6 +298,8 @@ def publish_latency(records: list, kind: str) -> list[float]:
                 raise SystemExit("no run finished within 10 minutes")
             time.sleep(0.01)
         samples.append(time.perf_counter() - started)
+        if runs is not None:
+            runs.append((samples[-1], done.duration_seconds, done.counts))
         if done.status != "done" or done.kind != "incremental":
             print(f"  note: run {done.pk} is {done.kind}/{done.status} {done.error}")
     return samples
@@ -393,11 +395,14 @@ def bench_scale(
         first = publish_latency(fresh_n[:1], "n")
         print(f"  first publication after the worker started (it loads the kept state): {first[0]:.2f} s")
         for kind, records, label in (("n", fresh_n[1:51], "needs"), ("a", fresh_a[:50], "achievements")):
-            samples = publish_latency(records, kind)
+            details: list = []
+            samples = publish_latency(records, kind, details)
             print(
                 f"  publish -> saved suggestions, {len(samples)} {label}: median {statistics.median(samples):.3f} s, "
                 f"max {max(samples):.3f} s (goal < 1 s)"
             )
+            slowest = max(details, key=lambda item: item[0])
+            print(f"    the slowest: {slowest[0]:.3f} s, its run {slowest[1]} s, counts {slowest[2]}")
         print(f"  worker peak memory: {worker_rss(worker.pid):.0f} MB")
     finally:
         os.killpg(worker.pid, 15)

@@ -1,68 +1,98 @@
-from django.contrib import admin
+"""Events in admin. What has rules (status, places, registrations, meetings, presentations, agreements) is
+read-only here and changed by actions that call the events services, as the pages and the API do."""
 
+from __future__ import annotations
+
+from django.contrib import admin
+from django.db.models import QuerySet
+from django.http import HttpRequest
+from django.utils.translation import gettext_lazy as _
+
+from core.admin import ReadOnlyAdminMixin, ReadOnlyInline, run_for_each
+
+from . import services
 from .models import Event, EventAgreement, Meeting, MeetingSlot, MeetingTable, PresentationApplication, Registration
 
 
-class RegistrationInline(admin.TabularInline):
+class RegistrationInline(ReadOnlyInline):
     model = Registration
     fields = ("person_name", "person_email", "organization", "status", "check_in_code", "checked_in_at", "created_at")
     readonly_fields = fields
-    extra = 0
-    can_delete = False
-
-    def has_add_permission(self, request, obj=None) -> bool:  # type: ignore[no-untyped-def]
-        return False
 
 
-class MeetingSlotInline(admin.TabularInline):
+class MeetingSlotInline(ReadOnlyInline):
     model = MeetingSlot
-    extra = 0
 
 
-class MeetingTableInline(admin.TabularInline):
+class MeetingTableInline(ReadOnlyInline):
     model = MeetingTable
-    extra = 0
 
 
 @admin.register(Event)
 class EventAdmin(admin.ModelAdmin):
+    """Organisers create events on the site (``event_create``); here staff correct the description and move the
+    status by the actions. Places and status are the services' (a place given back goes to the waiting list)."""
+
     list_display = ("title", "kind", "organizer", "city", "starts_at", "capacity", "confirmed_count", "status")
     list_filter = ("kind", "status", "city__province")
     search_fields = ("title", "organizer__name", "venue")
-    autocomplete_fields = ("organizer", "city")
+    autocomplete_fields = ("city",)
     filter_horizontal = ("domains", "clusters")
-    readonly_fields = ("confirmed_count", "created_by", "created_at", "updated_at")
+    readonly_fields = ("organizer", "kind", "status", "capacity", "confirmed_count", "created_by", "created_at",
+                       "updated_at")  # fmt: skip
     date_hierarchy = "starts_at"
     inlines = [MeetingSlotInline, MeetingTableInline, RegistrationInline]
+    actions = ["publish_selected", "cancel_selected", "finish_selected"]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def _move(self, request: HttpRequest, queryset: QuerySet[Event], status: str, done: str) -> None:
+        run_for_each(self, request, queryset, lambda event: services.event_set_status(
+            event=event, by=request.user, status=status), done)  # fmt: skip
+
+    @admin.action(description=_("Publish the selected events"))
+    def publish_selected(self, request: HttpRequest, queryset: QuerySet[Event]) -> None:
+        self._move(request, queryset, Event.Status.PUBLISHED, _("%(count)d events published."))
+
+    @admin.action(description=_("Cancel the selected events"))
+    def cancel_selected(self, request: HttpRequest, queryset: QuerySet[Event]) -> None:
+        self._move(request, queryset, Event.Status.CANCELLED, _("%(count)d events cancelled."))
+
+    @admin.action(description=_("Mark the selected events finished"))
+    def finish_selected(self, request: HttpRequest, queryset: QuerySet[Event]) -> None:
+        self._move(request, queryset, Event.Status.FINISHED, _("%(count)d events finished."))
 
 
 @admin.register(Registration)
-class RegistrationAdmin(admin.ModelAdmin):
+class RegistrationAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = ("person_name", "person_email", "organization", "event", "status", "checked_in_at", "created_at")
     list_filter = ("status", "event")
     search_fields = ("person_name", "person_email", "organization__name", "check_in_code")
-    readonly_fields = ("status", "check_in_code", "checked_in_at", "promoted_at", "cancelled_at", "created_at")
-    raw_id_fields = ("event", "organization", "registered_by")
+    actions = ["cancel_selected"]
+
+    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return bool(obj is None and request.user.has_perm("events.change_registration"))  # the list's actions
+
+    @admin.action(description=_("Cancel the selected registrations (a freed place goes to the waiting list)"))
+    def cancel_selected(self, request: HttpRequest, queryset: QuerySet[Registration]) -> None:
+        run_for_each(self, request, queryset, lambda registration: services.registration_cancel(
+            registration=registration, by=request.user), _("%(count)d registrations cancelled."))  # fmt: skip
 
 
 @admin.register(PresentationApplication)
-class PresentationApplicationAdmin(admin.ModelAdmin):
+class PresentationApplicationAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = ("__str__", "event", "organization", "status", "slot_starts_at", "slot_ends_at")
     list_filter = ("status", "event__kind")
     search_fields = ("achievement__title", "need__title", "organization__name", "event__title")
-    raw_id_fields = ("event", "organization", "achievement", "need", "applied_by")
-    readonly_fields = ("status", "slot_starts_at", "slot_ends_at")
 
 
 @admin.register(Meeting)
-class MeetingAdmin(admin.ModelAdmin):
+class MeetingAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = ("__str__", "event", "status", "slot", "table", "created_at")
     list_filter = ("status", "event")
-    raw_id_fields = ("event", "requester", "invitee", "slot", "table")
-    readonly_fields = ("status", "slot", "table", "responded_at")
 
 
 @admin.register(EventAgreement)
-class EventAgreementAdmin(admin.ModelAdmin):
+class EventAgreementAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = ("event", "agreement")
-    raw_id_fields = ("event", "agreement")

@@ -40,7 +40,7 @@ from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from accounts.selectors import user_organization_ids
+from accounts.selectors import staff_may, user_organization_ids
 from core.api import ErrorSerializer, FieldErrorsSerializer, PageNumberPagination
 from core.exceptions import ApplicationError, PermissionDenied
 
@@ -301,7 +301,8 @@ class EventViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
         serializer = PresentationApplyInputSerializer(data=request.data, context={"request": request})
         serializer.is_valid(raise_exception=True)
         listing = serializer.validated_data["listing"]
-        if not request.user.is_staff and listing.organization_id not in user_organization_ids(user=request.user):
+        staff = staff_may(request.user, "events.add_presentationapplication")  # refused by the service: 403
+        if not staff and listing.organization_id not in user_organization_ids(user=request.user):
             raise ApplicationError("Present one of your organisation's published listings.", field="listing")
         application = programme.presentation_apply(
             event=event, organization=listing.organization, by=request.user, listing=listing,

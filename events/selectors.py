@@ -20,7 +20,7 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from accounts.models import Organization, User
-from accounts.selectors import user_organization_ids
+from accounts.selectors import staff_may, user_organization_ids
 from marketplace.models import Achievement, Need
 from marketplace.models import Status as PostingStatus
 from matching.models import Agreement
@@ -32,7 +32,7 @@ PUBLIC_STATUSES = (Event.Status.PUBLISHED, Event.Status.CANCELLED, Event.Status.
 
 def event_visible_to(user: User | AnonymousUser) -> QuerySet[Event]:
     queryset = Event.objects.select_related("organizer", "city__province").prefetch_related("domains")
-    if user.is_authenticated and user.is_staff:
+    if staff_may(user, "events.view_event"):
         return queryset
     public = Q(status__in=PUBLIC_STATUSES)
     organization_ids = user_organization_ids(user=user) if user.is_authenticated else set()
@@ -54,7 +54,7 @@ def is_event_organizer(user: User | AnonymousUser, event: Event) -> bool:
     """Members of the organiser and staff (the services' ``is_organizer``, read without a query when it can)."""
     if not user.is_authenticated:
         return False
-    return user.is_staff or event.organizer_id in user_organization_ids(user=user)
+    return staff_may(user, "events.change_event") or event.organizer_id in user_organization_ids(user=user)
 
 
 def can_create_events(user: User | AnonymousUser) -> bool:
@@ -66,7 +66,7 @@ def organizer_choices(user: User | AnonymousUser) -> QuerySet[Organization]:
     organisers = Organization.objects.filter(kind=Organization.Kind.ORGANISER)
     if not user.is_authenticated:
         return organisers.none()
-    if user.is_staff:
+    if staff_may(user, "events.add_event"):
         return organisers
     return organisers.filter(pk__in=user_organization_ids(user=user))
 
@@ -129,7 +129,7 @@ def registrations_of(user: User | AnonymousUser) -> QuerySet[Registration]:
     queryset = _registrations()
     if not user.is_authenticated:
         return queryset.none()
-    if user.is_staff:
+    if staff_may(user, "events.view_registration"):
         return queryset
     organization_ids = user_organization_ids(user=user)
     return queryset.filter(
@@ -143,7 +143,7 @@ def can_see_participant_contact(user: User | AnonymousUser, registration: Regist
     organisation."""
     if not user.is_authenticated:
         return False
-    if user.is_staff:
+    if staff_may(user, "events.view_registration"):
         return True
     organization_ids = user_organization_ids(user=user)
     return registration.organization_id in organization_ids or registration.event.organizer_id in organization_ids
@@ -189,7 +189,7 @@ def applications_visible_to(user: User | AnonymousUser) -> QuerySet[Presentation
     ).order_by("event_id", "status", F("slot_starts_at").asc(nulls_last=True), "created_at", "pk")
     if not user.is_authenticated:
         return queryset.none()
-    if user.is_staff:
+    if staff_may(user, "events.view_presentationapplication"):
         return queryset
     organization_ids = user_organization_ids(user=user)
     return queryset.filter(
@@ -223,7 +223,7 @@ def meetings_visible_to(user: User | AnonymousUser) -> QuerySet[Meeting]:
     queryset = _meetings()
     if not user.is_authenticated:
         return queryset.none()
-    if user.is_staff:
+    if staff_may(user, "events.view_meeting"):
         return queryset
     organization_ids = user_organization_ids(user=user)
     return queryset.filter(

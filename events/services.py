@@ -17,7 +17,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from accounts.models import Organization, User
-from accounts.selectors import acts_for
+from accounts.selectors import acts_for, staff_may
 from core.exceptions import ApplicationError, PermissionDenied
 from core.tasks import mail_on_commit
 
@@ -25,7 +25,7 @@ from .models import Event, Registration
 
 
 def is_organizer(user: User, event: Event) -> bool:
-    return acts_for(user, event.organizer_id)
+    return acts_for(user, event.organizer_id, permission="events.change_event")
 
 
 @transaction.atomic
@@ -43,9 +43,9 @@ def event_create(
     **fields: Any,
 ) -> Event:
     """An organiser's member creates a draft event."""
-    if organizer.kind != Organization.Kind.ORGANISER and not by.is_staff:
+    if organizer.kind != Organization.Kind.ORGANISER and not staff_may(by, "events.add_event"):
         raise PermissionDenied("Events are run by organiser organisations.")
-    if not acts_for(by, organizer.pk):
+    if not acts_for(by, organizer.pk, permission="events.add_event"):
         raise PermissionDenied("Only members of the organiser create its events.")
     if ends_at <= starts_at:
         raise ApplicationError("The event must end after it starts.", field="ends_at")
@@ -93,7 +93,7 @@ def registration_create(
 ) -> Registration:
     """A member registers one of the organisation's people: a confirmed place while places are left, else a place
     on the waiting list. Safe under concurrent requests: the event row is locked while the place is taken."""
-    if not acts_for(by, organization.pk):
+    if not acts_for(by, organization.pk, permission="events.add_registration"):
         raise PermissionDenied("Members register their own organisation's people.")
     email = person_email.strip().lower()
     if not person_name.strip() or not email:
@@ -123,7 +123,9 @@ def registration_cancel(*, registration: Registration, by: User) -> Registration
     """Cancel a registration; a freed place goes to the earliest on the waiting list, who is told by e-mail."""
     event = Event.objects.select_for_update().get(pk=registration.event_id)
     registration = Registration.objects.select_for_update().get(pk=registration.pk)
-    if not (acts_for(by, registration.organization_id) or is_organizer(by, event)):
+    if not (
+        acts_for(by, registration.organization_id, permission="events.change_registration") or is_organizer(by, event)
+    ):
         raise PermissionDenied("Only the participant's organisation or the organiser cancels a registration.")
     if registration.status == Registration.Status.CANCELLED:
         return registration

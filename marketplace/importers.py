@@ -20,6 +20,7 @@ from django.db import transaction
 from django.db.models import QuerySet
 
 from accounts.models import Organization, User
+from accounts.services import organization_create
 from core.limits import BODY_MAX, KEYWORD_MAX
 from reference.locations import PlaceError, get_resolver
 from reference.models import Domain
@@ -347,7 +348,7 @@ def _write(
 ) -> None:
     for key, owner in list(owners.items()):
         if isinstance(owner, _Row):
-            owners[key] = Organization.objects.create(
+            owners[key] = organization_create(
                 name=owner.owner,
                 kind=_guess_owner_kind("achievements" if spec.model is Achievement else "needs", owner.owner),
                 province_id=owner.fields["province_id"],

@@ -21,7 +21,7 @@ from django.db.models import OuterRef, Q, QuerySet, Subquery, TextField, Value
 from django.db.models.functions import Concat
 
 from accounts.models import User
-from accounts.selectors import user_organization_ids
+from accounts.selectors import staff_may, user_organization_ids
 
 from .models import Achievement, Need, PostingTransition, Status
 from .search import TermGroup, query_groups, to_tsquery
@@ -31,7 +31,7 @@ P = TypeVar("P", Achievement, Need)
 
 def posting_visible_to(*, model: type[P], user: User | AnonymousUser) -> QuerySet[P]:
     queryset = model.objects.select_related("organization", "province", "city").prefetch_related("domains")
-    if user.is_authenticated and user.is_staff:
+    if staff_may(user, f"marketplace.view_{model._meta.model_name}"):
         return queryset
     public = _live(model)
     organization_ids = user_organization_ids(user=user) if user.is_authenticated else set()
@@ -65,7 +65,9 @@ def can_see_contact(*, user: User | AnonymousUser, posting: Achievement | Need) 
     """The confidential contact is for the owner's members and staff (and, later, accepted match partners)."""
     if not user.is_authenticated:
         return False
-    return user.is_staff or posting.organization_id in user_organization_ids(user=user)
+    return staff_may(user, f"marketplace.view_{posting._meta.model_name}") or (
+        posting.organization_id in user_organization_ids(user=user)
+    )
 
 
 def posting_search(queryset: QuerySet[P], query: str) -> QuerySet[P]:

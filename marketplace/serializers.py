@@ -19,7 +19,7 @@ from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
 from accounts.models import Organization
-from accounts.selectors import user_organization_ids, user_primary_membership
+from accounts.selectors import staff_may, user_organization_ids, user_primary_membership
 from core.api import NamedChoiceField
 from core.exceptions import ApplicationError
 from core.limits import KEYWORD_MAX, NOTE_MAX
@@ -122,7 +122,7 @@ class PostingSerializer(serializers.ModelSerializer):
         user = self._user()
         if not user.is_authenticated:
             return False
-        if user.is_staff:
+        if staff_may(user, f"marketplace.view_{instance._meta.model_name}"):
             return True
         if "_organization_ids" not in self.context:
             self.context["_organization_ids"] = user_organization_ids(user=user)

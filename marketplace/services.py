@@ -23,7 +23,7 @@ from django.utils import timezone
 from django.utils.translation import gettext, gettext_noop
 
 from accounts.models import Organization, User
-from accounts.selectors import acts_for
+from accounts.selectors import acts_for, staff_may
 from accounts.services import organization_notify
 from core.exceptions import ApplicationError, PermissionDenied
 from core.i18n import bilingual
@@ -101,8 +101,13 @@ def _published_on_commit(posting: Posting) -> None:
     transaction.on_commit(_Published([posting]))
 
 
+def _permission(action: str, model: Any) -> str:
+    """The Django permission admin asks for this act on this kind of posting (``marketplace.change_need``)."""
+    return f"{model._meta.app_label}.{action}_{model._meta.model_name}"
+
+
 def can_edit(user: User, posting: Posting) -> bool:
-    return acts_for(user, posting.organization_id)
+    return acts_for(user, posting.organization_id, permission=_permission("change", posting))
 
 
 def _validate(posting: Posting) -> None:
@@ -154,7 +159,7 @@ def posting_create(
     *, model: type[P], organization: Organization, by: User | None, domain_codes: Iterable[str] = (), **fields: Any
 ) -> P:
     """Create a draft posting for the organisation. ``by`` must be a member (or staff, or None for imports)."""
-    if by is not None and not acts_for(by, organization.pk):
+    if by is not None and not acts_for(by, organization.pk, permission=_permission("add", model)):
         raise PermissionDenied("Only members of the organisation post for it.")
     posting = model(organization=organization, created_by=by, status=Status.DRAFT, **fields)
     _validate(posting)
@@ -221,7 +226,7 @@ def posting_submit(*, posting: P, by: User) -> P:
 
 
 def posting_approve(*, posting: P, by: User) -> P:
-    if not by.is_staff:
+    if not staff_may(by, _permission("change", posting)):
         raise PermissionDenied("Only platform staff approve postings.")
     if posting.status != Status.SUBMITTED:
         raise ApplicationError(f"Only submitted postings are approved; this one is {posting.status}.", field="status")
@@ -229,7 +234,7 @@ def posting_approve(*, posting: P, by: User) -> P:
 
 
 def posting_reject(*, posting: P, by: User, reason: str) -> P:
-    if not by.is_staff:
+    if not staff_may(by, _permission("change", posting)):
         raise PermissionDenied("Only platform staff reject postings.")
     if not reason.strip():
         raise ApplicationError("Say why the posting is rejected; the organisation sees the reason.", field="reason")

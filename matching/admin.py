@@ -15,6 +15,7 @@ from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString
 from django.utils.translation import gettext_lazy as _
 
+from core.admin import ReadOnlyAdminMixin
 from core.exceptions import ApplicationError
 from reference.admin_filters import ClusterFilter, DomainWithSubdomainsFilter
 
@@ -261,7 +262,7 @@ class MatchRunAdmin(admin.ModelAdmin):
     def rebuild_view(self, request: HttpRequest) -> HttpResponse:
         if request.method != "POST":
             return redirect(reverse("admin:matching_matchrun_changelist"))
-        if not request.user.is_staff:
+        if not request.user.has_perm("matching.change_matchrun"):
             raise DjangoPermissionDenied
         run = full_rebuild_enqueue(trigger="admin", by=request.user)
         self.message_user(request, _("Full rebuild #%(id)d started.") % {"id": run.pk}, messages.SUCCESS)
@@ -272,9 +273,9 @@ class MatchRunAdmin(admin.ModelAdmin):
 class PendingMatchAdmin(admin.ModelAdmin):
     """The outbox, read only: publications waiting for their matching (the sweep matches those left over)."""
 
-    list_display = ("kind", "posting_id", "queued_at")
+    list_display = ("kind", "posting_id", "queued_at", "attempts", "last_error")
     list_filter = ("kind",)
-    readonly_fields = ("kind", "posting_id", "queued_at")
+    readonly_fields = ("kind", "posting_id", "queued_at", "attempts", "last_error")
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
@@ -303,7 +304,10 @@ class MatchingConfigAdmin(admin.ModelAdmin):
 
 
 @admin.register(Agreement)
-class AgreementAdmin(admin.ModelAdmin):
+class AgreementAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    """Recorded by either side or staff on the match page or the API (``agreement_record``: the signing-date rule and
+    the move of the match to a deal); read-only here."""
+
     list_display = ("achievement", "need", "mode", "amount_wan", "signed_on", "recorded_by")
     list_filter = ("mode",)
     date_hierarchy = "signed_on"

@@ -291,11 +291,16 @@ class RecordTokens(models.Model):
 class PendingMatch(models.Model):
     """The matching outbox: a published posting whose matching has not yet been done. Written in the transaction that
     publishes it, deleted by the run that matches it (``matching.pending``); a row left over (the broker was down, the
-    message or the run lost) is matched by the periodic sweep. Publishing it again moves ``queued_at`` on."""
+    message or the run lost) is matched by the periodic sweep, which gives up on a row after ``SWEEP_ATTEMPTS`` failed
+    runs (it stays here, with the error, for staff). Publishing it again moves ``queued_at`` on and starts afresh."""
+
+    SWEEP_ATTEMPTS = 5
 
     kind = models.CharField(max_length=1, choices=RecordTokens.Kind.choices)
     posting_id = models.PositiveBigIntegerField()
     queued_at = models.DateTimeField(_("queued at"))
+    attempts = models.PositiveSmallIntegerField(_("sweep attempts"), default=0)
+    last_error = models.TextField(_("last error"), blank=True)
 
     class Meta:
         verbose_name = _("publication waiting for matching")

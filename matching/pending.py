@@ -13,7 +13,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from django.conf import settings
-from django.db.models import Q
+from django.db.models import F, Q
 from django.utils import timezone
 
 from marketplace.models import Achievement, Need, Status
@@ -29,7 +29,7 @@ def pending_add(*, kind: str, posting_id: int) -> None:
         [PendingMatch(kind=kind, posting_id=posting_id, queued_at=timezone.now())],
         update_conflicts=True,
         unique_fields=["kind", "posting_id"],
-        update_fields=["queued_at"],
+        update_fields=["queued_at", "attempts", "last_error"],
     )
 
 
@@ -61,11 +61,14 @@ def runs_fail_stuck(now: datetime | None = None) -> int:
 
 
 def pending_due(*, now: datetime | None = None, limit: int = 5000) -> tuple[list[int], list[int]]:
-    """The postings waiting longer than the grace period (oldest first, at most ``limit``) that are still published;
-    rows of postings no longer published are dropped (closing one withdrew its matching)."""
+    """The postings waiting longer than the grace period (oldest first, at most ``limit``, not given up on) that are
+    still published; rows of postings no longer published are dropped (closing one withdrew its matching)."""
     now = now or timezone.now()
     due = list(
-        PendingMatch.objects.filter(queued_at__lt=now - timedelta(seconds=settings.MATCHING_PENDING_GRACE_SECONDS))
+        PendingMatch.objects.filter(
+            queued_at__lt=now - timedelta(seconds=settings.MATCHING_PENDING_GRACE_SECONDS),
+            attempts__lt=PendingMatch.SWEEP_ATTEMPTS,
+        )
         .order_by("queued_at")
         .values_list("kind", "posting_id")[:limit]
     )
@@ -93,7 +96,16 @@ def pending_sweep(*, limit: int = 5000) -> dict[str, Any]:
     if incremental.full_run_in_progress() is not None:
         return counts
     achievement_ids, need_ids = pending_due(limit=limit)
-    if achievement_ids or need_ids:
+    if not (achievement_ids or need_ids):
+        return counts
+    rows = PendingMatch.objects.filter(
+        Q(kind=ACHIEVEMENT, posting_id__in=achievement_ids) | Q(kind=NEED, posting_id__in=need_ids)
+    )
+    rows.update(attempts=F("attempts") + 1)  # counted before the run: a run that kills its worker counts too
+    try:
         run = runs.match_postings(achievement_ids=achievement_ids, need_ids=need_ids, trigger="sweep")
-        counts.update(run=run.pk, achievements=len(achievement_ids), needs=len(need_ids))
+    except Exception as error:  # the run failed (recorded on it); the rows say so, and are given up on in the end
+        rows.update(last_error=f"{type(error).__name__}: {error}"[:2000])
+        raise
+    counts.update(run=run.pk, achievements=len(achievement_ids), needs=len(need_ids))
     return counts

@@ -6,7 +6,7 @@ from django.contrib.auth.models import AnonymousUser
 from django.db.models import Q, QuerySet
 
 from accounts.models import User
-from accounts.selectors import user_organization_ids
+from accounts.selectors import staff_may, user_organization_ids
 
 from .models import Match
 
@@ -24,7 +24,7 @@ def match_visible_to(*, user: User | AnonymousUser) -> QuerySet[Match]:
     )
     if not user.is_authenticated:
         return queryset.none()
-    if user.is_staff:
+    if staff_may(user, "matching.view_match"):
         return queryset
     organizations = user_organization_ids(user=user)
     return queryset.filter(
@@ -37,7 +37,7 @@ def match_contact_visible(*, user: User | AnonymousUser, match: Match) -> bool:
     """The other side's contact shows once both sides accepted (staff always see it)."""
     if not user.is_authenticated:
         return False
-    return user.is_staff or match.status in CONTACT_STATUSES
+    return staff_may(user, "matching.view_match") or match.status in CONTACT_STATUSES
 
 
 # Outcomes whose score components are compared, and the decisions behind them.

@@ -21,6 +21,7 @@ from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from accounts.selectors import staff_may
 from core.api import NamedChoiceField
 from core.limits import NOTE_MAX
 from marketplace.models import Achievement, CooperationMode, Need
@@ -202,7 +203,7 @@ class MatchSerializer(serializers.ModelSerializer):
         data = super().to_representation(instance)
         user = self._user()
         side = self._side(instance)
-        is_staff = bool(user.is_authenticated and user.is_staff)
+        is_staff = staff_may(user, "matching.view_match")
         data.pop("counterpart_contact", None)
         data.pop("contacts", None)
         if side is None and not is_staff:

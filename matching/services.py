@@ -22,7 +22,7 @@ from django.utils import timezone
 from django.utils.translation import gettext, gettext_noop
 
 from accounts.models import Organization, User
-from accounts.selectors import user_organization_ids
+from accounts.selectors import staff_may, user_organization_ids
 from accounts.services import organization_notify
 from core.exceptions import ApplicationError, PermissionDenied
 from core.i18n import bilingual
@@ -66,7 +66,7 @@ def _both(match: Match, subject: str, body: str) -> None:
 @transaction.atomic
 def match_approve(*, match: Match, by: User, note: str = "") -> Match:
     """Staff approve a suggestion: both sides see it and may accept or decline."""
-    if not by.is_staff:
+    if not staff_may(by, "matching.change_match"):
         raise PermissionDenied("Only platform staff review suggested matches.")
     match = _lock(match)
     if match.status != Status.SUGGESTED:
@@ -88,7 +88,7 @@ def match_approve(*, match: Match, by: User, note: str = "") -> Match:
 @transaction.atomic
 def match_reject(*, match: Match, by: User, reason: str) -> Match:
     """Staff reject a suggestion, saying why (the reasons feed the weight statistics)."""
-    if not by.is_staff:
+    if not staff_may(by, "matching.change_match"):
         raise PermissionDenied("Only platform staff review suggested matches.")
     if not reason.strip():
         raise ApplicationError("Say why the match is rejected; the reasons tune the engine.", field="reason")
@@ -203,7 +203,7 @@ def agreement_record(
     """Either side (or staff) records the agreement signed on a match in contact; the match becomes a deal."""
     match = _lock(match)
     side = match_side(user=by, match=match)
-    if side is None and not by.is_staff:
+    if side is None and not staff_may(by, "matching.add_agreement"):
         raise PermissionDenied("Only the two organisations (or staff) record an agreement.")
     if match.status not in (Status.IN_CONTACT, Status.DEAL):
         raise ApplicationError("An agreement is recorded once both sides have accepted the match.", field="status")

@@ -21,7 +21,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from accounts.models import Notification, User
-from accounts.selectors import user_organization_ids
+from accounts.selectors import staff_may, user_organization_ids
 from accounts.services import notifications_mark_read
 from core.exceptions import ApplicationError
 from core.forms import add_application_error
@@ -149,7 +149,7 @@ def _render_detail(
 ) -> HttpResponse:
     user = request.user
     side = _side(user, match)
-    is_staff = user.is_staff
+    is_staff = staff_may(user, "matching.view_match")
     can_answer = (
         side is not None
         and match.status == Match.Status.APPROVED

@@ -49,3 +49,44 @@ def test_new_pairs_are_copied_and_a_pair_inserted_meanwhile_is_upserted(services
     assert len(pairs) == len(set(pairs)) == 3
     assert writer.created == 1 and writer.updated == 1
     assert np.all(np.diff(existing_keys()) > 0)
+
+
+def match_indexes() -> set[str]:
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        constraints = connection.introspection.get_constraints(cursor, Match._meta.db_table)
+    return {name for name, info in constraints.items() if info["index"]} & {i.name for i in Match._meta.indexes}
+
+
+def test_a_first_load_builds_the_ordering_indexes_after_writing_and_a_lost_index_comes_back(services, monkeypatch):
+    from django.db import connection
+
+    from matching import runs
+    from tests.integration.test_matching_worker import load_benchmark, snapshot
+
+    expected = {index.name for index in Match._meta.indexes}
+    load_benchmark(publish=True)
+    Match.objects.all().delete()
+    runs.match_run_full()  # written with the indexes in place
+    reference = snapshot()
+    Match.objects.all().delete()
+    monkeypatch.setattr(runs, "DEFER_INDEXES_FROM", 1)
+    dropped = []
+    original = runs.MatchWriter.write
+
+    def watching(self, rows):  # type: ignore[no-untyped-def]
+        dropped.append(expected - match_indexes())
+        return original(self, rows)
+
+    monkeypatch.setattr(runs.MatchWriter, "write", watching)
+    runs.match_run_full()  # an empty table: the indexes are built after the rows
+    assert dropped and all(missing == expected for missing in dropped)
+    assert match_indexes() == expected
+    assert snapshot() == reference
+
+    with connection.schema_editor() as editor:  # as a run killed while they were deferred leaves them
+        editor.remove_index(Match, Match._meta.indexes[0])
+    monkeypatch.setattr(runs, "DEFER_INDEXES_FROM", 10**9)
+    runs.match_run_full()
+    assert match_indexes() == expected

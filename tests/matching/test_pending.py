@@ -125,3 +125,22 @@ def test_only_transient_database_errors_are_retried(error, raised, monkeypatch):
     monkeypatch.setattr(runs, "match_postings", failing)
     with pytest.raises(raised):  # an integrity error fails the task at once; a lost connection is tried again
         tasks.match_postings_task.apply(args=([], [1]))
+
+
+def test_the_sweep_gives_up_on_a_publication_whose_run_keeps_failing(market, settings, monkeypatch):
+    _, company, _ = market
+    settings.MATCHING_ON_PUBLISH = True
+    settings.MATCHING_PENDING_GRACE_SECONDS = 0
+    publish(need(company))
+
+    def failing(**kwargs):  # type: ignore[no-untyped-def]
+        raise IntegrityError("duplicate key value violates unique constraint")
+
+    monkeypatch.setattr(runs, "match_postings", failing)
+    for _ in range(PendingMatch.SWEEP_ATTEMPTS):
+        with pytest.raises(IntegrityError):
+            pending.pending_sweep()
+    row = PendingMatch.objects.get()
+    assert row.attempts == PendingMatch.SWEEP_ATTEMPTS
+    assert row.last_error.startswith("IntegrityError: duplicate key")
+    assert pending.pending_sweep() == {"failed runs": 0}  # given up: left for staff to see in admin
