@@ -23,8 +23,8 @@ class TokenObtainApi(APIView):
     def post(self, request: Request) -> Response:
         serializer = TokenObtainSerializer(data=request.data, context={"request": request})
         serializer.is_valid(raise_exception=True)
-        token = services.api_token_for(user=serializer.validated_data["user"])
-        return Response({"token": token.key})
+        record, key = services.api_token_issue(user=serializer.validated_data["user"])
+        return Response({"token": key, "expiry": record.expiry})
 
 
 class MeApi(APIView):

@@ -81,6 +81,16 @@ class User(AbstractBaseUser, PermissionsMixin):
         super().clean()
         self.email = normalize_email(self.email)
 
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        """A changed password (``set_password``: the password change and reset pages, admin, the shell) revokes
+        the user's API tokens: a token taken with the old password stops working with it."""
+        password_changed = self._password is not None and self.pk is not None
+        super().save(*args, **kwargs)
+        if password_changed:
+            from knox.models import AuthToken
+
+            AuthToken.objects.filter(user=self).delete()
+
     def get_full_name(self) -> str:
         return self.full_name or self.email
 

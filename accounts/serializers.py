@@ -2,8 +2,9 @@ from __future__ import annotations
 
 from django.contrib.auth import authenticate
 from django.utils.translation import gettext_lazy as _
-from rest_framework import serializers
+from rest_framework import exceptions, serializers
 
+from .lockout import cooloff_minutes, lockout_message
 from .models import Membership, Organization, User
 
 
@@ -37,7 +38,10 @@ class TokenObtainSerializer(serializers.Serializer):
     password = serializers.CharField(style={"input_type": "password"}, trim_whitespace=False, write_only=True)
 
     def validate(self, attrs: dict[str, str]) -> dict[str, object]:
-        user = authenticate(self.context.get("request"), username=attrs["email"], password=attrs["password"])
+        request = self.context.get("request")
+        user = authenticate(request, username=attrs["email"], password=attrs["password"])
+        if user is None and getattr(request, "axes_locked_out", False):  # too many wrong passwords (django-axes)
+            raise exceptions.Throttled(wait=cooloff_minutes() * 60, detail=lockout_message())
         if user is None:
             raise serializers.ValidationError(
                 _("No active account has this e-mail and password."), code="authorization"
@@ -46,4 +50,5 @@ class TokenObtainSerializer(serializers.Serializer):
 
 
 class TokenSerializer(serializers.Serializer):
-    token = serializers.CharField(read_only=True)
+    token = serializers.CharField(read_only=True, help_text=_("Sent as the header Authorization: Token <token>."))
+    expiry = serializers.DateTimeField(read_only=True, help_text=_("When the token stops working."))

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from django.conf import settings
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
-from rest_framework.authtoken.models import Token
+from knox.models import AuthToken
 
 from core.exceptions import ApplicationError, PermissionDenied
 from core.tasks import mail_on_commit
@@ -125,10 +126,21 @@ def membership_add(*, organization: Organization, email: str, role: str, by: Use
     return membership
 
 
-def api_token_for(*, user: User) -> Token:
-    """The user's API token, made at the first request for one."""
-    token, _created = Token.objects.get_or_create(user=user)
-    return token
+@transaction.atomic
+def api_token_issue(*, user: User) -> tuple[AuthToken, str]:
+    """A new API token for the user: its record (kept as a hash, with its expiry) and the key, which is shown this
+    once. A user holds at most ``API_TOKENS_PER_USER``; the oldest beyond that are revoked."""
+    record, key = AuthToken.objects.create(user=user)
+    keep = AuthToken.objects.filter(user=user).order_by("-created").values_list("pk", flat=True)[
+        : settings.API_TOKENS_PER_USER
+    ]
+    AuthToken.objects.filter(user=user).exclude(pk__in=list(keep)).delete()
+    return record, key
+
+
+def api_tokens_revoke(*, user: User) -> int:
+    """Revoke every API token of the user (a password change does it too: ``User.save``)."""
+    return AuthToken.objects.filter(user=user).delete()[0]
 
 
 @transaction.atomic
@@ -142,10 +154,10 @@ def organization_create(*, name: str, kind: str, province_id: str, city_id: str 
 
 
 @transaction.atomic
-def api_token_regenerate(*, user: User) -> Token:
-    """Replace the user's API token with a new one (the old one stops working at once)."""
-    Token.objects.filter(user=user).delete()
-    return Token.objects.create(user=user)
+def api_token_regenerate(*, user: User) -> tuple[AuthToken, str]:
+    """Replace the user's API tokens with a new one (the old ones stop working at once); the key is shown once."""
+    api_tokens_revoke(user=user)
+    return api_token_issue(user=user)
 
 
 def organization_notify(*, organization: Organization, subject: str, body: str = "", link: str = "") -> None:

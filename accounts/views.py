@@ -8,7 +8,7 @@ from django.shortcuts import redirect, render
 from django.utils import translation
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
-from rest_framework.authtoken.models import Token
+from knox.models import AuthToken
 
 from core.exceptions import ApplicationError
 from core.forms import add_application_error
@@ -66,7 +66,7 @@ def profile(request: HttpRequest) -> HttpResponse:
     context = {
         "form": form,
         "memberships": user_memberships(user=request.user),
-        "token": Token.objects.filter(user=request.user).first(),
+        "tokens": AuthToken.objects.filter(user=request.user).order_by("-created"),
     }
     return render(request, "accounts/profile.html", context)
 
@@ -74,6 +74,16 @@ def profile(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_POST
 def token_regenerate(request: HttpRequest) -> HttpResponse:
-    services.api_token_regenerate(user=request.user)
-    messages.success(request, _("A new API token was created; the old one no longer works."))
-    return redirect("accounts:profile")
+    """A new token replacing the user's others, its key shown on this response only (it is kept as a hash)."""
+    record, key = services.api_token_regenerate(user=request.user)
+    messages.success(request, _("A new API token was created; the old ones no longer work. Copy it now: it is not "
+                                "shown again."))  # fmt: skip
+    context = {
+        "form": ProfileForm(instance=request.user),
+        "memberships": user_memberships(user=request.user),
+        "tokens": [record],
+        "new_token": key,
+    }
+    response = render(request, "accounts/profile.html", context)
+    response["Cache-Control"] = "no-store"
+    return response

@@ -7,6 +7,7 @@ run eagerly in-process, e-mail printed to the console. Production sets ``SECRET_
 ``DATABASE_URL`` (PostgreSQL) and ``CELERY_BROKER_URL`` (Redis).
 """
 
+from datetime import timedelta
 from pathlib import Path
 
 import environ
@@ -41,7 +42,8 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django.contrib.humanize",
     "rest_framework",
-    "rest_framework.authtoken",
+    "knox",  # API tokens: stored hashed, expiring, revoked on password change
+    "axes",  # sign-in lockout
     "django_filters",
     "drf_spectacular",
     "drf_spectacular_sidecar",  # Swagger UI served from here: nothing is loaded from another host
@@ -67,7 +69,19 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "axes.middleware.AxesMiddleware",  # last: turns a locked-out sign-in into the lockout page
 ]
+
+# --- Sign-in lockout (accounts/lockout.py) -------------------------------------------------------------------
+AUTHENTICATION_BACKENDS = ["axes.backends.AxesStandaloneBackend", "django.contrib.auth.backends.ModelBackend"]
+AXES_FAILURE_LIMIT: int = env.int("AXES_FAILURE_LIMIT", default=10)
+AXES_COOLOFF_TIME = timedelta(minutes=env.int("AXES_COOLOFF_MINUTES", default=15))
+AXES_LOCKOUT_PARAMETERS = [["ip_address", "username"]]  # one e-mail from one address: no locking others out
+AXES_RESET_ON_SUCCESS = True
+AXES_CLIENT_IP_CALLABLE = "accounts.lockout.client_ip"
+AXES_USERNAME_CALLABLE = "accounts.lockout.username_of"
+AXES_LOCKOUT_CALLABLE = "accounts.lockout.lockout_response"
+AXES_VERBOSE = False
 
 ROOT_URLCONF = "config.urls"
 
@@ -181,7 +195,7 @@ CELERY_RESULT_BACKEND_TRANSPORT_OPTIONS = {
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "rest_framework.authentication.SessionAuthentication",
-        "rest_framework.authentication.TokenAuthentication",
+        "knox.auth.TokenAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticatedOrReadOnly"],
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
@@ -200,7 +214,18 @@ REST_FRAMEWORK = {
         "user": env.str("API_THROTTLE_USER", default="600/minute"),
         "auth": env.str("API_THROTTLE_AUTH", default="10/minute"),
     },
+    # Reverse proxies in front of the application server: a client's address is the one the last of them appended
+    # to X-Forwarded-For (0: the peer's address; a client's own X-Forwarded-For is never believed).
+    "NUM_PROXIES": env.int("NUM_PROXIES", default=0),
 }
+# API tokens (django-rest-knox): stored as hashes, valid API_TOKEN_DAYS, at most API_TOKENS_PER_USER at once (the
+# oldest go first), all revoked when the password changes; sent as "Authorization: Token <key>".
+REST_KNOX = {
+    "TOKEN_TTL": timedelta(days=env.int("API_TOKEN_DAYS", default=30)),
+    "AUTH_HEADER_PREFIX": "Token",
+    "AUTO_REFRESH": False,
+}
+API_TOKENS_PER_USER: int = env.int("API_TOKENS_PER_USER", default=5)
 # The cache (API throttling counts, the explaining of matches asked for by pages): Redis when CACHE_URL names one
 # (production, with several web workers), else this process's memory.
 CACHE_URL: str = env.str("CACHE_URL", default="")

@@ -25,3 +25,5 @@ MATCHING_STATE_DIR = Path(tempfile.mkdtemp(prefix="techmatch-state-"))
 # Tests make many API requests in a row; the throttling tests set their own low rates.
 REST_FRAMEWORK = {**REST_FRAMEWORK, "DEFAULT_THROTTLE_RATES": {"anon": "100000/minute", "user": "100000/minute",  # noqa: F405
                                                               "auth": "100000/minute"}}  # fmt: skip
+# The sign-in lockout needs the request at every authenticate() (client.login has none): its tests switch it on.
+AXES_ENABLED = False

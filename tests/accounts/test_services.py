@@ -1,4 +1,5 @@
 import pytest
+from knox.models import AuthToken
 
 from accounts import services
 from accounts.models import Membership, Organization, User
@@ -90,7 +91,7 @@ def test_owners_add_members_and_members_may_not(member, organization):
 
 
 def test_token_regeneration_replaces_the_old_token(user):
-    first = services.api_token_regenerate(user=user)
-    second = services.api_token_regenerate(user=user)
-    assert first.key != second.key
-    assert user.auth_token.key == second.key
+    _, first = services.api_token_regenerate(user=user)
+    second_record, second = services.api_token_regenerate(user=user)
+    assert first != second
+    assert list(AuthToken.objects.filter(user=user)) == [second_record]  # the first one was revoked

@@ -116,11 +116,13 @@ def test_profile_requires_login(client):
 def test_token_is_created_on_the_profile_and_works_on_the_api(client, api_client):
     user = UserFactory()
     client.force_login(user)
-    client.post(reverse("accounts:token-regenerate"))
-    token = user.auth_token.key
-    assert token in client.get(reverse("accounts:profile")).content.decode()
+    page = client.post(reverse("accounts:token-regenerate")).content.decode()
+    token = re.search(r'<code class="token">([0-9a-f]{64})</code>', page).group(1)  # shown this once
+    assert token not in client.get(reverse("accounts:profile")).content.decode()  # kept as a hash only
     api_client.credentials(HTTP_AUTHORIZATION=f"Token {token}")
     assert api_client.get(reverse("api:me")).json()["email"] == user.email
+    client.post(reverse("accounts:token-regenerate"))  # replaced: the old one stops working
+    assert api_client.get(reverse("api:me")).status_code == 403
 
 
 def test_api_token_obtain_with_email_and_password(api_client):
@@ -129,7 +131,8 @@ def test_api_token_obtain_with_email_and_password(api_client):
     assert bad.status_code == 400
     good = api_client.post(reverse("api:token-obtain"), {"email": "API@example.cn", "password": DEFAULT_PASSWORD})
     assert good.status_code == 200
-    assert good.json()["token"] == user.auth_token.key
+    api_client.credentials(HTTP_AUTHORIZATION=f"Token {good.json()['token']}")
+    assert api_client.get(reverse("api:me")).json()["email"] == user.email
 
 
 def test_me_api_needs_authentication(api_client):

@@ -11,11 +11,10 @@ from decimal import Decimal
 
 import pytest
 from django.urls import reverse
-from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from accounts.models import Membership
-from accounts.services import organization_set_verified
+from accounts.services import api_token_issue, organization_set_verified
 from core.api import exception_handler
 from core.exceptions import ApplicationError, PermissionDenied
 from marketplace import services
@@ -874,9 +873,9 @@ def test_lists_do_not_query_per_posting_for_anonymous_users(clients, market, dja
 
 
 def test_token_authentication(postings, owner):
-    token = Token.objects.create(user=owner)
+    _record, key = api_token_issue(user=owner)
     client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
+    client.credentials(HTTP_AUTHORIZATION=f"Token {key}")
     assert "硫化物固态电池电解质" in titles(client.get(list_url()))
     assert client.get(detail_url(postings["draft"])).json()["contact_email"] == SECRET_EMAIL
     response = client.post(list_url(), new_achievement(), format="json")
