@@ -270,21 +270,11 @@ class MatchRunAdmin(admin.ModelAdmin):
 
 
 @admin.register(PendingMatch)
-class PendingMatchAdmin(admin.ModelAdmin):
+class PendingMatchAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     """The outbox, read only: publications waiting for their matching (the sweep matches those left over)."""
 
     list_display = ("kind", "posting_id", "queued_at", "attempts", "last_error")
     list_filter = ("kind",)
-    readonly_fields = ("kind", "posting_id", "queued_at", "attempts", "last_error")
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: object = None) -> bool:
-        return False
 
 
 @admin.register(MatchingConfig)
