@@ -4,6 +4,7 @@ read-only here and changed by actions that call the events services, as the page
 from __future__ import annotations
 
 from django.contrib import admin
+from django.db import models
 from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
@@ -43,6 +44,7 @@ class EventAdmin(admin.ModelAdmin):
     date_hierarchy = "starts_at"
     inlines = [MeetingSlotInline, MeetingTableInline, RegistrationInline]
     actions = ["publish_selected", "cancel_selected", "finish_selected"]
+    formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
