@@ -52,6 +52,12 @@ def services(transactional_db) -> None:  # type: ignore[no-untyped-def]
     if missing:
         pytest.fail(f"{missing} is required for the integration tests")
     assert connection.vendor == "postgresql"
+    # Celery marks "a task is running here" in one process-wide flag while it runs a task eagerly, and puts back what
+    # it found when the task ends. Eager tasks in several threads at once (the concurrency tests' e-mails) can leave
+    # it set; every later result.get() in this process would then refuse ("Never call result.get() within a task").
+    from celery._state import _set_task_join_will_block
+
+    _set_task_join_will_block(False)
 
 
 @pytest.fixture
