@@ -289,6 +289,11 @@ LOGGING = {
 }
 
 # --- Product settings -----------------------------------------------------------------------------------------
+# Imports: records per file, how large an XLSX may inflate (a zip bomb is refused before it is read), and how many
+# errors are listed (the rest counted).
+IMPORT_MAX_ROWS: int = env.int("IMPORT_MAX_ROWS", default=200_000)
+IMPORT_MAX_XLSX_MB: int = env.int("IMPORT_MAX_XLSX_MB", default=200)
+IMPORT_MAX_ERRORS: int = env.int("IMPORT_MAX_ERRORS", default=200)
 # Publishing a posting matches it at once (a Celery task enqueued on commit).
 MATCHING_ON_PUBLISH: bool = env.bool("MATCHING_ON_PUBLISH", default=True)
 # A full rebuild every night at 02:30 (Celery beat), when on.

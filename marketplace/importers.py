@@ -16,6 +16,7 @@ from datetime import date
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from django.conf import settings
 from django.db import transaction
 from django.db.models import QuerySet
 
@@ -31,6 +32,7 @@ from .records import (
     ACHIEVEMENT_COLUMNS,
     CONTACT_COLUMNS,
     NEED_COLUMNS,
+    Limits,
     RowError,
     detect_format,
     read_records,
@@ -65,7 +67,13 @@ class ImportResult:
     published: int = 0
     organizations_created: list[str] = field(default_factory=list)
     errors: list[RowError] = field(default_factory=list)
+    # How many errors the file had in all; ``errors`` lists the first IMPORT_MAX_ERRORS of them.
+    errors_total: int = 0
     dry_run: bool = False
+
+    @property
+    def errors_unlisted(self) -> int:
+        return max(self.errors_total - len(self.errors), 0)
 
     @property
     def ok(self) -> bool:
@@ -277,11 +285,14 @@ def import_records(
     except ValueError as error:
         result.errors.append(RowError(0, "file", str(error)))
         return result
-    raw_rows, result.errors = read_records(data, fmt)
+    limits = Limits(rows=settings.IMPORT_MAX_ROWS, xlsx_bytes=settings.IMPORT_MAX_XLSX_MB * 2**20)
+    raw_rows, result.errors = read_records(data, fmt, limits)
     rows = _check_rows(spec, raw_rows, result.errors)
     owners = _resolve_owners(kind, spec, rows, organization, create_orgs, result.errors)
     if result.errors:
         result.errors.sort(key=lambda e: (e.row, e.field))
+        result.errors_total = len(result.errors)
+        del result.errors[settings.IMPORT_MAX_ERRORS :]  # the first ones, and how many there were in all
         return result
     with transaction.atomic():
         _write(spec, rows, owners, publish, by, result, progress or (lambda items: items))

@@ -9,6 +9,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import zipfile
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -50,16 +51,60 @@ def detect_format(name: str) -> str:
     raise ValueError(f'Cannot tell the format of "{name}": use a .jsonl, .csv or .xlsx file.')
 
 
-def read_records(data: bytes, fmt: str) -> tuple[list[tuple[int, dict[str, Any]]], list[RowError]]:
-    """All records of a file, with the errors met while reading it."""
+@dataclass(frozen=True)
+class Limits:
+    """How much a file may hold: records, and for XLSX how large its parts may inflate (a zip bomb is a small file
+    whose sheet inflates to gigabytes) and how much larger than they are stored."""
+
+    rows: int = 200_000
+    xlsx_bytes: int = 200 * 1024 * 1024
+    xlsx_ratio: int = 200
+
+
+class TooLarge(Exception):
+    """The file is over a limit: it is refused whole, before or while it is read."""
+
+
+def read_records(
+    data: bytes, fmt: str, limits: Limits = Limits()
+) -> tuple[list[tuple[int, dict[str, Any]]], list[RowError]]:
+    """All records of a file, with the errors met while reading it; a file over ``limits`` gives one error and no
+    records (it is refused as soon as that is known, before the rest is read)."""
     reader = {"jsonl": _read_jsonl, "csv": _read_csv, "xlsx": _read_xlsx}[fmt]
-    rows, errors = reader(data)
+    try:
+        if fmt == "xlsx":
+            _check_xlsx_size(data, limits)
+        rows, errors = reader(data, limits.rows)
+    except TooLarge as error:
+        return [], [RowError(0, "file", str(error))]
     if not rows and not errors:
         errors.append(RowError(0, "file", "the file holds no records"))
     return rows, errors
 
 
-def _read_jsonl(data: bytes) -> tuple[list[tuple[int, dict[str, Any]]], list[RowError]]:
+def _check_xlsx_size(data: bytes, limits: Limits) -> None:
+    """Refuse a workbook whose parts would inflate past the limit, from the sizes its zip directory declares
+    (nothing is inflated to find out); the reader is bounded by rows too, should a part lie about its size."""
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            parts = archive.infolist()
+    except zipfile.BadZipFile:
+        return  # not a zip: the reader says the workbook is unreadable
+    inflated = sum(part.file_size for part in parts)
+    stored = max(sum(part.compress_size for part in parts), 1)
+    if inflated > limits.xlsx_bytes:
+        raise TooLarge(f"the workbook inflates to {inflated // 2**20} MB, over the limit of "
+                       f"{limits.xlsx_bytes // 2**20} MB: split it, or save it as CSV")  # fmt: skip
+    if inflated > 10 * 2**20 and inflated / stored > limits.xlsx_ratio:
+        raise TooLarge(f"the workbook inflates {inflated // stored} times (over {limits.xlsx_ratio}): it is not a "
+                       "spreadsheet of records")  # fmt: skip
+
+
+def _over(rows: int, limit: int) -> TooLarge:
+    return TooLarge(f"the file holds more than {limit} records (row {rows}): split it into files of {limit} at most")
+
+
+def _read_jsonl(data: bytes, max_rows: int) -> tuple[list[tuple[int, dict[str, Any]]], list[RowError]]:
     rows, errors = [], []
     try:
         text = data.decode("utf-8-sig")
@@ -77,6 +122,8 @@ def _read_jsonl(data: bytes) -> tuple[list[tuple[int, dict[str, Any]]], list[Row
             errors.append(RowError(number, "json", "each line must be a JSON object"))
             continue
         rows.append((number, value))
+        if len(rows) > max_rows:
+            raise _over(number, max_rows)
     return rows, errors
 
 
@@ -88,7 +135,7 @@ def _decode_text(data: bytes) -> str:
         return data.decode("gb18030")
 
 
-def _read_csv(data: bytes) -> tuple[list[tuple[int, dict[str, Any]]], list[RowError]]:
+def _read_csv(data: bytes, max_rows: int) -> tuple[list[tuple[int, dict[str, Any]]], list[RowError]]:
     try:
         text = _decode_text(data)
     except UnicodeDecodeError as error:
@@ -101,14 +148,24 @@ def _read_csv(data: bytes) -> tuple[list[tuple[int, dict[str, Any]]], list[RowEr
                 errors.append(RowError(number, "csv", "more cells than the header has columns"))
                 continue
             if any((value or "").strip() for value in record.values()):
-                rows.append((number, {key.strip(): csv_value(value) if isinstance(value, str) else value
-                                     for key, value in record.items() if key}))
+                rows.append(
+                    (
+                        number,
+                        {
+                            key.strip(): csv_value(value) if isinstance(value, str) else value
+                            for key, value in record.items()
+                            if key
+                        },
+                    )
+                )
+                if len(rows) > max_rows:
+                    raise _over(number, max_rows)
     except csv.Error as error:
         errors.append(RowError(reader.line_num, "csv", str(error)))
     return rows, errors
 
 
-def _read_xlsx(data: bytes) -> tuple[list[tuple[int, dict[str, Any]]], list[RowError]]:
+def _read_xlsx(data: bytes, max_rows: int) -> tuple[list[tuple[int, dict[str, Any]]], list[RowError]]:
     from openpyxl import load_workbook
 
     try:
@@ -126,6 +183,9 @@ def _read_xlsx(data: bytes) -> tuple[list[tuple[int, dict[str, Any]]], list[RowE
         if all(value is None or str(value).strip() == "" for value in values):
             continue
         rows.append((number, {name: value for name, value in zip(names, values, strict=False) if name}))
+        if len(rows) > max_rows:
+            workbook.close()
+            raise _over(number, max_rows)
     workbook.close()
     return rows, []
 

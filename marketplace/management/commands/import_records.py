@@ -56,7 +56,9 @@ class Command(BaseCommand):
         if not result.ok:
             for error in result.errors:
                 self.stderr.write(f"{path.name}: {error}")
-            raise CommandError(f"{len(result.errors)} error(s); nothing was imported.")
+            if result.errors_unlisted:
+                self.stderr.write(f"{path.name}: ... and {result.errors_unlisted} more error(s) not listed")
+            raise CommandError(f"{result.errors_total} error(s); nothing was imported.")
         verb = "would be" if result.dry_run else "were"
         self.stdout.write(
             self.style.SUCCESS(
