@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import Any
 
 from django.conf import settings
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from knox.models import AuthToken
 
 from core.exceptions import ApplicationError, PermissionDenied
@@ -20,10 +22,11 @@ from .selectors import acts_for, staff_may
 from .validators import normalize_credit_code
 
 
-def _full_clean(obj: User | Organization | Membership) -> None:
-    """Model validation turned into the domain error, naming the first field at fault."""
+def _full_clean(obj: User | Organization | Membership, **options: Any) -> None:
+    """Model validation (``options`` as ``full_clean`` takes them) turned into the domain error, naming the first
+    field at fault."""
     try:
-        obj.full_clean()
+        obj.full_clean(**options)
     except ValidationError as error:
         field, messages = next(iter(error.message_dict.items()))
         raise ApplicationError(" ".join(messages), field=None if field == "__all__" else field) from error
@@ -46,11 +49,11 @@ def user_sign_up(
     """Create a user, a new (unverified) organisation and the owner membership that joins them."""
     email = normalize_email(email)
     if User.objects.filter(email__iexact=email).exists():
-        raise ApplicationError("An account with this e-mail address already exists.", field="email")
+        raise ApplicationError(_("An account with this e-mail address already exists."), field="email")
     name = organization_name.strip()
     if Organization.objects.filter(name__iexact=name).exists():
         raise ApplicationError(
-            "An organisation with this name is already registered; ask its owner to add you as a member.",
+            _("An organisation with this name is already registered; ask its owner to add you as a member."),
             field="organization_name",
         )
     province, city = place_resolve(text=location, field="location")
@@ -79,7 +82,7 @@ def user_sign_up(
         user.save()
         organization.save()
     except IntegrityError as error:  # a concurrent sign-up took the e-mail or the name first
-        raise ApplicationError("This e-mail address or organisation was just registered.", field="email") from error
+        raise ApplicationError(_("This e-mail address or organisation was just registered."), field="email") from error
     Membership.objects.create(user=user, organization=organization, role=Membership.Role.OWNER)
     return user
 
@@ -97,7 +100,7 @@ def user_update_profile(*, user: User, full_name: str, language: str) -> User:
 def organization_set_verified(*, organization: Organization, verified: bool, by: User | None) -> Organization:
     """Staff mark an organisation as verified (or withdraw it). ``by=None`` is the system (demo, imports)."""
     if by is not None and not staff_may(by, "accounts.change_organization"):
-        raise PermissionDenied("Only platform staff verify organisations.")
+        raise PermissionDenied(_("Only platform staff verify organisations."))
     organization = Organization.objects.select_for_update().get(pk=organization.pk)
     if organization.verified == verified:
         return organization
@@ -112,11 +115,11 @@ def organization_set_verified(*, organization: Organization, verified: bool, by:
 def membership_add(*, organization: Organization, email: str, role: str, by: User) -> Membership:
     """An owner of the organisation (or staff) adds an existing user as a member or owner."""
     if not acts_for(by, organization.pk, owner=True, permission="accounts.add_membership"):
-        raise PermissionDenied("Only an owner of the organisation adds members.")
+        raise PermissionDenied(_("Only an owner of the organisation adds members."))
     try:
         user = User.objects.get(email__iexact=normalize_email(email))
     except User.DoesNotExist as error:
-        raise ApplicationError("No user has this e-mail address; they sign up first.", field="email") from error
+        raise ApplicationError(_("No user has this e-mail address; they sign up first."), field="email") from error
     membership, created = Membership.objects.get_or_create(
         user=user, organization=organization, defaults={"role": role}
     )
@@ -151,11 +154,7 @@ def organization_create(*, name: str, kind: str, province_id: str, city_id: str 
     # The importer resolved the place and matched names against existing organisations; the database enforces the
     # unique name (a query per constraint and per key for each of thousands of imported organisations was a third
     # of a large import's time).
-    try:
-        organization.full_clean(exclude=["province", "city"], validate_unique=False, validate_constraints=False)
-    except ValidationError as error:
-        field, messages = next(iter(error.message_dict.items()))
-        raise ApplicationError(" ".join(messages), field=None if field == "__all__" else field) from error
+    _full_clean(organization, exclude=["province", "city"], validate_unique=False, validate_constraints=False)
     organization.save()
     return organization
 

@@ -3,6 +3,8 @@ place (the DRF exception handler, the form mixin for pages, the command error fo
 
 from __future__ import annotations
 
+from django.utils.translation import gettext
+
 
 class ApplicationError(Exception):
     """A rule of the product was broken. ``field`` names the input at fault, when there is one."""
@@ -18,5 +20,5 @@ class ApplicationError(Exception):
 
 
 class PermissionDenied(ApplicationError):
-    def __init__(self, message: str = "You may not do that.", *, field: str | None = None) -> None:
-        super().__init__(message, field=field, code="permission_denied")
+    def __init__(self, message: str | None = None, *, field: str | None = None) -> None:
+        super().__init__(message or gettext("You may not do that."), field=field, code="permission_denied")

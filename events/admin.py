@@ -73,9 +73,6 @@ class RegistrationAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     search_fields = ("person_name", "person_email", "organization__name", "check_in_code")
     actions = ["cancel_selected"]
 
-    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
-        return bool(obj is None and request.user.has_perm("events.change_registration"))  # the list's actions
-
     @admin.action(description=_("Cancel the selected registrations (a freed place goes to the waiting list)"))
     def cancel_selected(self, request: HttpRequest, queryset: QuerySet[Registration]) -> None:
         run_for_each(self, request, queryset, lambda registration: services.registration_cancel(

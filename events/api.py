@@ -33,6 +33,7 @@ from dataclasses import asdict
 from typing import Any
 
 from django.db.models import QuerySet
+from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import mixins, permissions, status, viewsets
@@ -107,7 +108,7 @@ def _organizer_only(request: Request, event: Event, message: str) -> None:
 
 def _docking_only(event: Event) -> None:
     if event.kind != Event.Kind.DOCKING:
-        raise ApplicationError("Only docking events have 1:1 meetings.", field="event")
+        raise ApplicationError(_("Only docking events have 1:1 meetings."), field="event")
 
 
 def _acting_registration(request: Request, event: Event, chosen: object = None) -> Registration:
@@ -116,12 +117,12 @@ def _acting_registration(request: Request, event: Event, chosen: object = None) 
     if chosen in (None, ""):
         registration = registrations.first()
         if registration is None:
-            raise PermissionDenied("Your organisation has no confirmed place at this event.")
+            raise PermissionDenied(_("Your organisation has no confirmed place at this event."))
         return registration
     registration = registrations.filter(pk=int(chosen)).first() if str(chosen).isdigit() else None
     if registration is None:
         raise ApplicationError(
-            "Not one of your organisation's confirmed registrations at this event.", field="registration"
+            _("Not one of your organisation's confirmed registrations at this event."), field="registration"
         )
     return registration
 
@@ -303,7 +304,7 @@ class EventViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
         listing = serializer.validated_data["listing"]
         staff = staff_may(request.user, "events.add_presentationapplication")  # refused by the service: 403
         if not staff and listing.organization_id not in user_organization_ids(user=request.user):
-            raise ApplicationError("Present one of your organisation's published listings.", field="listing")
+            raise ApplicationError(_("Present one of your organisation's published listings."), field="listing")
         application = programme.presentation_apply(
             event=event, organization=listing.organization, by=request.user, listing=listing,
             pitch=serializer.validated_data["pitch"],
@@ -568,7 +569,7 @@ class MeetingViewSet(
         invitee = serializer.validated_data["invitee"]
         event = event_visible_to(request.user).filter(pk=invitee.event_id).first()
         if event is None:
-            raise ApplicationError("No confirmed participant of a visible event has that id.", field="invitee")
+            raise ApplicationError(_("No confirmed participant of a visible event has that id."), field="invitee")
         _docking_only(event)
         requester = serializer.validated_data.get("requester")
         requester = _acting_registration(request, event, requester.pk if requester else None)
@@ -583,7 +584,7 @@ class MeetingViewSet(
         serializer.is_valid(raise_exception=True)
         slot = serializer.validated_data.get("slot")
         if slot is not None and slot.event_id != meeting.event_id:
-            raise ApplicationError("The slot belongs to another event.", field="slot")
+            raise ApplicationError(_("The slot belongs to another event."), field="slot")
         return self._output(meetings.meeting_accept(meeting=meeting, by=request.user, slot=slot))
 
     @action(detail=True, methods=["post"])

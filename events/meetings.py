@@ -13,6 +13,7 @@ from typing import Any
 from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from accounts.models import User
 from accounts.selectors import is_member
@@ -29,12 +30,12 @@ from .services import is_organizer
 def meeting_grid_define(*, event: Event, by: User, slots: list[tuple[datetime, datetime]], tables: list[str]) -> None:
     """The organiser defines the meeting slots (times) and tables of a docking event (adding to what exists)."""
     if not is_organizer(by, event):
-        raise PermissionDenied("Only the organiser defines the meeting grid.")
+        raise PermissionDenied(_("Only the organiser defines the meeting grid."))
     if event.kind != Event.Kind.DOCKING:
-        raise ApplicationError("Only docking events have 1:1 meetings.", field="event")
+        raise ApplicationError(_("Only docking events have 1:1 meetings."), field="event")
     for starts_at, ends_at in slots:
         if ends_at <= starts_at or starts_at < event.starts_at or ends_at > event.ends_at:
-            raise ApplicationError("Each slot lies within the event and ends after it starts.", field="slots")
+            raise ApplicationError(_("Each slot lies within the event and ends after it starts."), field="slots")
         MeetingSlot.objects.get_or_create(event=event, starts_at=starts_at, defaults={"ends_at": ends_at})
     for name in tables:
         if name.strip():
@@ -43,7 +44,7 @@ def meeting_grid_define(*, event: Event, by: User, slots: list[tuple[datetime, d
 
 def _acting_registration(user: User, registration: Registration) -> None:
     if not is_member(user, registration.organization_id):
-        raise PermissionDenied("You act only for your own organisation's participants.")
+        raise PermissionDenied(_("You act only for your own organisation's participants."))
 
 
 @dataclass(frozen=True)
@@ -96,18 +97,18 @@ def whom_to_meet(*, registration: Registration, limit: int = 20) -> list[Suggest
 def meeting_request(*, requester: Registration, invitee: Registration, by: User, note: str = "") -> Meeting:
     _acting_registration(by, requester)
     if requester.event_id != invitee.event_id:
-        raise ApplicationError("Both participants must be at the same event.", field="invitee")
+        raise ApplicationError(_("Both participants must be at the same event."), field="invitee")
     if requester.pk == invitee.pk or requester.organization_id == invitee.organization_id:
-        raise ApplicationError("Meetings are between two organisations.", field="invitee")
+        raise ApplicationError(_("Meetings are between two organisations."), field="invitee")
     for registration in (requester, invitee):
         if registration.status != Registration.Status.CONFIRMED:
-            raise ApplicationError("Only confirmed participants meet.", field="invitee")
+            raise ApplicationError(_("Only confirmed participants meet."), field="invitee")
     open_request = Meeting.objects.filter(
         Q(requester=requester, invitee=invitee) | Q(requester=invitee, invitee=requester),
         status__in=[Meeting.Status.REQUESTED, Meeting.Status.ACCEPTED],
     )
     if open_request.exists():
-        raise ApplicationError("These two already have a meeting or a request.", field="invitee")
+        raise ApplicationError(_("These two already have a meeting or a request."), field="invitee")
     return Meeting.objects.create(event=requester.event, requester=requester, invitee=invitee, note=note)
 
 
@@ -127,8 +128,8 @@ def _free_place(event: Event, meeting: Meeting, slot: MeetingSlot | None) -> tup
             if table.pk not in taken:
                 return candidate, table
     if slot:
-        raise ApplicationError("That slot is taken for one of you, or has no free table.", field="slot")
-    raise ApplicationError("No slot has both of you and a table free; ask the organiser.", field="slot")
+        raise ApplicationError(_("That slot is taken for one of you, or has no free table."), field="slot")
+    raise ApplicationError(_("No slot has both of you and a table free; ask the organiser."), field="slot")
 
 
 @transaction.atomic
@@ -139,7 +140,7 @@ def meeting_accept(*, meeting: Meeting, by: User, slot: MeetingSlot | None = Non
     meeting = Meeting.objects.select_for_update().select_related("invitee", "requester").get(pk=meeting.pk)
     _acting_registration(by, meeting.invitee)
     if meeting.status != Meeting.Status.REQUESTED:
-        raise ApplicationError(f"This meeting is {meeting.status}.", field="status")
+        raise ApplicationError(_("This meeting is %(status)s.") % {"status": meeting.status}, field="status")
     return _place(meeting, slot)
 
 
@@ -154,7 +155,7 @@ def _place(meeting: Meeting, slot: MeetingSlot | None, table: MeetingTable | Non
             meeting.responded_at = meeting.responded_at or timezone.now()
             meeting.save()
     except IntegrityError as error:
-        raise ApplicationError("That place was just taken; try another slot.", field="slot") from error
+        raise ApplicationError(_("That place was just taken; try another slot."), field="slot") from error
     return meeting
 
 
@@ -163,7 +164,7 @@ def meeting_decline(*, meeting: Meeting, by: User) -> Meeting:
     meeting = Meeting.objects.select_for_update().select_related("invitee").get(pk=meeting.pk)
     _acting_registration(by, meeting.invitee)
     if meeting.status != Meeting.Status.REQUESTED:
-        raise ApplicationError(f"This meeting is {meeting.status}.", field="status")
+        raise ApplicationError(_("This meeting is %(status)s.") % {"status": meeting.status}, field="status")
     meeting.status, meeting.responded_at = Meeting.Status.DECLINED, timezone.now()
     meeting.save(update_fields=["status", "responded_at"])
     return meeting
@@ -175,16 +176,16 @@ def meeting_move(*, meeting: Meeting, by: User, slot: MeetingSlot, table: Meetin
     Event.objects.select_for_update().get(pk=meeting.event_id)
     meeting = Meeting.objects.select_for_update().get(pk=meeting.pk)
     if not is_organizer(by, meeting.event):
-        raise PermissionDenied("Only the organiser moves meetings.")
+        raise PermissionDenied(_("Only the organiser moves meetings."))
     if meeting.status != Meeting.Status.ACCEPTED:
-        raise ApplicationError("Only accepted meetings are moved.", field="status")
+        raise ApplicationError(_("Only accepted meetings are moved."), field="status")
     if slot.event_id != meeting.event_id or table.event_id != meeting.event_id:
-        raise ApplicationError("The slot and table belong to this event.", field="slot")
+        raise ApplicationError(_("The slot and table belong to this event."), field="slot")
     if Meeting.objects.filter(slot=slot, table=table, status=Meeting.Status.ACCEPTED).exclude(pk=meeting.pk).exists():
-        raise ApplicationError("That table is taken in that slot.", field="table")
+        raise ApplicationError(_("That table is taken in that slot."), field="table")
     busy = MeetingSeat.objects.filter(registration_id__in=[meeting.requester_id, meeting.invitee_id], slot=slot)
     if busy.exclude(meeting=meeting).exists():
-        raise ApplicationError("One of the two already meets someone in that slot.", field="slot")
+        raise ApplicationError(_("One of the two already meets someone in that slot."), field="slot")
     meeting.seats.all().delete()
     return _place(meeting, slot, table)
 

@@ -8,6 +8,7 @@ from decimal import Decimal
 
 from django.db import transaction
 from django.db.models import Sum
+from django.utils.translation import gettext as _
 
 from accounts.models import User
 from core.exceptions import PermissionDenied
@@ -33,7 +34,7 @@ def event_agreement_record(
 ) -> Agreement:
     """The organiser records an agreement signed at the event, linking the listings (and so the organisations)."""
     if not is_organizer(by, event):
-        raise PermissionDenied("Only the organiser records the event's agreements.")
+        raise PermissionDenied(_("Only the organiser records the event's agreements."))
     agreement = agreement_create(
         achievement=achievement, need=need, mode=mode, amount_wan=amount_wan, signed_on=signed_on, note=note, by=by
     )

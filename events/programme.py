@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from django.db import IntegrityError, transaction
+from django.utils.translation import gettext as _
 
 from accounts.models import Organization, User
 from accounts.selectors import is_member
@@ -22,13 +23,15 @@ def presentation_apply(
     """A member applies to present one of the organisation's published listings (an achievement, or a need at a
     financing presentation)."""
     if not is_member(by, organization.pk):
-        raise PermissionDenied("Members apply for their own organisation.")
+        raise PermissionDenied(_("Members apply for their own organisation."))
     if event.kind == Event.Kind.DOCKING or event.status != Event.Status.PUBLISHED:
-        raise ApplicationError("Presentations are for published roadshows and financing presentations.", field="event")
+        raise ApplicationError(
+            _("Presentations are for published roadshows and financing presentations."), field="event"
+        )
     if listing.organization_id != organization.pk or listing.status != Status.PUBLISHED:
-        raise ApplicationError("Present one of your organisation's published listings.", field="listing")
+        raise ApplicationError(_("Present one of your organisation's published listings."), field="listing")
     if isinstance(listing, Need) and event.kind != Event.Kind.FINANCING:
-        raise ApplicationError("Needs are presented at financing presentations.", field="listing")
+        raise ApplicationError(_("Needs are presented at financing presentations."), field="listing")
     fields = {"achievement": listing} if isinstance(listing, Achievement) else {"need": listing}
     return PresentationApplication.objects.create(event=event, organization=organization, applied_by=by, pitch=pitch,
                                                   **fields)  # fmt: skip
@@ -41,14 +44,14 @@ def presentation_schedule(
     """The organiser accepts an application and places it in a timed slot (one presenter per slot)."""
     event = Event.objects.select_for_update().get(pk=application.event_id)
     if not is_organizer(by, event):
-        raise PermissionDenied("Only the organiser builds the programme.")
+        raise PermissionDenied(_("Only the organiser builds the programme."))
     if ends_at <= starts_at or starts_at < event.starts_at or ends_at > event.ends_at:
-        raise ApplicationError("The slot lies within the event and ends after it starts.", field="starts_at")
+        raise ApplicationError(_("The slot lies within the event and ends after it starts."), field="starts_at")
     overlapping = event.applications.filter(
         status=PresentationApplication.Status.ACCEPTED, slot_starts_at__lt=ends_at, slot_ends_at__gt=starts_at
     ).exclude(pk=application.pk)
     if overlapping.exists():
-        raise ApplicationError("Another presentation holds that time.", field="starts_at")
+        raise ApplicationError(_("Another presentation holds that time."), field="starts_at")
     application = PresentationApplication.objects.select_for_update().get(pk=application.pk)
     application.status = PresentationApplication.Status.ACCEPTED
     application.slot_starts_at, application.slot_ends_at = starts_at, ends_at
@@ -56,14 +59,14 @@ def presentation_schedule(
         with transaction.atomic():
             application.save()
     except IntegrityError as error:
-        raise ApplicationError("Another presentation starts at that time.", field="starts_at") from error
+        raise ApplicationError(_("Another presentation starts at that time."), field="starts_at") from error
     return application
 
 
 @transaction.atomic
 def presentation_decline(*, application: PresentationApplication, by: User) -> PresentationApplication:
     if not is_organizer(by, application.event):
-        raise PermissionDenied("Only the organiser decides on applications.")
+        raise PermissionDenied(_("Only the organiser decides on applications."))
     application.status = PresentationApplication.Status.DECLINED
     application.slot_starts_at = application.slot_ends_at = None
     application.save(update_fields=["status", "slot_starts_at", "slot_ends_at"])

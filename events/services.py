@@ -15,6 +15,7 @@ from typing import Any
 from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from accounts.models import Organization, User
 from accounts.selectors import acts_for, staff_may
@@ -44,17 +45,17 @@ def event_create(
 ) -> Event:
     """An organiser's member creates a draft event."""
     if organizer.kind != Organization.Kind.ORGANISER and not staff_may(by, "events.add_event"):
-        raise PermissionDenied("Events are run by organiser organisations.")
+        raise PermissionDenied(_("Events are run by organiser organisations."))
     if not acts_for(by, organizer.pk, permission="events.add_event"):
-        raise PermissionDenied("Only members of the organiser create its events.")
+        raise PermissionDenied(_("Only members of the organiser create its events."))
     if ends_at <= starts_at:
-        raise ApplicationError("The event must end after it starts.", field="ends_at")
+        raise ApplicationError(_("The event must end after it starts."), field="ends_at")
     if capacity < 1:
-        raise ApplicationError("The capacity is at least one place.", field="capacity")
+        raise ApplicationError(_("The capacity is at least one place."), field="capacity")
     closes = fields.get("registration_closes_at")
     opens = fields.get("registration_opens_at")
     if opens and closes and closes <= opens:
-        raise ApplicationError("Registration must close after it opens.", field="registration_closes_at")
+        raise ApplicationError(_("Registration must close after it opens."), field="registration_closes_at")
     event = Event.objects.create(
         organizer=organizer, created_by=by, kind=kind, title=title.strip(), starts_at=starts_at, ends_at=ends_at,
         capacity=capacity, **fields,
@@ -68,14 +69,16 @@ def event_create(
 def event_set_status(*, event: Event, by: User, status: str) -> Event:
     """Publish, cancel or finish an event (organiser members or staff)."""
     if not is_organizer(by, event):
-        raise PermissionDenied("Only the organiser changes the event's status.")
+        raise PermissionDenied(_("Only the organiser changes the event's status."))
     allowed = {
         Event.Status.DRAFT: {Event.Status.PUBLISHED, Event.Status.CANCELLED},
         Event.Status.PUBLISHED: {Event.Status.CANCELLED, Event.Status.FINISHED},
     }
     event = Event.objects.select_for_update().get(pk=event.pk)
     if status not in allowed.get(event.status, set()):
-        raise ApplicationError(f"A {event.status} event cannot become {status}.", field="status")
+        raise ApplicationError(
+            _("A %(current)s event cannot become %(to)s.") % {"current": event.status, "to": status}, field="status"
+        )
     event.status = status
     event.save(update_fields=["status", "updated_at"])
     return event
@@ -94,14 +97,16 @@ def registration_create(
     """A member registers one of the organisation's people: a confirmed place while places are left, else a place
     on the waiting list. Safe under concurrent requests: the event row is locked while the place is taken."""
     if not acts_for(by, organization.pk, permission="events.add_registration"):
-        raise PermissionDenied("Members register their own organisation's people.")
+        raise PermissionDenied(_("Members register their own organisation's people."))
     email = person_email.strip().lower()
     if not person_name.strip() or not email:
-        raise ApplicationError("Name and e-mail of the participant are required.", field="person_email")
+        raise ApplicationError(_("Name and e-mail of the participant are required."), field="person_email")
     event = Event.objects.select_for_update().get(pk=event.pk)
     _check_window(event, timezone.now())
     if event.registrations.filter(person_email=email).exclude(status=Registration.Status.CANCELLED).exists():
-        raise ApplicationError(f"{email} is already registered for this event.", field="person_email")
+        raise ApplicationError(
+            _("%(email)s is already registered for this event.") % {"email": email}, field="person_email"
+        )
     confirmed = event.confirmed_count < event.capacity
     try:
         with transaction.atomic():
@@ -111,7 +116,9 @@ def registration_create(
                 status=Registration.Status.CONFIRMED if confirmed else Registration.Status.WAITING,
             )  # fmt: skip
     except IntegrityError as error:
-        raise ApplicationError(f"{email} is already registered for this event.", field="person_email") from error
+        raise ApplicationError(
+            _("%(email)s is already registered for this event.") % {"email": email}, field="person_email"
+        ) from error
     if confirmed:
         Event.objects.filter(pk=event.pk).update(confirmed_count=F("confirmed_count") + 1)
     _mail_on_commit(registration, confirmed=confirmed)
@@ -126,7 +133,7 @@ def registration_cancel(*, registration: Registration, by: User) -> Registration
     if not (
         acts_for(by, registration.organization_id, permission="events.change_registration") or is_organizer(by, event)
     ):
-        raise PermissionDenied("Only the participant's organisation or the organiser cancels a registration.")
+        raise PermissionDenied(_("Only the participant's organisation or the organiser cancels a registration."))
     if registration.status == Registration.Status.CANCELLED:
         return registration
     was_confirmed = registration.status == Registration.Status.CONFIRMED
@@ -159,14 +166,16 @@ def _promote_waiting(event: Event) -> Registration | None:
 def registration_check_in(*, event: Event, code: str, by: User) -> Registration:
     """The organiser checks a participant in with the registration's code (checking in twice is harmless)."""
     if not is_organizer(by, event):
-        raise PermissionDenied("Only the organiser checks participants in.")
+        raise PermissionDenied(_("Only the organiser checks participants in."))
     try:
         registration = Registration.objects.select_for_update().get(event=event, check_in_code=code.strip().upper())
     except Registration.DoesNotExist as error:
-        raise ApplicationError(f'No registration of this event has the code "{code}".', field="code") from error
+        raise ApplicationError(
+            _('No registration of this event has the code "%(code)s".') % {"code": code}, field="code"
+        ) from error
     if registration.status != Registration.Status.CONFIRMED:
-        raise ApplicationError(f"This registration is {registration.status}; only confirmed places check in.",
-                               field="code")  # fmt: skip
+        message = _("This registration is %(status)s; only confirmed places check in.")
+        raise ApplicationError(message % {"status": registration.status}, field="code")
     if registration.checked_in_at is None:
         registration.checked_in_at = timezone.now()
         registration.save(update_fields=["checked_in_at"])

@@ -19,6 +19,7 @@ from typing import Any
 
 from django.db.models import F, QuerySet
 from django.utils.translation import gettext
+from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import mixins, permissions, status, viewsets
 from rest_framework.decorators import action
@@ -78,7 +79,7 @@ class PostingViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
     def update(self, request: Request, *args: Any, partial: bool = False, **kwargs: Any) -> Response:
         posting = self.get_object()
         if not services.can_edit(request.user, posting):  # refuse before judging the input
-            raise PermissionDenied("Only members of the organisation edit its postings.")
+            raise PermissionDenied(_("Only members of the organisation edit its postings."))
         serializer = self.update_serializer_class(
             posting, data=request.data, partial=partial, context=self.get_serializer_context()
         )

@@ -15,6 +15,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from django.utils.translation import gettext as _
+
 from core.spreadsheets import csv_bytes, csv_value, xlsx_append
 
 FORMATS = ("jsonl", "csv", "xlsx")
@@ -78,7 +80,7 @@ def read_records(
     except TooLarge as error:
         return [], [RowError(0, "file", str(error))]
     if not rows and not errors:
-        errors.append(RowError(0, "file", "the file holds no records"))
+        errors.append(RowError(0, "file", _("the file holds no records")))
     return rows, errors
 
 
@@ -93,15 +95,18 @@ def _check_xlsx_size(data: bytes, limits: Limits) -> None:
     inflated = sum(part.file_size for part in parts)
     stored = max(sum(part.compress_size for part in parts), 1)
     if inflated > limits.xlsx_bytes:
-        raise TooLarge(f"the workbook inflates to {inflated // 2**20} MB, over the limit of "
-                       f"{limits.xlsx_bytes // 2**20} MB: split it, or save it as CSV")  # fmt: skip
+        raise TooLarge(_("the workbook inflates to %(size)d MB, over the limit of %(limit)d MB: split it, or save "
+                         "it as CSV") % {"size": inflated // 2**20, "limit": limits.xlsx_bytes // 2**20})  # fmt: skip
     if inflated > 10 * 2**20 and inflated / stored > limits.xlsx_ratio:
-        raise TooLarge(f"the workbook inflates {inflated // stored} times (over {limits.xlsx_ratio}): it is not a "
-                       "spreadsheet of records")  # fmt: skip
+        raise TooLarge(_("the workbook inflates %(ratio)d times (over %(limit)d): it is not a spreadsheet of "
+                         "records") % {"ratio": inflated // stored, "limit": limits.xlsx_ratio})  # fmt: skip
 
 
 def _over(rows: int, limit: int) -> TooLarge:
-    return TooLarge(f"the file holds more than {limit} records (row {rows}): split it into files of {limit} at most")
+    return TooLarge(
+        _("the file holds more than %(limit)d records (row %(row)d): split it into files of %(limit)d at most")
+        % {"limit": limit, "row": rows}
+    )
 
 
 def _read_jsonl(data: bytes, max_rows: int) -> tuple[list[tuple[int, dict[str, Any]]], list[RowError]]:

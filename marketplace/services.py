@@ -21,6 +21,7 @@ from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext, gettext_noop
+from django.utils.translation import gettext as _
 
 from accounts.models import Organization, User
 from accounts.selectors import acts_for, staff_may
@@ -120,7 +121,8 @@ def _validate(posting: Posting) -> None:
         taken = type(posting).objects.filter(organization_id=posting.organization_id, external_ref=posting.external_ref)
         if taken.exclude(pk=posting.pk).exists():
             raise ApplicationError(
-                f'The organisation already has a posting with the reference "{posting.external_ref}".',
+                _('The organisation already has a posting with the reference "%(ref)s".')
+                % {"ref": posting.external_ref},
                 field="external_ref",
             )
 
@@ -131,7 +133,9 @@ def _save(posting: P, domain_codes: Iterable[str] | None) -> P:
         known = set(Domain.objects.filter(code__in=codes).values_list("code", flat=True))
         unknown = [code for code in codes if code not in known]
         if unknown:
-            raise ApplicationError(f"Unknown domain code(s): {', '.join(unknown)}.", field="domains")
+            raise ApplicationError(
+                _("Unknown domain code(s): %(codes)s.") % {"codes": ", ".join(unknown)}, field="domains"
+            )
     if codes is None:
         codes = list(posting.domains.values_list("code", flat=True)) if posting.pk else []
     posting.search_document = _document(posting, codes)
@@ -160,7 +164,7 @@ def posting_create(
 ) -> P:
     """Create a draft posting for the organisation. ``by`` must be a member (or staff, or None for imports)."""
     if by is not None and not acts_for(by, organization.pk, permission=_permission("add", model)):
-        raise PermissionDenied("Only members of the organisation post for it.")
+        raise PermissionDenied(_("Only members of the organisation post for it."))
     posting = model(organization=organization, created_by=by, status=Status.DRAFT, **fields)
     _validate(posting)
     posting = _save(posting, list(domain_codes))
@@ -172,7 +176,7 @@ def posting_create(
 def posting_update(*, posting: P, by: User | None, domain_codes: Iterable[str] | None = None, **fields: Any) -> P:
     """Edit a posting's fields. A published posting that is edited stays published (its text is re-indexed)."""
     if by is not None and not can_edit(by, posting):
-        raise PermissionDenied("Only members of the organisation edit its postings.")
+        raise PermissionDenied(_("Only members of the organisation edit its postings."))
     posting = type(posting).objects.select_for_update().get(pk=posting.pk)
     for name, value in fields.items():
         setattr(posting, name, value)
@@ -188,7 +192,11 @@ def posting_transition(*, posting: P, to: str, by: User | None, reason: str = ""
     if to == current:
         return posting
     if to not in ALLOWED_MOVES.get(current, set()):
-        raise ApplicationError(f"A {current} posting cannot become {to}.", field="status", code="transition")
+        raise ApplicationError(
+            _("A %(current)s posting cannot become %(to)s.") % {"current": current, "to": to},
+            field="status",
+            code="transition",
+        )
     return _move(posting, to=to, by=by, reason=reason)
 
 
@@ -217,9 +225,11 @@ def _move(posting: P, *, to: str, by: User | None, reason: str) -> P:
 def posting_submit(*, posting: P, by: User) -> P:
     """A member submits a draft. Postings of verified organisations publish at once when the setting allows."""
     if not can_edit(by, posting):
-        raise PermissionDenied("Only members of the organisation submit its postings.")
+        raise PermissionDenied(_("Only members of the organisation submit its postings."))
     if posting.status not in (Status.DRAFT, Status.REJECTED):
-        raise ApplicationError(f"Only drafts are submitted; this posting is {posting.status}.", field="status")
+        raise ApplicationError(
+            _("Only drafts are submitted; this posting is %(status)s.") % {"status": posting.status}, field="status"
+        )
     if settings.MARKETPLACE_VERIFIED_AUTO_PUBLISH and posting.organization.verified:
         return posting_transition(posting=posting, to=Status.PUBLISHED, by=by, reason="verified organisation")
     return posting_transition(posting=posting, to=Status.SUBMITTED, by=by)
@@ -227,32 +237,38 @@ def posting_submit(*, posting: P, by: User) -> P:
 
 def posting_approve(*, posting: P, by: User) -> P:
     if not staff_may(by, _permission("change", posting)):
-        raise PermissionDenied("Only platform staff approve postings.")
+        raise PermissionDenied(_("Only platform staff approve postings."))
     if posting.status != Status.SUBMITTED:
-        raise ApplicationError(f"Only submitted postings are approved; this one is {posting.status}.", field="status")
+        raise ApplicationError(
+            _("Only submitted postings are approved; this one is %(status)s.") % {"status": posting.status},
+            field="status",
+        )
     return posting_transition(posting=posting, to=Status.PUBLISHED, by=by)
 
 
 def posting_reject(*, posting: P, by: User, reason: str) -> P:
     if not staff_may(by, _permission("change", posting)):
-        raise PermissionDenied("Only platform staff reject postings.")
+        raise PermissionDenied(_("Only platform staff reject postings."))
     if not reason.strip():
-        raise ApplicationError("Say why the posting is rejected; the organisation sees the reason.", field="reason")
+        raise ApplicationError(_("Say why the posting is rejected; the organisation sees the reason."), field="reason")
     if posting.status != Status.SUBMITTED:
-        raise ApplicationError(f"Only submitted postings are rejected; this one is {posting.status}.", field="status")
+        raise ApplicationError(
+            _("Only submitted postings are rejected; this one is %(status)s.") % {"status": posting.status},
+            field="status",
+        )
     return posting_transition(posting=posting, to=Status.REJECTED, by=by, reason=reason.strip())
 
 
 def posting_close(*, posting: P, by: User, reason: str = "") -> P:
     if not can_edit(by, posting):
-        raise PermissionDenied("Only members of the organisation close its postings.")
+        raise PermissionDenied(_("Only members of the organisation close its postings."))
     return posting_transition(posting=posting, to=Status.CLOSED, by=by, reason=reason)
 
 
 def posting_reopen(*, posting: P, by: User) -> P:
     """A closed or rejected posting goes back to draft, to be edited and submitted again."""
     if not can_edit(by, posting):
-        raise PermissionDenied("Only members of the organisation reopen its postings.")
+        raise PermissionDenied(_("Only members of the organisation reopen its postings."))
     return posting_transition(posting=posting, to=Status.DRAFT, by=by)
 
 

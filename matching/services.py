@@ -20,6 +20,7 @@ from decimal import Decimal
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext, gettext_noop
+from django.utils.translation import gettext as _
 
 from accounts.models import Organization, User
 from accounts.selectors import staff_may, user_organization_ids
@@ -67,10 +68,12 @@ def _both(match: Match, subject: str, body: str) -> None:
 def match_approve(*, match: Match, by: User, note: str = "") -> Match:
     """Staff approve a suggestion: both sides see it and may accept or decline."""
     if not staff_may(by, "matching.change_match"):
-        raise PermissionDenied("Only platform staff review suggested matches.")
+        raise PermissionDenied(_("Only platform staff review suggested matches."))
     match = _lock(match)
     if match.status != Status.SUGGESTED:
-        raise ApplicationError(f"Only suggested matches are approved; this one is {match.status}.", field="status")
+        raise ApplicationError(
+            _("Only suggested matches are approved; this one is %(status)s.") % {"status": match.status}, field="status"
+        )
     _refuse_expired_need(match)
     before = match.status
     match.status, match.reviewed_by, match.reviewed_at, match.review_reason = Status.APPROVED, by, timezone.now(), note
@@ -89,12 +92,12 @@ def match_approve(*, match: Match, by: User, note: str = "") -> Match:
 def match_reject(*, match: Match, by: User, reason: str) -> Match:
     """Staff reject a suggestion, saying why (the reasons feed the weight statistics)."""
     if not staff_may(by, "matching.change_match"):
-        raise PermissionDenied("Only platform staff review suggested matches.")
+        raise PermissionDenied(_("Only platform staff review suggested matches."))
     if not reason.strip():
-        raise ApplicationError("Say why the match is rejected; the reasons tune the engine.", field="reason")
+        raise ApplicationError(_("Say why the match is rejected; the reasons tune the engine."), field="reason")
     match = _lock(match)
     if match.status not in (Status.SUGGESTED, Status.APPROVED):
-        raise ApplicationError(f"A {match.status} match cannot be rejected.", field="status")
+        raise ApplicationError(_("A %(status)s match cannot be rejected.") % {"status": match.status}, field="status")
     before = match.status
     match.status, match.reviewed_by, match.reviewed_at = Status.REJECTED, by, timezone.now()
     match.review_reason = reason.strip()
@@ -113,9 +116,12 @@ def _refuse_expired_need(match: Match) -> None:
 def _acting_side(user: User, match: Match) -> str:
     side = match_side(user=user, match=match)
     if side is None:
-        raise PermissionDenied("Only members of the two organisations act on a match.")
+        raise PermissionDenied(_("Only members of the two organisations act on a match."))
     if match.status != Status.APPROVED:
-        raise ApplicationError(f"This match is {match.status}; only approved matches are answered.", field="status")
+        raise ApplicationError(
+            _("This match is %(status)s; only approved matches are answered.") % {"status": match.status},
+            field="status",
+        )
     return side
 
 
@@ -153,7 +159,7 @@ def match_accept(*, match: Match, by: User) -> Match:
 def match_decline(*, match: Match, by: User, reason: str) -> Match:
     """One side declines, saying why (kept for the statistics that tune the weights)."""
     if not reason.strip():
-        raise ApplicationError("Say why you decline; it helps the platform suggest better matches.", field="reason")
+        raise ApplicationError(_("Say why you decline; it helps the platform suggest better matches."), field="reason")
     match = _lock(match)
     side = _acting_side(by, match)
     setattr(match, f"{side}_decision", Decision.DECLINED)
@@ -185,11 +191,11 @@ def agreement_create(
     """The rules every agreement meets, wherever it is recorded (on a match, or at an event); callers check who
     may record it."""
     if mode not in CooperationMode.values:
-        raise ApplicationError(f"{mode} is not a cooperation mode.", field="mode")
+        raise ApplicationError(_("%(mode)s is not a cooperation mode.") % {"mode": mode}, field="mode")
     if amount_wan is not None and amount_wan < 0:
-        raise ApplicationError("The amount cannot be negative.", field="amount_wan")
+        raise ApplicationError(_("The amount cannot be negative."), field="amount_wan")
     if signed_on > timezone.localdate():
-        raise ApplicationError("The signing date is in the future.", field="signed_on")
+        raise ApplicationError(_("The signing date is in the future."), field="signed_on")
     return Agreement.objects.create(
         match=match, achievement=achievement, need=need, mode=mode, amount_wan=amount_wan, signed_on=signed_on,
         note=note, recorded_by=by,
@@ -204,9 +210,9 @@ def agreement_record(
     match = _lock(match)
     side = match_side(user=by, match=match)
     if side is None and not staff_may(by, "matching.add_agreement"):
-        raise PermissionDenied("Only the two organisations (or staff) record an agreement.")
+        raise PermissionDenied(_("Only the two organisations (or staff) record an agreement."))
     if match.status not in (Status.IN_CONTACT, Status.DEAL):
-        raise ApplicationError("An agreement is recorded once both sides have accepted the match.", field="status")
+        raise ApplicationError(_("An agreement is recorded once both sides have accepted the match."), field="status")
     agreement = agreement_create(
         match=match, achievement=match.achievement, need=match.need, mode=mode, amount_wan=amount_wan,
         signed_on=signed_on, note=note, by=by,
@@ -264,9 +270,7 @@ def matches_restore_for_need(*, need: Need) -> list[Match]:
     """A need published again (its deadline extended) gets its withdrawn matches back as fresh suggestions, for
     staff to review again; the matching run that follows the publication re-scores them (or drops those no longer
     among the best)."""
-    matches = list(
-        Match.objects.select_for_update().filter(need_id=need.pk, status=Status.WITHDRAWN).order_by("pk")
-    )
+    matches = list(Match.objects.select_for_update().filter(need_id=need.pk, status=Status.WITHDRAWN).order_by("pk"))
     for match in matches:
         match.status = Status.SUGGESTED
         match.achievement_decision = match.need_decision = Decision.PENDING

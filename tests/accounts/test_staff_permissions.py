@@ -73,3 +73,14 @@ def test_approving_postings_takes_the_change_permission(world):
     allowed = reviewer("view_achievement", "change_achievement")
     approved = posting_services.posting_approve(posting=submitted, by=allowed)
     assert approved.status == "published"
+
+
+def test_a_refusal_is_read_in_the_users_language(world):
+    battery = world["matches"]["battery"]  # approved: both sides see it, neither may review it
+    client = client_for(world["users"]["need"])
+    url = reverse("api:match-approve", args=[battery.pk])
+    chinese = client.post(url, {"note": ""}, HTTP_ACCEPT_LANGUAGE="zh-hans")
+    english = client.post(url, {"note": ""}, HTTP_ACCEPT_LANGUAGE="en")
+    assert chinese.status_code == english.status_code == 403
+    assert chinese.json()["detail"] == "只有平台工作人员可以审核推荐对接。"
+    assert english.json()["detail"] == "Only platform staff review suggested matches."
