@@ -5,6 +5,8 @@ from __future__ import annotations
 from django.contrib.auth.models import AnonymousUser
 from django.db.models import QuerySet
 
+from core.audit import note_staff_permission
+
 from .models import Membership, User
 
 
@@ -44,8 +46,12 @@ def is_member(user: User, organization_id: int | None, *, owner: bool = False) -
 def staff_may(user: User | AnonymousUser, permission: str) -> bool:
     """Whether the user acts as platform staff for this: ``is_staff`` and the Django permission (``app.action_model``)
     that admin asks for the same act (a superuser has them all). An ``is_staff`` account without it is an ordinary
-    user in the API and on the pages, as it is in admin."""
-    return bool(user.is_authenticated and user.is_active and user.is_staff and user.has_perm(permission))
+    user in the API and on the pages, as it is in admin. A right granted is noted for the audit log (a write through
+    the API that it allowed is recorded as a staff action, ``core.audit``)."""
+    allowed = bool(user.is_authenticated and user.is_active and user.is_staff and user.has_perm(permission))
+    if allowed:
+        note_staff_permission(user, permission)
+    return allowed
 
 
 def acts_for(user: User, organization_id: int | None, *, permission: str, owner: bool = False) -> bool:

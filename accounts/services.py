@@ -13,12 +13,14 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from knox.models import AuthToken
 
+from core.audit import Kind as AuditKind
+from core.audit import audit_record
 from core.exceptions import ApplicationError, PermissionDenied
 from core.tasks import mail_on_commit
 from reference.selectors import place_resolve
 
 from .models import Membership, Notification, Organization, User, normalize_email
-from .selectors import acts_for, staff_may
+from .selectors import acts_for, staff_may, user_primary_membership
 from .validators import normalize_credit_code
 
 
@@ -132,12 +134,22 @@ def membership_add(*, organization: Organization, email: str, role: str, by: Use
 @transaction.atomic
 def api_token_issue(*, user: User) -> tuple[AuthToken, str]:
     """A new API token for the user: its record (kept as a hash, with its expiry) and the key, which is shown this
-    once. A user holds at most ``API_TOKENS_PER_USER``; the oldest beyond that are revoked."""
+    once. A user holds at most ``API_TOKENS_PER_USER``; the oldest beyond that are revoked. Recorded in the audit log
+    (never the key nor its hash)."""
     record, key = AuthToken.objects.create(user=user)
     keep = AuthToken.objects.filter(user=user).order_by("-created").values_list("pk", flat=True)[
         : settings.API_TOKENS_PER_USER
     ]
-    AuthToken.objects.filter(user=user).exclude(pk__in=list(keep)).delete()
+    revoked = AuthToken.objects.filter(user=user).exclude(pk__in=list(keep)).delete()[0]
+    membership = user_primary_membership(user=user)
+    audit_record(
+        AuditKind.TOKEN_ISSUED,
+        actor=user,
+        organization=membership.organization if membership is not None else None,
+        target=user,
+        label=user.email,
+        detail={"expires": record.expiry.isoformat() if record.expiry else None, "revoked_oldest": revoked},
+    )
     return record, key
 
 

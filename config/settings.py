@@ -68,6 +68,7 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    "core.audit.AuditMiddleware",  # the audit log: exports and staff actions through the API, each request's address
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "axes.middleware.AxesMiddleware",  # last: turns a locked-out sign-in into the lockout page
 ]
@@ -292,8 +293,11 @@ LOGGING = {
 # Imports: records per file, how large an XLSX may inflate (a zip bomb is refused before it is read), and how many
 # errors are listed (the rest counted).
 IMPORT_MAX_ROWS: int = env.int("IMPORT_MAX_ROWS", default=200_000)
+IMPORT_MAX_UPLOAD_MB: int = env.int("IMPORT_MAX_UPLOAD_MB", default=20)  # a file uploaded on a page or in admin
 IMPORT_MAX_XLSX_MB: int = env.int("IMPORT_MAX_XLSX_MB", default=200)
 IMPORT_MAX_ERRORS: int = env.int("IMPORT_MAX_ERRORS", default=200)
+# An import that takes longer is stopped and writes nothing (200,000 short rows take about ... s here).
+IMPORT_MAX_SECONDS: int = env.int("IMPORT_MAX_SECONDS", default=900)
 # Publishing a posting matches it at once (a Celery task enqueued on commit).
 MATCHING_ON_PUBLISH: bool = env.bool("MATCHING_ON_PUBLISH", default=True)
 # A full rebuild every night at 02:30 (Celery beat), when on.
@@ -333,6 +337,11 @@ CELERY_BEAT_SCHEDULE = {
     "matching-pending-sweep": {
         "task": "matching.tasks.match_pending_sweep_task",
         "schedule": 60.0,
+    },
+    # Import jobs whose message was lost or whose worker died.
+    "import-jobs-sweep": {
+        "task": "marketplace.tasks.import_jobs_sweep_task",
+        "schedule": 300.0,
     },
     **(
         {

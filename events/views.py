@@ -232,14 +232,17 @@ def event_registrations(request: HttpRequest, pk: int) -> HttpResponse:
 def event_attendance(request: HttpRequest, pk: int, fmt: str) -> HttpResponse:
     event = _organizer_event(request, pk)
     registrations = registration_visible_to(request.user, event)
+    audited = {"target": event, "organization": event.organizer}
     if fmt == "csv":
-        return file_response(exports.attendance_csv(registrations), f"event-{event.pk}-attendance.csv")
-    return file_response(exports.attendance_xlsx(registrations, title=event.title), f"event-{event.pk}-attendance.xlsx")
+        return file_response(exports.attendance_csv(registrations), f"event-{event.pk}-attendance.csv", **audited)
+    data = exports.attendance_xlsx(registrations, title=event.title)
+    return file_response(data, f"event-{event.pk}-attendance.xlsx", **audited)
 
 
 def event_ics(request: HttpRequest, pk: int) -> HttpResponse:
     event = _event(request, pk)
-    return file_response(calendar_for([event], event.title, base_url=_base_url(request)), f"event-{event.pk}.ics")
+    data = calendar_for([event], event.title, base_url=_base_url(request))
+    return file_response(data, f"event-{event.pk}.ics", target=event, organization=event.organizer)
 
 
 def _base_url(request: HttpRequest) -> str:

@@ -49,6 +49,8 @@ def report_page(request: HttpRequest, pk: int) -> HttpResponse:
 def report_export(request: HttpRequest, pk: int, fmt: str) -> HttpResponse:
     event = _organizer_event(request, pk)
     report, agreements = outcomes.event_report(event=event), event_agreements(event)
+    audited = {"target": event, "organization": event.organizer}
     if fmt == "csv":
-        return file_response(exports.report_csv(report, agreements), f"event-{event.pk}-report.csv")
-    return file_response(exports.report_xlsx(report, agreements, title=event.title), f"event-{event.pk}-report.xlsx")
+        return file_response(exports.report_csv(report, agreements), f"event-{event.pk}-report.csv", **audited)
+    data = exports.report_xlsx(report, agreements, title=event.title)
+    return file_response(data, f"event-{event.pk}-report.xlsx", **audited)

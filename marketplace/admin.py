@@ -14,13 +14,16 @@ from django.urls import path
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Organization
+from core.admin import ReadOnlyAdminMixin
 from core.exceptions import ApplicationError
+from core.forms import add_application_error
 from core.limits import NOTE_MAX
 from reference.admin_filters import ClusterFilter, DomainWithSubdomainsFilter
 
 from . import services
-from .importers import import_records
-from .models import Achievement, Need, PostingTransition
+from .forms import ImportFileForm
+from .import_jobs import import_job_create
+from .models import Achievement, ImportJob, Need, PostingTransition
 
 
 class RejectForm(forms.Form):
@@ -29,8 +32,7 @@ class RejectForm(forms.Form):
     )
 
 
-class AdminImportForm(forms.Form):
-    file = forms.FileField(label=_("File (.jsonl, .csv or .xlsx)"))
+class AdminImportForm(ImportFileForm):
     organization = forms.ModelChoiceField(
         label=_("Owner of every row"),
         queryset=Organization.objects.all(),
@@ -94,32 +96,28 @@ class PostingAdmin(admin.ModelAdmin):
         if not self.has_add_permission(request):
             raise PermissionDenied
         form = AdminImportForm(request.POST or None, request.FILES or None)
-        result = None
         if request.method == "POST" and form.is_valid():
             upload = form.cleaned_data["file"]
-            result = import_records(
-                kind=self.import_kind,
-                data=upload.read(),
-                filename=upload.name,
-                organization=form.cleaned_data["organization"],
-                create_orgs=form.cleaned_data["create_orgs"],
-                publish=form.cleaned_data["publish"],
-                dry_run=form.cleaned_data["dry_run"],
-                by=request.user,
-            )
-            if result.ok and not result.dry_run:
-                self.message_user(
-                    request,
-                    _("%(created)d created, %(updated)d updated, %(published)d published.")
-                    % {"created": result.created, "updated": result.updated, "published": result.published},
-                    messages.SUCCESS,
+            try:
+                job = import_job_create(
+                    kind=self.import_kind,
+                    filename=upload.name,
+                    data=upload.read(),
+                    organization=form.cleaned_data["organization"],
+                    create_orgs=form.cleaned_data["create_orgs"],
+                    publish=form.cleaned_data["publish"],
+                    dry_run=form.cleaned_data["dry_run"],
+                    by=request.user,
                 )
-                return redirect(f"admin:{self.model._meta.app_label}_{self.model._meta.model_name}_changelist")
+            except ApplicationError as error:
+                add_application_error(form, error)
+            else:
+                self.message_user(request, _("The file is being imported; this page follows it."), messages.INFO)
+                return redirect("marketplace:import-job", pk=job.pk)
         context = {
             **self.admin_site.each_context(request),
             "title": _("Import %(name)s") % {"name": self.model._meta.verbose_name_plural},
             "form": form,
-            "result": result,
             "opts": self.model._meta,
         }
         return render(request, "admin/marketplace/import.html", context)
@@ -199,3 +197,14 @@ class PostingTransitionAdmin(admin.ModelAdmin):
 
     def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
         return False
+
+
+@admin.register(ImportJob)
+class ImportJobAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    """Imports in the background: who sent which file, how it went (the page of each follows it)."""
+
+    list_display = ("filename", "kind", "organization", "created_by", "state", "rows", "errors_total", "created_at")
+    list_filter = ("state", "kind")
+    search_fields = ("filename", "organization__name", "created_by__email")
+    date_hierarchy = "created_at"
+    exclude = ("data",)

@@ -4,6 +4,7 @@ import re
 from typing import Any
 
 from django import forms
+from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 
 from reference.models import Domain
@@ -121,17 +122,25 @@ class CloseForm(forms.Form):
     reason = forms.CharField(label=_("Why (optional)"), required=False, max_length=500)
 
 
-class ImportForm(forms.Form):
-    kind = forms.ChoiceField(
-        label=_("What the file holds"), choices=[("achievements", _("achievements")), ("needs", _("needs"))]
-    )
-    file = forms.FileField(label=_("File (.jsonl, .csv or .xlsx)"))
-    dry_run = forms.BooleanField(label=_("Only check the file; import nothing"), required=False)
+class ImportFileForm(forms.Form):
+    """The file of an import, refused above ``IMPORT_MAX_UPLOAD_MB`` before it is read (pages and admin)."""
 
-    MAX_BYTES = 20 * 1024 * 1024
+    file = forms.FileField(label=_("File (.jsonl, .csv or .xlsx)"))
 
     def clean_file(self) -> Any:
         upload = self.cleaned_data["file"]
-        if upload.size > self.MAX_BYTES:
-            raise forms.ValidationError(_("The file is larger than 20 MB; split it or use the command line."))
+        if upload.size > settings.IMPORT_MAX_UPLOAD_MB * 2**20:
+            raise forms.ValidationError(
+                _("The file is larger than %(mb)d MB; split it or use the command line.")
+                % {"mb": settings.IMPORT_MAX_UPLOAD_MB}
+            )
         return upload
+
+
+class ImportForm(ImportFileForm):
+    kind = forms.ChoiceField(
+        label=_("What the file holds"), choices=[("achievements", _("achievements")), ("needs", _("needs"))]
+    )
+    dry_run = forms.BooleanField(label=_("Only check the file; import nothing"), required=False)
+
+    field_order = ["kind", "file", "dry_run"]

@@ -350,3 +350,64 @@ class NeedSearchTerm(SearchTerm):
 
     class Meta:
         indexes = [models.Index(fields=["token", "-impact", "posting"], name="need_term_token")]
+
+
+class ImportJob(models.Model):
+    """A file of achievements or needs imported in the background (``marketplace.import_jobs``): the upload page and
+    the admin create one, a Celery task runs ``importers.import_records`` on it (validate every row, then write all
+    in one transaction, or nothing), and the page follows it. The file is kept until the job ends."""
+
+    class State(models.TextChoices):
+        QUEUED = "queued", _("queued")
+        RUNNING = "running", _("running")
+        DONE = "done", _("imported")
+        REFUSED = "refused", _("refused: nothing imported")
+        FAILED = "failed", _("failed: nothing imported")
+
+    ENDED = (State.DONE, State.REFUSED, State.FAILED)
+    MAX_ATTEMPTS = 3
+
+    kind = models.CharField(_("kind"), max_length=16, choices=[("achievements", _("achievements")),
+                                                                ("needs", _("needs"))])  # fmt: skip
+    filename = models.CharField(_("file"), max_length=200)
+    data = models.BinaryField(editable=False, blank=True, default=b"")
+    organization = models.ForeignKey(
+        "accounts.Organization", verbose_name=_("organisation"), on_delete=models.CASCADE, null=True, blank=True,
+        related_name="import_jobs", help_text=_("The owner of every row; empty: the rows name their owners."),
+    )  # fmt: skip
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("by"), on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    create_orgs = models.BooleanField(_("create the organisations the rows name"), default=False)
+    publish = models.BooleanField(_("publish"), default=False)
+    dry_run = models.BooleanField(_("only check"), default=False)
+    state = models.CharField(_("state"), max_length=16, choices=State.choices, default=State.QUEUED)
+    attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
+    rows = models.PositiveIntegerField(_("rows"), default=0)
+    created = models.PositiveIntegerField(_("created"), default=0)
+    updated = models.PositiveIntegerField(_("updated"), default=0)
+    published = models.PositiveIntegerField(_("published"), default=0)
+    organizations_created = models.PositiveIntegerField(_("organisations created"), default=0)
+    errors = models.JSONField(_("errors"), default=list, blank=True)  # the first IMPORT_MAX_ERRORS [row, field, reason]
+    errors_total = models.PositiveIntegerField(_("errors in all"), default=0)
+    message = models.TextField(_("message"), blank=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    started_at = models.DateTimeField(_("started at"), null=True, blank=True)
+    finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("import")
+        verbose_name_plural = _("imports")
+        ordering = ["-created_at", "-pk"]
+        indexes = [models.Index(fields=["state", "created_at"], name="import_job_state")]
+
+    def __str__(self) -> str:
+        return f"{self.filename} ({self.get_state_display()})"
+
+    @property
+    def ended(self) -> bool:
+        return self.state in self.ENDED
+
+    @property
+    def errors_unlisted(self) -> int:
+        return max(self.errors_total - len(self.errors), 0)

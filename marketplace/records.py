@@ -10,7 +10,7 @@ import csv
 import io
 import json
 import zipfile
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -67,16 +67,35 @@ class TooLarge(Exception):
     """The file is over a limit: it is refused whole, before or while it is read."""
 
 
-def read_records(
-    data: bytes, fmt: str, limits: Limits = Limits()
-) -> tuple[list[tuple[int, dict[str, Any]]], list[RowError]]:
+Record = tuple[int, dict[str, Any]]
+
+
+def iter_records(data: bytes, fmt: str, limits: Limits = Limits()) -> Iterator[Record | RowError]:
+    """The records of a file one by one, as ``(row number, dict)``, with a ``RowError`` where a row cannot be read;
+    nothing but the current row is held. Raises ``TooLarge`` as soon as the file is known to be over ``limits``."""
+    if fmt == "xlsx":
+        _check_xlsx_size(data, limits)
+    reader = {"jsonl": _read_jsonl, "csv": _read_csv, "xlsx": _read_xlsx}[fmt]
+    count = 0
+    for item in reader(data):
+        if not isinstance(item, RowError):
+            count += 1
+            if count > limits.rows:
+                raise _over(item[0], limits.rows)
+        yield item
+
+
+def read_records(data: bytes, fmt: str, limits: Limits = Limits()) -> tuple[list[Record], list[RowError]]:
     """All records of a file, with the errors met while reading it; a file over ``limits`` gives one error and no
     records (it is refused as soon as that is known, before the rest is read)."""
-    reader = {"jsonl": _read_jsonl, "csv": _read_csv, "xlsx": _read_xlsx}[fmt]
+    rows: list[Record] = []
+    errors: list[RowError] = []
     try:
-        if fmt == "xlsx":
-            _check_xlsx_size(data, limits)
-        rows, errors = reader(data, limits.rows)
+        for item in iter_records(data, fmt, limits):
+            if isinstance(item, RowError):
+                errors.append(item)
+            else:
+                rows.append(item)
     except TooLarge as error:
         return [], [RowError(0, "file", str(error))]
     if not rows and not errors:
@@ -102,34 +121,31 @@ def _check_xlsx_size(data: bytes, limits: Limits) -> None:
                          "records") % {"ratio": inflated // stored, "limit": limits.xlsx_ratio})  # fmt: skip
 
 
-def _over(rows: int, limit: int) -> TooLarge:
+def _over(row: int, limit: int) -> TooLarge:
     return TooLarge(
         _("the file holds more than %(limit)d records (row %(row)d): split it into files of %(limit)d at most")
-        % {"limit": limit, "row": rows}
+        % {"limit": limit, "row": row}
     )
 
 
-def _read_jsonl(data: bytes, max_rows: int) -> tuple[list[tuple[int, dict[str, Any]]], list[RowError]]:
-    rows, errors = [], []
+def _read_jsonl(data: bytes) -> Iterator[Record | RowError]:
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as error:
-        return [], [RowError(0, "file", f"not UTF-8 text ({error.reason} at byte {error.start})")]
-    for number, line in enumerate(text.splitlines(), start=1):
+        yield RowError(0, "file", f"not UTF-8 text ({error.reason} at byte {error.start})")
+        return
+    for number, line in enumerate(io.StringIO(text), start=1):
         if not line.strip():
             continue
         try:
             value = json.loads(line)
         except json.JSONDecodeError as error:
-            errors.append(RowError(number, "json", f"malformed JSON: {error.msg} at column {error.colno}"))
+            yield RowError(number, "json", f"malformed JSON: {error.msg} at column {error.colno}")
             continue
         if not isinstance(value, dict):
-            errors.append(RowError(number, "json", "each line must be a JSON object"))
+            yield RowError(number, "json", "each line must be a JSON object")
             continue
-        rows.append((number, value))
-        if len(rows) > max_rows:
-            raise _over(number, max_rows)
-    return rows, errors
+        yield number, value
 
 
 def _decode_text(data: bytes) -> str:
@@ -140,59 +156,49 @@ def _decode_text(data: bytes) -> str:
         return data.decode("gb18030")
 
 
-def _read_csv(data: bytes, max_rows: int) -> tuple[list[tuple[int, dict[str, Any]]], list[RowError]]:
+def _read_csv(data: bytes) -> Iterator[Record | RowError]:
     try:
         text = _decode_text(data)
     except UnicodeDecodeError as error:
-        return [], [RowError(0, "file", f"neither UTF-8 nor GBK text ({error.reason} at byte {error.start})")]
+        yield RowError(0, "file", f"neither UTF-8 nor GBK text ({error.reason} at byte {error.start})")
+        return
     reader = csv.DictReader(io.StringIO(text, newline=""))
-    rows, errors = [], []
     try:
         for number, record in enumerate(reader, start=2):
             if None in record:
-                errors.append(RowError(number, "csv", "more cells than the header has columns"))
+                yield RowError(number, "csv", "more cells than the header has columns")
                 continue
             if any((value or "").strip() for value in record.values()):
-                rows.append(
-                    (
-                        number,
-                        {
-                            key.strip(): csv_value(value) if isinstance(value, str) else value
-                            for key, value in record.items()
-                            if key
-                        },
-                    )
-                )
-                if len(rows) > max_rows:
-                    raise _over(number, max_rows)
+                yield (
+                    number,
+                    {key.strip(): csv_value(value) if isinstance(value, str) else value for key, value in record.items()
+                     if key},
+                )  # fmt: skip
     except csv.Error as error:
-        errors.append(RowError(reader.line_num, "csv", str(error)))
-    return rows, errors
+        yield RowError(reader.line_num, "csv", str(error))
 
 
-def _read_xlsx(data: bytes, max_rows: int) -> tuple[list[tuple[int, dict[str, Any]]], list[RowError]]:
+def _read_xlsx(data: bytes) -> Iterator[Record | RowError]:
     from openpyxl import load_workbook
 
     try:
         workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
     except Exception as error:
-        return [], [RowError(0, "file", f"not a readable XLSX workbook ({type(error).__name__})")]
-    sheet = workbook.worksheets[0]
-    iterator = sheet.iter_rows(values_only=True)
-    header = next(iterator, None)
-    if header is None:
-        return [], []
-    names = [str(cell).strip() if cell is not None else "" for cell in header]
-    rows = []
-    for number, values in enumerate(iterator, start=2):
-        if all(value is None or str(value).strip() == "" for value in values):
-            continue
-        rows.append((number, {name: value for name, value in zip(names, values, strict=False) if name}))
-        if len(rows) > max_rows:
-            workbook.close()
-            raise _over(number, max_rows)
-    workbook.close()
-    return rows, []
+        yield RowError(0, "file", f"not a readable XLSX workbook ({type(error).__name__})")
+        return
+    try:
+        sheet = workbook.worksheets[0]
+        iterator = sheet.iter_rows(values_only=True)
+        header = next(iterator, None)
+        if header is None:
+            return
+        names = [str(cell).strip() if cell is not None else "" for cell in header]
+        for number, values in enumerate(iterator, start=2):
+            if all(value is None or str(value).strip() == "" for value in values):
+                continue
+            yield number, {name: value for name, value in zip(names, values, strict=False) if name}
+    finally:
+        workbook.close()
 
 
 def write_records(records: Sequence[dict[str, Any]], columns: list[str], fmt: str) -> bytes:

@@ -26,6 +26,8 @@ from django.utils.translation import gettext as _
 from accounts.models import Organization, User
 from accounts.selectors import acts_for, staff_may
 from accounts.services import organization_notify
+from core.audit import Kind as AuditKind
+from core.audit import audit_record
 from core.exceptions import ApplicationError, PermissionDenied
 from core.i18n import bilingual
 from reference.models import Domain
@@ -88,18 +90,23 @@ class _Published(list):
 
 
 def _published_on_commit(posting: Posting) -> None:
-    """Add the posting to the batch its transaction is building, or start one. The batch is registered again at
+    """Add the posting to the batch its transaction is building, or start one."""
+    published_many_on_commit([posting])
+
+
+def published_many_on_commit(postings: list[Posting]) -> None:
+    """Add the postings to the batch their transaction is building, or start one. The batch is registered again at
     the end of the commit callbacks (its earlier entry left empty), with the savepoints it was first registered in:
     one of them rolling back takes the batch with it, and the next publication starts another."""
     connection = transaction.get_connection()
     waiting = connection.run_on_commit
     for sids, callback, robust in reversed(waiting):
         if isinstance(callback, _Published) and callback:
-            batch = _Published([*callback, posting])
+            batch = _Published([*callback, *postings])
             callback.clear()
             waiting.append((sids, batch, robust))
             return
-    transaction.on_commit(_Published([posting]))
+    transaction.on_commit(_Published(postings))
 
 
 def _permission(action: str, model: Any) -> str:
@@ -169,6 +176,7 @@ def posting_create(
     _validate(posting)
     posting = _save(posting, list(domain_codes))
     PostingTransition.objects.create(**{_kind(posting): posting}, from_status="", to_status=Status.DRAFT, by=by)
+    _audit_transition(posting, before="", by=by, reason="")
     return posting
 
 
@@ -216,6 +224,7 @@ def _move(posting: P, *, to: str, by: User | None, reason: str) -> P:
     PostingTransition.objects.create(
         **{_kind(posting): posting}, from_status=current, to_status=to, by=by, reason=reason
     )
+    _audit_transition(posting, before=current, by=by, reason=reason)
     if to == Status.PUBLISHED:
         posting_published.send(sender=type(posting), posting=posting)
         _published_on_commit(posting)
@@ -274,6 +283,18 @@ def posting_reopen(*, posting: P, by: User) -> P:
 
 def _kind(posting: Posting) -> str:
     return "achievement" if isinstance(posting, Achievement) else "need"
+
+
+def _audit_transition(posting: Posting, *, before: str, by: User | None, reason: str) -> None:
+    """The change of status just recorded, in the audit log too (same transaction): the log keeps it when the
+    posting and its history are deleted, and shows it among the other events."""
+    audit_record(
+        AuditKind.TRANSITION,
+        actor=by,
+        organization=posting.organization,
+        target=posting,
+        detail={"from": before, "to": posting.status, "reason": reason},
+    )
 
 
 # --- Deadlines -------------------------------------------------------------------------------------------------

@@ -7,7 +7,8 @@ transaction: the matching app withdraws the needs' open suggestions there, so th
 
 ``posting_published`` is sent by ``marketplace.services`` inside the transaction that publishes a posting, with
 ``posting``: the matching app records it in its outbox there, so that the publication and the promise to match it
-commit together (the task that does the matching is queued after the commit).
+commit together (the task that does the matching is queued after the commit). ``postings_published`` is the same for
+a batch (``marketplace.bulk``), with ``postings``.
 """
 
 from __future__ import annotations
@@ -16,3 +17,4 @@ from django.dispatch import Signal
 
 need_expired = Signal()
 posting_published = Signal()
+postings_published = Signal()

@@ -9,6 +9,7 @@ KIND = r"(?P<kind>achievements|needs)"
 urlpatterns = [
     path("my/", views.my_organization, name="my-organization"),
     path("my/import/", views.import_upload, name="import"),
+    path("my/import/<int:pk>/", views.import_job_detail, name="import-job"),
     re_path(rf"^my/import/template/{KIND}\.(?P<fmt>csv|xlsx|jsonl)$", views.import_template, name="import-template"),
     re_path(rf"^my/export/{KIND}\.(?P<fmt>csv|xlsx|jsonl)$", views.export_own, name="export"),
     re_path(rf"^my/{KIND}/submit-drafts/$", views.submit_drafts, name="submit-drafts"),

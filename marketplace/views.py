@@ -24,7 +24,7 @@ from core.forms import add_application_error
 from reference.models import Cluster, Domain
 from reference.selectors import place_resolve
 
-from . import importers, services
+from . import import_jobs, importers, services
 from .filters import AchievementFilterSet, NeedFilterSet, PostingFilterSet
 from .forms import AchievementForm, CloseForm, ExtendDeadlineForm, ImportForm, NeedForm, PostingForm
 from .highlight import highlight
@@ -285,31 +285,41 @@ def my_organization(request: HttpRequest) -> HttpResponse:
 
 @login_required
 def import_upload(request: HttpRequest) -> HttpResponse:
+    """The file is recorded as a job and imported in the background; the job's page follows it."""
     try:
         organization = _organization_for(request)
     except ApplicationError as error:
         messages.error(request, error.message)
         return redirect("accounts:profile")
     form = ImportForm(request.POST or None, request.FILES or None)
-    result = None
     if request.method == "POST" and form.is_valid():
         upload = form.cleaned_data["file"]
-        result = importers.import_records(
-            kind=form.cleaned_data["kind"],
-            data=upload.read(),
-            filename=upload.name,
-            organization=organization,
-            dry_run=form.cleaned_data["dry_run"],
-            by=request.user,
-        )
-        if result.ok and not result.dry_run:
-            messages.success(
-                request,
-                _("%(created)d created and %(updated)d updated as drafts; submit them from this page.")
-                % {"created": result.created, "updated": result.updated},
+        try:
+            job = import_jobs.import_job_create(
+                kind=form.cleaned_data["kind"],
+                filename=upload.name,
+                data=upload.read(),
+                organization=organization,
+                dry_run=form.cleaned_data["dry_run"],
+                by=request.user,
             )
-            return redirect("marketplace:my-organization")
-    return render(request, "marketplace/import.html", {"form": form, "result": result, "organization": organization})
+        except ApplicationError as error:
+            add_application_error(form, error)
+        else:
+            return redirect("marketplace:import-job", pk=job.pk)
+    recent = import_jobs.import_jobs_visible_to(request.user).filter(organization=organization)[:10]
+    return render(
+        request, "marketplace/import.html", {"form": form, "organization": organization, "recent": recent}
+    )
+
+
+@login_required
+def import_job_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    """How an import went, or how far it is (the page reloads itself while it runs)."""
+    job = get_object_or_404(import_jobs.import_jobs_visible_to(request.user), pk=pk)
+    return render(
+        request, "marketplace/import_job.html", {"job": job, "progress": import_jobs.job_progress(job)}
+    )
 
 
 def import_template(request: HttpRequest, kind: str, fmt: str) -> HttpResponse:

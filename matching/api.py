@@ -148,6 +148,21 @@ class MatchViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
             return Match.objects.none()
         return match_queryset(user=self.request.user)
 
+    # list and retrieve as DRF's mixins do them, recording the contacts they show (``_contacts_shown``).
+    def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        queryset = self.filter_queryset(self.get_queryset())
+        page = self.paginate_queryset(queryset)
+        matches = page if page is not None else list(queryset)
+        data = self.get_serializer(matches, many=True).data
+        self._contacts_shown(zip(matches, data, strict=True))
+        return self.get_paginated_response(data) if page is not None else Response(data)
+
+    def retrieve(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        match = self.get_object()
+        data = self.get_serializer(match).data
+        self._contacts_shown([(match, data)])
+        return Response(data)
+
     def paginate_queryset(self, queryset: QuerySet[Match]) -> list[Match] | None:
         page = super().paginate_queryset(queryset)
         if page is not None:
@@ -194,4 +209,12 @@ class MatchViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
     def _output(self, match: Match) -> Response:
         """The match as the user now sees it, read again with everything the output needs."""
         match = match_queryset(user=self.request.user).get(pk=match.pk)
-        return Response(self.get_serializer(match).data)
+        data = self.get_serializer(match).data
+        self._contacts_shown([(match, data)])
+        return Response(data)
+
+    def _contacts_shown(self, shown: Any) -> None:
+        """Record in the audit log the matches whose contacts the output holds (the serializer decides)."""
+        matches = [match for match, data in shown if data.get("counterpart_contact") or data.get("contacts")]
+        if matches:
+            services.match_contacts_seen(user=self.request.user, matches=matches)

@@ -12,10 +12,10 @@ class MatchingAppConfig(AppConfig):
         from core.tasks import enqueue
         from marketplace.models import Achievement, Need
         from marketplace.services import on_publish, on_publish_many
-        from marketplace.signals import need_expired, posting_published
+        from marketplace.signals import need_expired, posting_published, postings_published
 
         from .models import RecordTokens
-        from .pending import pending_add
+        from .pending import pending_add, pending_add_many
         from .services import matches_restore_for_need, matches_withdraw_for_needs
         from .tasks import match_postings_task
 
@@ -26,6 +26,15 @@ class MatchingAppConfig(AppConfig):
                 pending_add(kind=kind, posting_id=posting.pk)  # type: ignore[attr-defined]
 
         posting_published.connect(record_pending, weak=False, dispatch_uid="matching.record_pending_publication")
+
+        def record_pending_many(sender: object, *, postings: list[object], **kwargs: object) -> None:
+            if settings.MATCHING_ON_PUBLISH:
+                kind = RecordTokens.Kind.ACHIEVEMENT if sender is Achievement else RecordTokens.Kind.NEED
+                pending_add_many(kind=kind, posting_ids=[p.pk for p in postings])  # type: ignore[attr-defined]
+
+        postings_published.connect(
+            record_pending_many, weak=False, dispatch_uid="matching.record_pending_publications"
+        )
 
         def restore_matches(posting: object) -> None:
             # Called after the publishing transaction commits (marketplace.services runs it on commit).

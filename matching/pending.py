@@ -25,11 +25,18 @@ ACHIEVEMENT, NEED = RecordTokens.Kind.ACHIEVEMENT.value, RecordTokens.Kind.NEED.
 
 def pending_add(*, kind: str, posting_id: int) -> None:
     """Record a publication to match (called inside the publishing transaction; publishing again moves it on)."""
+    pending_add_many(kind=kind, posting_ids=[posting_id])
+
+
+def pending_add_many(*, kind: str, posting_ids: Sequence[int]) -> None:
+    """``pending_add`` for a batch of publications of one kind."""
+    now = timezone.now()
     PendingMatch.objects.bulk_create(
-        [PendingMatch(kind=kind, posting_id=posting_id, queued_at=timezone.now())],
+        [PendingMatch(kind=kind, posting_id=posting_id, queued_at=now) for posting_id in posting_ids],
         update_conflicts=True,
         unique_fields=["kind", "posting_id"],
         update_fields=["queued_at", "attempts", "last_error"],
+        batch_size=1000,
     )
 
 

@@ -25,8 +25,11 @@ from django.utils.translation import gettext as _
 from accounts.models import Organization, User
 from accounts.selectors import staff_may, user_organization_ids
 from accounts.services import organization_notify
+from core.audit import Kind as AuditKind
+from core.audit import audit_event, audit_record, audit_record_first
 from core.exceptions import ApplicationError, PermissionDenied
 from core.i18n import bilingual
+from core.models import AuditEvent
 from marketplace.models import Achievement, CooperationMode, Need
 
 from .models import Agreement, Match, MatchEvent
@@ -50,9 +53,51 @@ def _lock(match: Match) -> Match:
 
 
 def _record(match: Match, *, before: str, action: str, by: User | None, side: str = "", note: str = "") -> None:
+    """Record a change of the match, and the same in the audit log (in the caller's transaction): the organisation
+    is the side that acted (none when staff or the system did)."""
     MatchEvent.objects.create(
         match=match, from_status=before, to_status=match.status, side=side, action=action, by=by, note=note
     )
+    audit_record(
+        AuditKind.TRANSITION,
+        actor=by,
+        organization=_side_organization(match, side),
+        target=match,
+        label=_audit_label(match),
+        detail={"from": before, "to": match.status, "action": action, "side": side, "reason": note},
+    )
+
+
+def _side_organization(match: Match, side: str | None) -> Organization | None:
+    if side == "achievement":
+        return match.achievement.organization
+    if side == "need":
+        return match.need.organization
+    return None
+
+
+def _audit_label(match: Match) -> str:
+    return f"{match.need.title[:90]} ⇄ {match.achievement.title[:90]}"
+
+
+def match_contacts_seen(*, user: User, matches: Iterable[Match]) -> None:
+    """Record in the audit log that the user was shown the contacts of these matches (the other side's, or both for
+    staff): the match page and the API call it with the matches whose contacts they show. Only the first time a
+    user sees a match's contacts is recorded: it answers who has had them, and since when, where a row per page view
+    or API poll would bury the log in repeats."""
+
+    def seen(match: Match) -> AuditEvent:
+        side = match_side(user=user, match=match)
+        return audit_event(
+            AuditKind.CONTACT_REVEAL,
+            actor=user,
+            organization=_side_organization(match, side),
+            target=match,
+            label=_audit_label(match),
+            detail={"side": side or "staff"},
+        )
+
+    audit_record_first(seen(match) for match in matches)
 
 
 def _notify(organization: Organization, match: Match, subject: str, body: str) -> None:

@@ -166,6 +166,8 @@ def _render_detail(
                 (_("Contact of the achievement side"), posting_contact(match.achievement)),
                 (_("Contact of the need side"), posting_contact(match.need)),
             ]
+    if contacts:
+        services.match_contacts_seen(user=user, matches=[match])
     events = [
         {
             "event": event,

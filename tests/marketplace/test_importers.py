@@ -204,7 +204,7 @@ def test_command_line_import_fails_loudly_and_exports(tmp_path):
     assert json.loads(exported.getvalue())["ref"] == "A1"
 
 
-def test_admin_import_for_staff_only(client, staff_user, user):
+def test_admin_import_for_staff_only(client, staff_user, user, django_capture_on_commit_callbacks):
     from django.core.files.uploadedfile import SimpleUploadedFile
     from django.urls import reverse
 
@@ -213,11 +213,14 @@ def test_admin_import_for_staff_only(client, staff_user, user):
     assert client.get(url).status_code == 302
     client.force_login(staff_user)
     assert client.get(url).status_code == 200
-    bad = client.post(url, {"file": SimpleUploadedFile("a.jsonl", jsonl({**GOOD, "trl": 12})), "create_orgs": "on"})
-    assert [(e.row, e.field) for e in bad.context["result"].errors] == [(1, "trl")]
-    response = client.post(
-        url, {"file": SimpleUploadedFile("a.jsonl", jsonl(GOOD)), "create_orgs": "on", "publish": "on"}
-    )
+    with django_capture_on_commit_callbacks(execute=True):
+        bad = client.post(url, {"file": SimpleUploadedFile("a.jsonl", jsonl({**GOOD, "trl": 12})), "create_orgs": "on"})
+    job = client.get(bad["Location"]).context["job"]
+    assert [(row, field) for row, field, _reason in job.errors] == [(1, "trl")]
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(
+            url, {"file": SimpleUploadedFile("a.jsonl", jsonl(GOOD)), "create_orgs": "on", "publish": "on"}
+        )
     assert response.status_code == 302
     assert Achievement.objects.get().status == Status.PUBLISHED
 

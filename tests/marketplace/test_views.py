@@ -158,7 +158,9 @@ def test_my_organization_lists_postings_by_status_and_export_includes_own_contac
     assert SECRET not in other_export.content.decode("utf-8-sig")
 
 
-def test_upload_form_imports_as_drafts_of_the_members_organization(client, world):
+def test_upload_form_imports_as_drafts_of_the_members_organization(
+    client, world, django_capture_on_commit_callbacks
+):
     client.force_login(world["outsider"])
     template = client.get(reverse("marketplace:import-template", kwargs={"kind": "needs", "fmt": "csv"}))
     header = template.content.decode("utf-8-sig").splitlines()[0]
@@ -166,17 +168,24 @@ def test_upload_form_imports_as_drafts_of_the_members_organization(client, world
     upload = ("\n".join([header, row]) + "\n").encode("utf-8")
     from django.core.files.uploadedfile import SimpleUploadedFile
 
-    response = client.post(
-        reverse("marketplace:import"), {"kind": "needs", "file": SimpleUploadedFile("needs.csv", upload)}
-    )
+    with django_capture_on_commit_callbacks(execute=True):  # the job's task, queued on commit, runs here (eager)
+        response = client.post(
+            reverse("marketplace:import"), {"kind": "needs", "file": SimpleUploadedFile("needs.csv", upload)}
+        )
     assert response.status_code == 302
+    job_page = client.get(response["Location"])
+    assert job_page.context["job"].state == "done" and job_page.context["job"].created == 1
     imported = Need.objects.get(external_ref="N9")
     assert imported.organization == world["outsider"].organizations.get()
     assert imported.status == Status.DRAFT
     bad = ("\n".join([header, row.replace(",5,", ",12,")]) + "\n").encode("utf-8")
-    response = client.post(reverse("marketplace:import"), {"kind": "needs", "file": SimpleUploadedFile("n.csv", bad)})
-    assert response.status_code == 200
-    assert [(e.row, e.field) for e in response.context["result"].errors] == [(2, "min_trl")]
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(
+            reverse("marketplace:import"), {"kind": "needs", "file": SimpleUploadedFile("n.csv", bad)}
+        )
+    job = client.get(response["Location"]).context["job"]
+    assert job.state == "refused"
+    assert [(row, field) for row, field, _reason in job.errors] == [(2, "min_trl")]
 
 
 def test_home_page_shows_search_and_newest_published(client, world):

@@ -7,6 +7,8 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
+from accounts.models import Organization
+from core.audit import audit_command_export
 from marketplace.importers import KINDS, SPECS, export_records
 from marketplace.models import Status
 from marketplace.records import FORMATS
@@ -38,6 +40,15 @@ class Command(BaseCommand):
         data = export_records(
             queryset, kind=options["kind"], fmt=options["format"], include_contacts=options["with_contacts"]
         )
+        audit_command_export(
+            "export_records",
+            organization=Organization.objects.filter(name__iexact=options["org"]).first() if options["org"] else None,
+            detail={
+                "kind": options["kind"], "format": options["format"], "status": options["status"],
+                "confidential_columns": options["with_contacts"], "records": queryset.count(),
+                "output": str(options["output"] or "stdout"),
+            },
+        )  # fmt: skip
         if options["output"]:
             options["output"].write_bytes(data)
             self.stderr.write(f"{queryset.count()} records written to {options['output']}")

@@ -40,8 +40,18 @@ class Command(BaseCommand):
                 raise CommandError(f'No organisation named "{options["org"]}".')
         show_progress = options["verbosity"] >= 1 and path.stat().st_size > 256 * 1024
 
-        def progress(rows: Any) -> Any:
-            return tqdm(rows, desc=f"importing {options['kind']}", unit="row") if show_progress else rows
+        bars: dict[str, tqdm] = {}
+
+        def progress(phase: str, done: int, total: int) -> None:
+            if not show_progress:
+                return
+            bar = bars.get(phase)
+            if bar is None:
+                bar = bars[phase] = tqdm(desc=f"{phase} {options['kind']}", unit="row", total=total or None)
+            bar.total = total or bar.total
+            bar.update(done - bar.n)
+            if total and done >= total:
+                bar.close()
 
         result = import_records(
             kind=options["kind"],

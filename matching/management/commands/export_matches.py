@@ -8,6 +8,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandParser
 
+from core.audit import audit_command_export
 from matching.explaining import explain_pending
 from matching.models import Match
 from matching.serializers import localized_reasons
@@ -45,6 +46,10 @@ class Command(BaseCommand):
                 )
             )
         text = "\n".join(lines) + ("\n" if lines else "")
+        audit_command_export(
+            "export_matches",
+            detail={"format": options["format"], "records": len(lines), "output": str(options["output"] or "stdout")},
+        )
         if options["output"]:
             options["output"].write_text(text, encoding="utf-8")
             self.stderr.write(f"{len(lines)} pairs written to {options['output']}")
