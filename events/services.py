@@ -74,11 +74,19 @@ def event_set_status(*, event: Event, by: User, status: str) -> Event:
         Event.Status.DRAFT: {Event.Status.PUBLISHED, Event.Status.CANCELLED},
         Event.Status.PUBLISHED: {Event.Status.CANCELLED, Event.Status.FINISHED},
     }
-    event = Event.objects.select_for_update().get(pk=event.pk)
+    event = Event.objects.select_for_update().select_related("organizer").get(pk=event.pk)
     if status not in allowed.get(event.status, set()):
         raise ApplicationError(
             _("A %(current)s event cannot become %(to)s.") % {"current": event.status, "to": status}, field="status"
         )
+    if status == Event.Status.PUBLISHED and not event.organizer.verified and not staff_may(by, "events.change_event"):
+        # Anyone may sign up an organiser named after a famous institution: its events reach the public only once
+        # platform staff have verified the organisation (or staff publish the event themselves).
+        raise ApplicationError(
+            _("Your organisation is not verified yet: platform staff verify it before its events are public. The "
+              "event stays a draft meanwhile."),
+            field="status",
+        )  # fmt: skip
     event.status = status
     event.save(update_fields=["status", "updated_at"])
     return event

@@ -11,10 +11,11 @@ from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import path
+from django.utils.html import format_html_join
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Organization
-from core.admin import ReadOnlyAdminMixin
+from core.admin import ReadOnlyAdminMixin, run_for_each
 from core.exceptions import ApplicationError
 from core.forms import add_application_error
 from core.limits import NOTE_MAX
@@ -55,6 +56,21 @@ class TransitionInline(admin.TabularInline):
         return False
 
 
+class HeldEditFilter(admin.SimpleListFilter):
+    title = _("edit waiting for review")
+    parameter_name = "held"
+
+    def lookups(self, request: HttpRequest, model_admin: admin.ModelAdmin) -> list[tuple[str, str]]:
+        return [("yes", _("yes")), ("no", _("no"))]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet) -> QuerySet:
+        if self.value() == "yes":
+            return queryset.filter(held_at__isnull=False).order_by("held_at")
+        if self.value() == "no":
+            return queryset.filter(held_at__isnull=True)
+        return queryset
+
+
 class PostingAdmin(admin.ModelAdmin):
     list_display = ("title", "organization", "status", "province", "city", "language", "created_at", "published_at")
     list_filter = (
@@ -66,6 +82,7 @@ class PostingAdmin(admin.ModelAdmin):
         "language",
         "organization__kind",
         "organization__verified",
+        HeldEditFilter,
     )
     search_fields = ("title", "external_ref", "organization__name")
     autocomplete_fields = ("organization", "province", "city")
@@ -73,6 +90,7 @@ class PostingAdmin(admin.ModelAdmin):
     list_select_related = ("organization", "province", "city")
     readonly_fields = (
         "status",
+        "held_edit_shown",
         "rejection_reason",
         "created_by",
         "created_at",
@@ -81,7 +99,7 @@ class PostingAdmin(admin.ModelAdmin):
         "closed_at",
     )
     inlines = [TransitionInline]
-    actions = ["approve_selected", "reject_selected"]
+    actions = ["approve_selected", "reject_selected", "approve_held_edits", "reject_held_edits"]
     date_hierarchy = "created_at"
     change_list_template = "admin/marketplace/posting_changelist.html"
     import_kind = ""
@@ -126,6 +144,48 @@ class PostingAdmin(admin.ModelAdmin):
         # Status moves only through the actions; field edits are re-indexed for search like any other edit.
         super().save_related(request, form, formsets, change)
         services.posting_reindex(posting=form.instance)
+
+    @admin.display(description=_("edit waiting for review"))
+    def held_edit_shown(self, posting: Achievement | Need) -> str:
+        if not posting.held_edit:
+            return "—"
+        lines = [services.hold_reason_text(posting.held_reason)]
+        for name, value in posting.held_edit["fields"].items():
+            lines.append(f"{posting._meta.get_field(name).verbose_name}: {value}")
+        if posting.held_edit.get("domains") is not None:
+            lines.append(f"{_('domains')}: {', '.join(posting.held_edit['domains'])}")
+        return format_html_join("\n", "<p>{}</p>", ((line,) for line in lines))
+
+    @admin.action(description=_("Publish the held edits of the selected postings"))
+    def approve_held_edits(self, request: HttpRequest, queryset: QuerySet) -> None:
+        run_for_each(self, request, queryset.filter(held_at__isnull=False),
+                     lambda posting: services.posting_edit_approve(posting=posting, by=request.user),
+                     _("%(count)d edits published."))  # fmt: skip
+
+    @admin.action(description=_("Reject the held edits of the selected postings (with a reason)"))
+    def reject_held_edits(self, request: HttpRequest, queryset: QuerySet) -> HttpResponse | None:
+        form = RejectForm(request.POST if "reason" in request.POST else None)
+        held = queryset.filter(held_at__isnull=False)
+        if form.is_valid():
+            reason = form.cleaned_data["reason"]
+            run_for_each(self, request, held,
+                         lambda posting: services.posting_edit_reject(posting=posting, by=request.user, reason=reason),
+                         _("%(count)d edits rejected."))  # fmt: skip
+            return None
+        return render(
+            request,
+            "admin/marketplace/reject.html",
+            {
+                **self.admin_site.each_context(request),
+                "title": _("Reject held edits"),
+                "intro": _("These edits will be discarded (the public text stays) and their organisations told why:"),
+                "action": "reject_held_edits",
+                "form": form,
+                "postings": held,
+                "action_checkbox_name": ACTION_CHECKBOX_NAME,
+                "opts": self.model._meta,
+            },
+        )
 
     @admin.action(description=_("Approve and publish the selected postings"))
     def approve_selected(self, request: HttpRequest, queryset: QuerySet) -> None:

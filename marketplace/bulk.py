@@ -13,6 +13,7 @@ insert (the transaction rolls back whole).
 
 from __future__ import annotations
 
+import copy
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -28,6 +29,7 @@ from core.audit import audit_record
 from core.bulk_insert import insert_rows
 from core.exceptions import ApplicationError, PermissionDenied
 
+from . import services
 from .models import Achievement, Need, PostingTransition, Status
 from .search import document_terms, search_document_for
 from .search_index import term_model
@@ -55,6 +57,7 @@ class Outcome:
     created: int = 0
     updated: int = 0
     published: int = 0
+    held: int = 0  # edits of published postings that wait for staff (``services.edit_hold_reason``)
     postings: list[Posting] = field(default_factory=list)
 
 
@@ -88,8 +91,17 @@ def postings_save_many(
             posting = model(organization=item.organization, created_by=by, status=Status.DRAFT, **item.fields)
             new.append((posting, item))
         else:
+            edited = copy.copy(posting)
             for name, value in item.fields.items():
-                setattr(posting, name, value)
+                setattr(edited, name, value)
+            _check(edited, item)
+            reason = services.edit_hold_reason(posting=posting, edited=edited, by=by)
+            if reason:  # a published posting's edit that waits for staff, as on the edit page
+                services.posting_edit_hold(posting, fields=item.fields, domain_codes=item.domain_codes, reason=reason,
+                                           by=by)  # fmt: skip
+                outcome.held += 1
+                continue
+            posting = edited
             posting.updated_at = now
             changed.append((posting, item))
         names.update(item.fields)

@@ -129,8 +129,8 @@ def import_job_run(*, job_id: int) -> ImportJob:
         raise
     finally:
         cache.delete(progress_key(job.pk))
-    job.rows = result.created + result.updated
-    job.created, job.updated, job.published = result.created, result.updated, result.published
+    job.rows = result.created + result.updated + result.held
+    job.created, job.updated, job.published, job.held = result.created, result.updated, result.published, result.held
     job.organizations_created = len(result.organizations_created)
     job.errors = [[error.row, error.field, error.reason] for error in result.errors]
     job.errors_total = result.errors_total

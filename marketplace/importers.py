@@ -72,6 +72,7 @@ class ImportResult:
     created: int = 0
     updated: int = 0
     published: int = 0
+    held: int = 0  # edits of published postings that wait for staff review
     organizations_created: list[str] = field(default_factory=list)
     errors: list[RowError] = field(default_factory=list)
     # How many errors the file had in all; ``errors`` lists the first IMPORT_MAX_ERRORS of them.
@@ -476,6 +477,7 @@ def _write(
         result.created += outcome.created
         result.updated += outcome.updated
         result.published += outcome.published
+        result.held += outcome.held
         batch.clear()
         clock.check()
         report("writing", done, total)

@@ -107,6 +107,11 @@ class Posting(models.Model):
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
     published_at = models.DateTimeField(_("published at"), null=True, blank=True, editable=False)
     closed_at = models.DateTimeField(_("closed at"), null=True, blank=True, editable=False)
+    # An edit of a published posting held for staff review (``services.posting_update``): the new values, kept apart
+    # from the public ones until staff approve them.
+    held_edit = models.JSONField(_("edit waiting for review"), null=True, blank=True, editable=False)
+    held_reason = models.CharField(_("why the edit waits"), max_length=200, blank=True, editable=False)
+    held_at = models.DateTimeField(_("edit held at"), null=True, blank=True, editable=False)
 
     CONTACT_FIELDS = ("contact_name", "contact_phone", "contact_email")
 
@@ -387,6 +392,7 @@ class ImportJob(models.Model):
     created = models.PositiveIntegerField(_("created"), default=0)
     updated = models.PositiveIntegerField(_("updated"), default=0)
     published = models.PositiveIntegerField(_("published"), default=0)
+    held = models.PositiveIntegerField(_("edits waiting for review"), default=0)
     organizations_created = models.PositiveIntegerField(_("organisations created"), default=0)
     errors = models.JSONField(_("errors"), default=list, blank=True)  # the first IMPORT_MAX_ERRORS [row, field, reason]
     errors_total = models.PositiveIntegerField(_("errors in all"), default=0)

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from datetime import date
+from decimal import Decimal
 from typing import Any, TypeVar
 
 from django.conf import settings
@@ -28,6 +29,7 @@ from accounts.selectors import acts_for, staff_may
 from accounts.services import organization_notify
 from core.audit import Kind as AuditKind
 from core.audit import audit_record
+from core.contact_details import contact_details_in, contact_labels
 from core.exceptions import ApplicationError, PermissionDenied
 from core.i18n import bilingual
 from reference.models import Domain
@@ -134,15 +136,17 @@ def _validate(posting: Posting) -> None:
             )
 
 
+def _check_domains(codes: list[str]) -> None:
+    known = set(Domain.objects.filter(code__in=codes).values_list("code", flat=True))
+    unknown = [code for code in codes if code not in known]
+    if unknown:
+        raise ApplicationError(_("Unknown domain code(s): %(codes)s.") % {"codes": ", ".join(unknown)}, field="domains")
+
+
 def _save(posting: P, domain_codes: Iterable[str] | None) -> P:
     codes = sorted(set(domain_codes)) if domain_codes is not None else None
     if codes is not None:
-        known = set(Domain.objects.filter(code__in=codes).values_list("code", flat=True))
-        unknown = [code for code in codes if code not in known]
-        if unknown:
-            raise ApplicationError(
-                _("Unknown domain code(s): %(codes)s.") % {"codes": ", ".join(unknown)}, field="domains"
-            )
+        _check_domains(codes)
     if codes is None:
         codes = list(posting.domains.values_list("code", flat=True)) if posting.pk else []
     posting.search_document = _document(posting, codes)
@@ -182,14 +186,122 @@ def posting_create(
 
 @transaction.atomic
 def posting_update(*, posting: P, by: User | None, domain_codes: Iterable[str] | None = None, **fields: Any) -> P:
-    """Edit a posting's fields. A published posting that is edited stays published (its text is re-indexed)."""
+    """Edit a posting's fields. A published posting that is edited stays published (its text is re-indexed), unless
+    the edit is held for review (``edit_hold_reason``): then its public values stay as they were, the new ones wait
+    in ``held_edit`` for staff (``posting_edit_approve`` / ``posting_edit_reject``), and the owner is told."""
     if by is not None and not can_edit(by, posting):
         raise PermissionDenied(_("Only members of the organisation edit its postings."))
     posting = type(posting).objects.select_for_update().get(pk=posting.pk)
+    edited = type(posting).objects.get(pk=posting.pk)
     for name, value in fields.items():
-        setattr(posting, name, value)
+        setattr(edited, name, value)
+    _validate(edited)
+    if domain_codes is not None:
+        _check_domains(list(domain_codes))
+    reason = edit_hold_reason(posting=posting, edited=edited, by=by)
+    if reason:
+        return posting_edit_hold(posting, fields=fields, domain_codes=domain_codes, reason=reason, by=by)
+    return _save(edited, domain_codes if domain_codes is None else list(domain_codes))
+
+
+# --- Edits held for review --------------------------------------------------------------------------------------
+
+HOLD_UNVERIFIED = "unverified"
+HOLD_CONTACT = "contact"  # followed by ":" and the kinds found, e.g. "contact:phone,wechat"
+
+
+def edit_hold_reason(*, posting: Posting, edited: Posting, by: User | None) -> str:
+    """Why an edit of a published posting waits for staff, or "" when it is published at once: the system (``by``
+    None) and staff edit freely; an unverified organisation's edits are all reviewed, and anyone's edit that puts
+    contact details in the public text (a posting's contact stays hidden until both sides of a match accept)."""
+    if posting.status != Status.PUBLISHED or by is None or staff_may(by, _permission("change", posting)):
+        return ""
+    found = contact_details_in(edited.title, edited.body, edited.keywords)
+    if found:
+        return f"{HOLD_CONTACT}:{','.join(found)}"
+    if not posting.organization.verified:
+        return HOLD_UNVERIFIED
+    return ""
+
+
+def hold_reason_text(reason: str) -> str:
+    """A held edit's reason as the reader reads it."""
+    if reason.startswith(HOLD_CONTACT):
+        return _("The text holds contact details (%(kinds)s); they stay hidden until both sides of a match accept.") % {
+            "kinds": contact_labels(reason.partition(":")[2].split(","))
+        }
+    if reason == HOLD_UNVERIFIED:
+        return _("Edits of an organisation not yet verified are reviewed before they are public.")
+    return reason
+
+
+def held_edit_values(model: type[Posting], fields: dict[str, Any], domain_codes: Iterable[str] | None) -> dict:
+    """The edit as JSON (decimals and dates as text; read back with each field's ``to_python``)."""
+    values: dict[str, Any] = {}
+    for name, value in fields.items():
+        model._meta.get_field(name)  # an unknown name fails here, not when staff approve
+        if isinstance(value, date):
+            value = value.isoformat()
+        elif isinstance(value, Decimal):
+            value = str(value)
+        values[name] = value
+    return {"fields": values, "domains": None if domain_codes is None else sorted(set(domain_codes))}
+
+
+def posting_edit_hold(
+    posting: P, *, fields: dict[str, Any], domain_codes: Iterable[str] | None, reason: str, by: User | None
+) -> P:
+    """Keep an edit of a locked, published posting for staff (``reason``: ``edit_hold_reason``'s)."""
+    posting.held_edit = held_edit_values(type(posting), fields, domain_codes)
+    posting.held_reason, posting.held_at = reason, timezone.now()
+    posting.save(update_fields=["held_edit", "held_reason", "held_at", "updated_at"])
+    PostingTransition.objects.create(**{_kind(posting): posting}, from_status=posting.status,
+                                     to_status=posting.status, by=by, reason=f"edit held: {reason}")  # fmt: skip
+    return posting
+
+
+@transaction.atomic
+def posting_edit_approve(*, posting: P, by: User) -> P:
+    """Staff make a held edit public (checked again against the posting as it is now)."""
+    if not staff_may(by, _permission("change", posting)):
+        raise PermissionDenied(_("Only platform staff review edits."))
+    posting = type(posting).objects.select_for_update().get(pk=posting.pk)
+    if not posting.held_edit:
+        raise ApplicationError(_("This posting has no edit waiting for review."), field="held_edit")
+    held = posting.held_edit
+    for name, value in held["fields"].items():
+        field = posting._meta.get_field(name)
+        setattr(posting, field.attname, field.to_python(value))
+    posting.held_edit, posting.held_reason, posting.held_at = None, "", None
     _validate(posting)
-    return _save(posting, domain_codes if domain_codes is None else list(domain_codes))
+    posting = _save(posting, held["domains"])
+    PostingTransition.objects.create(**{_kind(posting): posting}, from_status=posting.status,
+                                     to_status=posting.status, by=by, reason="edit approved")  # fmt: skip
+    return posting
+
+
+@transaction.atomic
+def posting_edit_reject(*, posting: P, by: User, reason: str) -> P:
+    """Staff discard a held edit, saying why; the organisation is told, the public values stay."""
+    if not staff_may(by, _permission("change", posting)):
+        raise PermissionDenied(_("Only platform staff review edits."))
+    if not reason.strip():
+        raise ApplicationError(_("Say why the edit is rejected; the organisation sees the reason."), field="reason")
+    posting = type(posting).objects.select_for_update().get(pk=posting.pk)
+    if not posting.held_edit:
+        raise ApplicationError(_("This posting has no edit waiting for review."), field="held_edit")
+    posting.held_edit, posting.held_reason, posting.held_at = None, "", None
+    posting.save(update_fields=["held_edit", "held_reason", "held_at", "updated_at"])
+    note = f"edit rejected: {reason.strip()}"
+    PostingTransition.objects.create(**{_kind(posting): posting}, from_status=posting.status,
+                                     to_status=posting.status, by=by, reason=note)  # fmt: skip
+    organization_notify(
+        organization=posting.organization,
+        subject=bilingual(gettext_noop("Your edit was not published: %(title)s"), title=posting.title)[:200],
+        body=reason.strip(),
+        link=reverse("marketplace:detail", kwargs={"kind": f"{_kind(posting)}s", "pk": posting.pk}),
+    )
+    return posting
 
 
 @transaction.atomic
@@ -239,9 +351,12 @@ def posting_submit(*, posting: P, by: User) -> P:
         raise ApplicationError(
             _("Only drafts are submitted; this posting is %(status)s.") % {"status": posting.status}, field="status"
         )
-    if settings.MARKETPLACE_VERIFIED_AUTO_PUBLISH and posting.organization.verified:
+    found = contact_details_in(posting.title, posting.body, posting.keywords)
+    if settings.MARKETPLACE_VERIFIED_AUTO_PUBLISH and posting.organization.verified and not found:
         return posting_transition(posting=posting, to=Status.PUBLISHED, by=by, reason="verified organisation")
-    return posting_transition(posting=posting, to=Status.SUBMITTED, by=by)
+    # Held for staff: an unverified organisation's posting, or one whose text carries contact details.
+    return posting_transition(posting=posting, to=Status.SUBMITTED, by=by,
+                              reason=f"{HOLD_CONTACT}:{','.join(found)}" if found else "")  # fmt: skip
 
 
 def posting_approve(*, posting: P, by: User) -> P:

@@ -118,6 +118,7 @@ def _detail(
         "posting": posting,
         "show_contact": can_see_contact(user=request.user, posting=posting),
         "can_edit": can_edit,
+        "held_reason_text": services.hold_reason_text(posting.held_reason) if can_edit and posting.held_edit else "",
         "transitions": posting.transitions.select_related("by") if can_edit else [],
         "close_form": CloseForm(),
         "similar": _similar(request, spec, posting),
@@ -213,7 +214,7 @@ def posting_edit(request: HttpRequest, kind: str, pk: int) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         try:
             province, city = place_resolve(text=form.cleaned_data["location"])
-            services.posting_update(
+            posting = services.posting_update(
                 posting=posting,
                 by=request.user,
                 domain_codes=[d.code for d in form.cleaned_data["domains"]],
@@ -224,7 +225,14 @@ def posting_edit(request: HttpRequest, kind: str, pk: int) -> HttpResponse:
         except ApplicationError as error:
             add_application_error(form, error)
         else:
-            messages.success(request, _("Your changes were saved."))
+            if posting.held_edit:
+                messages.info(
+                    request,
+                    _("Your changes wait for review by platform staff; the posting shows the earlier text until then. "
+                      "%(reason)s") % {"reason": services.hold_reason_text(posting.held_reason)},
+                )  # fmt: skip
+            else:
+                messages.success(request, _("Your changes were saved."))
             return redirect("marketplace:detail", kind=kind, pk=posting.pk)
     return render(
         request,

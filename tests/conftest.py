@@ -42,8 +42,9 @@ def api_client() -> APIClient:
 
 @pytest.fixture
 def organiser_member(db):
-    organiser = OrganizationFactory(
-        kind="organiser", name="G60科创走廊技术交易中心", province_id="310000", city_id="310100"
+    organiser = OrganizationFactory(  # verified: only verified organisers' events reach the public
+        kind="organiser", name="G60科创走廊技术交易中心", province_id="310000", city_id="310100", verified=True,
+        verified_at=timezone.now(),
     )
     return MembershipFactory(organization=organiser).user
 

@@ -255,7 +255,9 @@ def test_only_the_organiser_checks_in(world, who, status):
 )
 def test_registrations_list_the_users_organisations_and_their_events(world, who, status, emails):
     # Another organiser's event, where the participant and the first organiser's own people registered.
-    other_organiser = MembershipFactory(organization=OrganizationFactory(kind="organiser", name="湾区活动中心")).user
+    other_organiser = MembershipFactory(organization=OrganizationFactory(
+        kind="organiser", name="湾区活动中心", verified=True, verified_at=timezone.now()
+    )).user  # fmt: skip
     elsewhere = new_event(other_organiser, title="湾区对接会", capacity=5, city_id="440300")
     register(elsewhere, world["participant"], "张三", "mine-elsewhere@p.example.cn")
     register(elsewhere, world["organiser"], "主办方员工", "own@g60.example.cn")
