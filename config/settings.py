@@ -290,6 +290,8 @@ LOGGING = {
 }
 
 # --- Product settings -----------------------------------------------------------------------------------------
+# The product's address as people reach it (https://tech.example.cn), for links in e-mails written outside a request.
+SITE_URL: str = env.str("SITE_URL", default="")
 # Imports: records per file, how large an XLSX may inflate (a zip bomb is refused before it is read), and how many
 # errors are listed (the rest counted).
 IMPORT_MAX_ROWS: int = env.int("IMPORT_MAX_ROWS", default=200_000)

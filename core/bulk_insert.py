@@ -18,9 +18,16 @@ def insert_rows(model: type[models.Model], fields: Sequence[str], rows: Iterable
     columns = ", ".join(quote(model._meta.get_field(name).column) for name in fields)
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
+            # COPY's text format written in blocks: for millions of small rows, far cheaper than a call per row.
             with cursor.cursor.copy(f"COPY {table} ({columns}) FROM STDIN") as copy:
+                block: list[str] = []
                 for row in rows:
-                    copy.write_row(row)
+                    block.append("\t".join(_copy_value(value) for value in row))
+                    if len(block) >= 20_000:
+                        copy.write("\n".join(block) + "\n")
+                        block.clear()
+                if block:
+                    copy.write("\n".join(block) + "\n")
             return
         marks = ", ".join(["%s"] * len(fields))
         sql = f"INSERT INTO {table} ({columns}) VALUES ({marks})"  # noqa: S608 - names from the model's metadata
@@ -32,3 +39,15 @@ def insert_rows(model: type[models.Model], fields: Sequence[str], rows: Iterable
                 batch.clear()
         if batch:
             cursor.executemany(sql, batch)
+
+
+_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
+
+
+def _copy_value(value: Any) -> str:
+    """A value in COPY's text format: None as \\N, text with its backslashes, tabs and line breaks escaped."""
+    if value is None:
+        return "\\N"
+    if isinstance(value, str):
+        return value.translate(_ESCAPES)
+    return str(value)

@@ -9,17 +9,23 @@ the same transaction, and a database constraint keeps it within the capacity wha
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
+from django.core import signing
 from django.db import IntegrityError, transaction
 from django.db.models import F
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from accounts.models import Organization, User
 from accounts.selectors import acts_for, staff_may
+from accounts.services import organization_notify
 from core.exceptions import ApplicationError, PermissionDenied
+from core.i18n import bilingual
+from core.site import absolute_url
 from core.tasks import mail_on_commit
 
 from .models import Event, Registration
@@ -142,6 +148,11 @@ def registration_cancel(*, registration: Registration, by: User) -> Registration
         acts_for(by, registration.organization_id, permission="events.change_registration") or is_organizer(by, event)
     ):
         raise PermissionDenied(_("Only the participant's organisation or the organiser cancels a registration."))
+    return _cancel(event, registration)
+
+
+def _cancel(event: Event, registration: Registration) -> Registration:
+    """Cancel a registration of the locked event, promoting the first on the waiting list into a freed place."""
     if registration.status == Registration.Status.CANCELLED:
         return registration
     was_confirmed = registration.status == Registration.Status.CONFIRMED
@@ -150,6 +161,48 @@ def registration_cancel(*, registration: Registration, by: User) -> Registration
     if was_confirmed:
         Event.objects.filter(pk=event.pk).update(confirmed_count=F("confirmed_count") - 1)
         _promote_waiting(event)
+    return registration
+
+
+# --- "Not me": the person a registration names disowns it ------------------------------------------------------
+# An organisation registers people by e-mail address; anyone's address can be typed. Every registration e-mail
+# names the organisation that registered the person and carries a signed link: the owner of the address cancels a
+# registration they did not ask for (which also frees the address for their own organisation to register it).
+
+_NOT_ME_SALT = "events.registration.not-me"
+
+
+def registration_not_me_token(registration: Registration) -> str:
+    return signing.dumps([registration.pk, registration.person_email], salt=_NOT_ME_SALT, compress=True)
+
+
+def registration_from_not_me_token(token: str) -> Registration:
+    """The registration a "not me" link names (valid for 60 days), or an error saying the link is not valid."""
+    try:
+        pk, email = signing.loads(token, salt=_NOT_ME_SALT, max_age=timedelta(days=60))
+        return Registration.objects.select_related("event", "organization").get(pk=pk, person_email=email)
+    except (signing.BadSignature, Registration.DoesNotExist, ValueError, TypeError) as error:
+        raise ApplicationError(_("This link is not valid (or no longer)."), field="token") from error
+
+
+@transaction.atomic
+def registration_disown(*, token: str) -> Registration:
+    """The person a registration names says it is not theirs: it is cancelled (the place goes to the waiting list)
+    and its organisation told. Needs no account: the signed link came to that person's address."""
+    registration = registration_from_not_me_token(token)
+    event = Event.objects.select_for_update().get(pk=registration.event_id)
+    registration = Registration.objects.select_for_update().get(pk=registration.pk)
+    if registration.status == Registration.Status.CANCELLED:
+        return registration
+    registration = _cancel(event, registration)
+    organization_notify(
+        organization=registration.organization,
+        subject=bilingual(gettext_noop("A registration was cancelled by the person it named: %(event)s"),
+                          event=event.title)[:200],
+        body=bilingual(gettext_noop("%(email)s says they did not ask to be registered for this event; the "
+                                    "registration is cancelled."), email=registration.person_email),
+        link=reverse("events:detail", kwargs={"pk": event.pk}),
+    )  # fmt: skip
     return registration
 
 
@@ -198,8 +251,13 @@ def _mail_on_commit(registration: Registration, *, confirmed: bool, promoted: bo
         subject = f"报名成功 / Registration confirmed: {event.title}"
     else:
         subject = f"已进入候补名单 / On the waiting list: {event.title}"
+    not_me = absolute_url(reverse("events:not-me", kwargs={"token": registration_not_me_token(registration)}))
     body = (
         f"{registration.person_name}：\n{event.title}\n{timezone.localtime(event.starts_at):%Y-%m-%d %H:%M}\n"
-        f"签到码 / check-in code: {registration.check_in_code if confirmed else '-'}"
-    )
+        f"签到码 / check-in code: {registration.check_in_code if confirmed else '-'}\n\n"
+        + bilingual(
+            gettext_noop("Registered by %(organization)s. Not you, or not asked for? Cancel it here: %(link)s"),
+            separator="\n", organization=registration.organization.name, link=not_me,
+        )
+    )  # fmt: skip
     mail_on_commit(subject=subject, body=body, recipients=[registration.person_email])

@@ -10,6 +10,7 @@ urlpatterns = [
     # The agenda holds the user's events and their accepted 1:1 meetings.
     path("events/my/agenda.ics", views_meetings.my_agenda, name="my-agenda"),
     path("events/<int:pk>/", views.event_detail, name="detail"),
+    path("events/registrations/not-me/<str:token>/", views.registration_not_me, name="not-me"),
     path("events/<int:pk>/register/", views.event_register, name="register"),
     path("events/<int:pk>/status/", views.event_status, name="status"),
     path("events/<int:pk>/registrations/", views.event_registrations, name="registrations"),

@@ -247,3 +247,16 @@ def event_ics(request: HttpRequest, pk: int) -> HttpResponse:
 
 def _base_url(request: HttpRequest) -> str:
     return request.build_absolute_uri("/").rstrip("/")
+
+
+def registration_not_me(request: HttpRequest, token: str) -> HttpResponse:
+    """The person a registration names, from the link in its e-mail: a page saying who registered them for what
+    (GET changes nothing), and a button that cancels it (POST). No account needed: the link is signed."""
+    try:
+        registration = services.registration_from_not_me_token(token)
+    except ApplicationError as error:
+        return render(request, "events/not_me.html", {"error": error.message}, status=404)
+    if request.method == "POST":
+        registration = services.registration_disown(token=token)
+        return render(request, "events/not_me.html", {"registration": registration, "done": True})
+    return render(request, "events/not_me.html", {"registration": registration})

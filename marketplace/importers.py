@@ -362,6 +362,9 @@ def import_records(
     except TooLarge as error:
         errors.add(RowError(0, "file", str(error)))
         return _refused(result, errors)
+    except ApplicationError as error:  # a rule the services check while writing (the transaction rolled back)
+        errors.add(RowError(0, error.field or "file", error.message))
+        return _refused(result, errors)
     return result
 
 
