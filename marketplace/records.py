@@ -6,6 +6,7 @@ header being row 1. Undecodable or malformed input becomes a ``RowError`` naming
 
 from __future__ import annotations
 
+import codecs
 import csv
 import io
 import json
@@ -149,11 +150,12 @@ def _read_jsonl(data: bytes) -> Iterator[Record | RowError]:
 
 
 def _decode_text(data: bytes) -> str:
-    """UTF-8 (with or without a BOM), else GB18030 (a superset of GBK, what Excel in China saves)."""
+    """UTF-8 (with or without a BOM), else GB18030 (a superset of GBK, what Excel in China saves). A UTF-8 byte
+    order mark before GBK text (an editor's doing) is dropped, not read as two Chinese characters of the header."""
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError:
-        return data.decode("gb18030")
+        return data.removeprefix(codecs.BOM_UTF8).decode("gb18030")
 
 
 def _read_csv(data: bytes) -> Iterator[Record | RowError]:

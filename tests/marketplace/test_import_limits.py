@@ -4,6 +4,7 @@ thousands of bad rows lists the first ones and counts the rest."""
 
 from __future__ import annotations
 
+import codecs
 import io
 import zipfile
 
@@ -79,3 +80,10 @@ def test_thousands_of_bad_rows_list_the_first_and_count_the_rest(settings, tmp_p
     with pytest.raises(CommandError, match=f"{result.errors_total} error"):
         call_command("import_records", "achievements", str(path), "--create-orgs", stderr=err)
     assert len(err.getvalue().splitlines()) == 4 and "more error(s) not listed" in err.getvalue()
+
+
+def test_a_utf8_byte_order_mark_before_gbk_text_reads_as_the_gbk_it_is():
+    text = "ref,title,summary,province,city,institution\nA1,钙钛矿电池,效率28%,江苏省,苏州市,苏州大学\n"
+    result = run(codecs.BOM_UTF8 + text.encode("gbk"), "records.csv")
+    assert result.ok, result.errors
+    assert Achievement.objects.get().title == "钙钛矿电池"
