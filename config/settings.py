@@ -202,7 +202,7 @@ REST_FRAMEWORK = {
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
     "PAGE_SIZE": 20,
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "core.api.AutoSchema",  # drf-spectacular's, documenting every error (see there)
     "EXCEPTION_HANDLER": "core.api.exception_handler",
     # Requests per client: anonymous callers by address, users by account; the token endpoint (a password guess
     # each) far less. Counted in the cache: set CACHE_URL to Redis so that every web worker shares the counts.

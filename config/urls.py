@@ -1,9 +1,25 @@
+from typing import Any
+
 from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
+from rest_framework.renderers import JSONRenderer
+from rest_framework.request import Request
+from rest_framework.response import Response
 
 from marketplace import views as marketplace_views
+
+
+class ApiDocsView(SpectacularSwaggerSplitView):
+    """The Swagger UI page: a page, but under /api/, so its errors (a POST, a client that accepts only JSON) are
+    answered in JSON like the API's (core.api), not by its HTML renderer."""
+
+    def finalize_response(self, request: Request, response: Any, *args: Any, **kwargs: Any) -> Any:
+        if isinstance(response, Response) and response.exception:
+            request.accepted_renderer, request.accepted_media_type = JSONRenderer(), JSONRenderer.media_type
+        return super().finalize_response(request, response, *args, **kwargs)
+
 
 api_v1 = [
     path("", include("accounts.api_urls")),
@@ -23,8 +39,14 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/v1/", include((api_v1, "api"), namespace="api")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
-    path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="api-schema"), name="api-docs"),
+    path("api/docs/", ApiDocsView.as_view(url_name="api-schema"), name="api-docs"),
 ]
+
+# Under /api/ these answer in JSON, in the API's error shapes (core.api); elsewhere Django's pages.
+handler400 = "core.api.bad_request"
+handler403 = "core.api.permission_denied"
+handler404 = "core.api.page_not_found"
+handler500 = "core.api.server_error"
 
 admin.site.site_header = "技术成果对接平台 · Tech Match"
 admin.site.site_title = "Tech Match admin"

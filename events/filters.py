@@ -10,6 +10,7 @@ from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from core.filters import IdFilter
 from reference.models import City, Domain
 from reference.selectors import domain_codes_with_descendants
 
@@ -60,9 +61,7 @@ class EventFilterSet(django_filters.FilterSet):
 
 
 class RegistrationFilterSet(django_filters.FilterSet):
-    event = django_filters.NumberFilter(
-        label=_("Event"), field_name="event_id", help_text=_("Only the registrations of this event.")
-    )
+    event = IdFilter(label=_("Event"), field_name="event_id", help_text=_("Only the registrations of this event."))
     status = django_filters.ChoiceFilter(
         label=_("Status"), choices=Registration.Status.choices, help_text=_("Only registrations in this status.")
     )

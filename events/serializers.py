@@ -50,6 +50,8 @@ class EventSerializer(serializers.ModelSerializer):
         many=True, read_only=True, slug_field="code", help_text=_("Regional cluster codes (see /api/v1/clusters/).")
     )
     city = PlaceSerializer(read_only=True, allow_null=True)
+    # Declared for the schema: a read-only model field loses allow_blank, and "" is no "format: uri".
+    online_url = serializers.URLField(read_only=True, allow_blank=True, help_text=_("Empty when not online."))
     places_left = serializers.IntegerField(read_only=True)
     registration_open = serializers.SerializerMethodField(help_text=_("Whether the event takes registrations now."))
 

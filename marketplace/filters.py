@@ -6,15 +6,27 @@ filters keep; ``sort`` orders by relevance (the default with ``q``) or newest fi
 
 from __future__ import annotations
 
+from typing import Any
+
 import django_filters
 from django.db.models import Q, QuerySet
 from django.utils.translation import gettext_lazy as _
 
+from core.filters import IdFilter, IntegerFilter
 from reference.models import Cluster, Domain, Province
 from reference.selectors import domain_codes_with_descendants
 
-from .models import Achievement, CooperationMode, Language, Need, Status
+from .models import TRL_VALIDATORS, Achievement, CooperationMode, Language, Need, Status
 from .search_index import NEWEST, NEWEST_ORDER, RELEVANCE, posting_search
+
+TRL_MIN, TRL_MAX = (validator.limit_value for validator in TRL_VALIDATORS)  # 1 and 9
+
+
+class ReadinessFilter(IntegerFilter):
+    """A technology readiness level, 1 to 9."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, min_value=TRL_MIN, max_value=TRL_MAX, **kwargs)
 
 
 class PostingFilterSet(django_filters.FilterSet):
@@ -45,7 +57,7 @@ class PostingFilterSet(django_filters.FilterSet):
     )
     language = django_filters.ChoiceFilter(label=_("Language"), choices=Language.choices)
     status = django_filters.ChoiceFilter(label=_("Status"), choices=Status.choices)
-    organization = django_filters.NumberFilter(label=_("Organisation"), field_name="organization_id")
+    organization = IdFilter(label=_("Organisation"), field_name="organization_id")
 
     def filter_later(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
         return queryset  # applied in filter_queryset, after the other filters
@@ -72,8 +84,8 @@ class PostingFilterSet(django_filters.FilterSet):
 
 
 class AchievementFilterSet(PostingFilterSet):
-    readiness_min = django_filters.NumberFilter(label=_("Readiness from"), field_name="trl", lookup_expr="gte")
-    readiness_max = django_filters.NumberFilter(label=_("Readiness up to"), field_name="trl", lookup_expr="lte")
+    readiness_min = ReadinessFilter(label=_("Readiness from"), field_name="trl", lookup_expr="gte")
+    readiness_max = ReadinessFilter(label=_("Readiness up to"), field_name="trl", lookup_expr="lte")
     price_min = django_filters.NumberFilter(
         label=_("Price from (万元)"), method="filter_price_min", help_text=_("Asking price reaching at least this.")
     )
@@ -94,12 +106,8 @@ class AchievementFilterSet(PostingFilterSet):
 
 
 class NeedFilterSet(PostingFilterSet):
-    readiness_min = django_filters.NumberFilter(
-        label=_("Required readiness from"), field_name="min_trl", lookup_expr="gte"
-    )
-    readiness_max = django_filters.NumberFilter(
-        label=_("Required readiness up to"), field_name="min_trl", lookup_expr="lte"
-    )
+    readiness_min = ReadinessFilter(label=_("Required readiness from"), field_name="min_trl", lookup_expr="gte")
+    readiness_max = ReadinessFilter(label=_("Required readiness up to"), field_name="min_trl", lookup_expr="lte")
     budget_min = django_filters.NumberFilter(label=_("Budget from (万元)"), field_name="budget_wan", lookup_expr="gte")
     budget_max = django_filters.NumberFilter(label=_("Budget up to (万元)"), field_name="budget_wan", lookup_expr="lte")
     region_scope = django_filters.ChoiceFilter(label=_("Region scope"), choices=Need.RegionScope.choices)

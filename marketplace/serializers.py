@@ -95,7 +95,9 @@ class PostingSerializer(serializers.ModelSerializer):
         required=False, help_text=_("Confidential: only for members of the owning organisation and staff.")
     )
     contact_email = serializers.EmailField(
-        required=False, help_text=_("Confidential: only for members of the owning organisation and staff.")
+        required=False,
+        allow_blank=True,  # a posting may give no e-mail: the schema says "" or an address
+        help_text=_("Confidential: only for members of the owning organisation and staff."),
     )
 
     class Meta:
@@ -285,5 +287,5 @@ class PostingCloseSerializer(serializers.Serializer):
 
 class PostingRejectSerializer(serializers.Serializer):
     reason = serializers.CharField(
-        allow_blank=True, max_length=NOTE_MAX, help_text=_("Why the posting is refused; the owner sees it.")
+        allow_blank=False, max_length=NOTE_MAX, help_text=_("Why the posting is refused; the owner sees it.")
     )

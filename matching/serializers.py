@@ -230,7 +230,7 @@ class MatchSerializer(serializers.ModelSerializer):
 
 class MatchDeclineSerializer(serializers.Serializer):
     reason = serializers.CharField(
-        allow_blank=True,
+        allow_blank=False,
         max_length=NOTE_MAX,
         help_text=_("Why the match is declined (required); the other side sees it."),
     )
@@ -244,7 +244,7 @@ class MatchApproveSerializer(serializers.Serializer):
 
 class MatchRejectSerializer(serializers.Serializer):
     reason = serializers.CharField(
-        allow_blank=True, max_length=NOTE_MAX, help_text=_("Why the suggestion is rejected (required).")
+        allow_blank=False, max_length=NOTE_MAX, help_text=_("Why the suggestion is rejected (required).")
     )
 
 

@@ -419,8 +419,9 @@ def test_invalid_input_is_a_400_naming_the_field(clients, overrides, field):
     response = clients["owner"].post(list_url(), new_achievement(**overrides), format="json")
     assert response.status_code == 400
     errors = response.json()
-    assert field in errors, errors
-    assert errors[field]  # a list of messages (by item index for lists of choices)
+    named = [name for name in errors if name == field or name.startswith(f"{field}.")]  # list items: "modes.0"
+    assert named, errors
+    assert all(isinstance(errors[name], list) and errors[name] for name in named)  # each a list of messages
     assert not Achievement.objects.exists()
 
 
