@@ -2,14 +2,19 @@ from __future__ import annotations
 
 from typing import Any
 
+from django import forms
 from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.contrib.auth.forms import UserChangeForm, UserCreationForm
+from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
 from django.http import HttpRequest
+from django.utils import timezone
+from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
 from core.admin import ReadOnlyInline
+from core.exceptions import ApplicationError
 
 from . import services
 from .models import Membership, Organization, User
@@ -35,35 +40,104 @@ class MembershipInline(ReadOnlyInline):
     readonly_fields = fields
 
 
+class EmailVerifiedFilter(admin.SimpleListFilter):
+    title = _("e-mail verified")
+    parameter_name = "email_verified"
+
+    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, Any]]:
+        return [("yes", _("Yes")), ("no", _("No: the sign-up link was not opened"))]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet[User]) -> QuerySet[User]:
+        if self.value() in ("yes", "no"):
+            return queryset.filter(email_verified_at__isnull=self.value() == "no")
+        return queryset
+
+
 @admin.register(User)
 class UserAdmin(DjangoUserAdmin):
     form = EmailUserChangeForm
     add_form = EmailUserCreationForm
     ordering = ("email",)
-    list_display = ("email", "full_name", "is_staff", "is_active", "date_joined")
-    list_filter = ("is_staff", "is_superuser", "is_active", "language")
+    list_display = ("email", "full_name", "is_staff", "is_active", "email_verified_at", "date_joined")
+    list_filter = ("is_staff", "is_superuser", "is_active", EmailVerifiedFilter, "language")
     search_fields = ("email", "full_name")
-    readonly_fields = ("last_login", "date_joined")
+    readonly_fields = ("last_login", "date_joined", "email_verified_at")
     fieldsets = (
         (None, {"fields": ("email", "password")}),
         (_("Personal info"), {"fields": ("full_name", "language")}),
         (_("Permissions"), {"fields": ("is_active", "is_staff", "is_superuser", "groups", "user_permissions")}),
-        (_("Important dates"), {"fields": ("last_login", "date_joined")}),
+        (_("Important dates"), {"fields": ("last_login", "date_joined", "email_verified_at")}),
     )
     add_fieldsets = ((None, {"classes": ("wide",), "fields": ("email", "full_name", "password1", "password2")}),)
     inlines = [MembershipInline]
 
+    def save_model(self, request: HttpRequest, obj: User, form: Any, change: bool) -> None:
+        """An account staff create is active at once, its address taken as verified (as ``create_user`` does)."""
+        if not change and obj.email_verified_at is None:
+            obj.email_verified_at = timezone.now()
+        super().save_model(request, obj, form, change)
+
+
+class ResemblesFilter(admin.SimpleListFilter):
+    """Organisations whose name contains a verified one's (``accounts.names``): staff check before verifying."""
+
+    title = _("resembles a verified organisation")
+    parameter_name = "resembles_verified"
+
+    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, Any]]:
+        return [("yes", _("Yes")), ("no", _("No"))]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet[Organization]) -> QuerySet[Organization]:
+        if self.value() == "yes":
+            return queryset.filter(resembles__verified=True)
+        if self.value() == "no":
+            return queryset.exclude(resembles__verified=True)
+        return queryset
+
+
+class OrganizationAdminForm(forms.ModelForm):
+    """A name added or changed here is checked as at sign-up (``services.organization_name_check``)."""
+
+    class Meta:
+        model = Organization
+        fields = ("name", "kind", "province", "city", "credit_code", "description", "website")
+
+    website = forms.URLField(label=_("website"), required=False, assume_scheme="https")
+    resembled: Organization | None = None
+
+    def clean_name(self) -> str:
+        try:
+            name, self.resembled = services.organization_name_check(
+                name=self.cleaned_data["name"], exclude_pk=self.instance.pk
+            )
+        except ApplicationError as error:
+            raise ValidationError(error.message) from error
+        return name
+
 
 @admin.register(Organization)
 class OrganizationAdmin(admin.ModelAdmin):
-    list_display = ("name", "kind", "province", "city", "verified", "created_at")
-    list_filter = ("verified", "kind", "province")
+    form = OrganizationAdminForm
+    list_display = ("name", "kind", "province", "city", "verified", "resembles_column", "created_at")
+    list_filter = ("verified", ResemblesFilter, "kind", "province")
     search_fields = ("name", "credit_code")
     autocomplete_fields = ("province", "city")
-    readonly_fields = ("verified", "verified_at", "verified_by", "created_at", "updated_at")
-    list_select_related = ("province", "city")
+    readonly_fields = ("resembles", "verified", "verified_at", "verified_by", "created_at", "updated_at")
+    list_select_related = ("province", "city", "resembles")
     inlines = [MembershipInline]
     actions = ["mark_verified", "mark_unverified"]
+
+    @admin.display(description=_("resembles"), ordering="resembles__name")
+    def resembles_column(self, obj: Organization) -> str:
+        if obj.resembles is None:
+            return "-"
+        label = _("verified") if obj.resembles.verified else _("not verified")
+        return format_html("⚠ {} ({})", obj.resembles.name, label)
+
+    def save_model(self, request: HttpRequest, obj: Organization, form: Any, change: bool) -> None:
+        if not change or "name" in form.changed_data:
+            obj.resembles = form.resembled
+        super().save_model(request, obj, form, change)
 
     @admin.action(description=_("Mark the selected organisations as verified"))
     def mark_verified(self, request: HttpRequest, queryset: QuerySet[Organization]) -> None:

@@ -15,6 +15,7 @@ from django.utils.translation import gettext_lazy as _
 
 from core.limits import PROFILE_MAX, bounded
 
+from . import names
 from .validators import normalize_credit_code, validate_credit_code
 
 
@@ -35,11 +36,15 @@ class UserManager(BaseUserManager["User"]):
         return user
 
     def create_user(self, email: str, password: str | None = None, **extra_fields: Any) -> User:
+        """A user able to sign in at once, address taken as verified (commands, the demo, admin's staff). Sign-up
+        makes its users through ``accounts.services.user_sign_up`` instead: inactive until the link is opened."""
+        extra_fields.setdefault("email_verified_at", timezone.now())
         extra_fields.setdefault("is_staff", False)
         extra_fields.setdefault("is_superuser", False)
         return self._create_user(email, password, **extra_fields)
 
     def create_superuser(self, email: str, password: str | None = None, **extra_fields: Any) -> User:
+        extra_fields.setdefault("email_verified_at", timezone.now())
         extra_fields.setdefault("is_staff", True)
         extra_fields.setdefault("is_superuser", True)
         if not extra_fields["is_staff"] or not extra_fields["is_superuser"]:
@@ -60,6 +65,12 @@ class User(AbstractBaseUser, PermissionsMixin):
         _("staff status"), default=False, help_text=_("Platform operators who may use the admin site.")
     )
     is_active = models.BooleanField(_("active"), default=True)
+    email_verified_at = models.DateTimeField(
+        _("e-mail verified at"),
+        null=True,
+        blank=True,
+        help_text=_("When the user opened the link sent at sign-up; empty: not verified, and not active until then."),
+    )
     date_joined = models.DateTimeField(_("date joined"), default=timezone.now)
 
     objects = UserManager()
@@ -107,6 +118,23 @@ class Organization(models.Model):
         SERVICE_AGENCY = "service_agency", _("service agency")
 
     name = models.CharField(_("name"), max_length=200)
+    name_key = models.CharField(
+        _("name as compared"),
+        max_length=names.KEY_MAX_LENGTH,
+        blank=True,
+        editable=False,
+        help_text=_("The name without case, spaces or punctuation (accounts.names): unique among organisations."),
+    )
+    resembles = models.ForeignKey(
+        "self",
+        verbose_name=_("resembles"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        editable=False,
+        related_name="+",
+        help_text=_("A verified organisation whose name this one's contains: check it is theirs before verifying."),
+    )
     kind = models.CharField(_("kind"), max_length=32, choices=Kind.choices)
     province = models.ForeignKey(
         "reference.Province", verbose_name=_("province"), on_delete=models.PROTECT, related_name="organizations"
@@ -146,6 +174,9 @@ class Organization(models.Model):
         constraints = [
             models.UniqueConstraint(Lower("name"), name="organization_name_unique_ci"),
             models.UniqueConstraint(
+                fields=["name_key"], condition=~Q(name_key=""), name="organization_name_key_unique"
+            ),
+            models.UniqueConstraint(
                 fields=["credit_code"], condition=~Q(credit_code=""), name="organization_credit_code_unique"
             ),
             models.CheckConstraint(
@@ -159,6 +190,14 @@ class Organization(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        """The name's key follows the name (``accounts.names.name_key``)."""
+        self.name_key = names.name_key(self.name)
+        update_fields = kwargs.get("update_fields")
+        if update_fields is not None and "name" in update_fields:
+            kwargs["update_fields"] = {*update_fields, "name_key"}
+        super().save(*args, **kwargs)
 
     def clean(self) -> None:
         super().clean()

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from django.contrib.auth.hashers import make_password
 from django.contrib.auth.models import AnonymousUser
 from django.db.models import QuerySet
 
 from core.audit import note_staff_permission
 
-from .models import Membership, User
+from .models import Membership, User, normalize_email
 
 
 def user_memberships(*, user: User) -> QuerySet[Membership]:
@@ -58,3 +59,16 @@ def acts_for(user: User, organization_id: int | None, *, permission: str, owner:
     """Whether the user may act for the organisation: a member (an owner, with ``owner``), or platform staff with
     ``permission``."""
     return user.is_authenticated and (staff_may(user, permission) or is_member(user, organization_id, owner=owner))
+
+
+def user_awaiting_verification(*, email: str, password: str) -> User | None:
+    """The account at this address that has not opened its sign-up link yet, if ``password`` is its password (a
+    sign-in that failed asks, to tell that user what to do, and nobody else). The password is hashed whether or not
+    there is such an account, so the time taken does not tell."""
+    user = User.objects.filter(
+        email__iexact=normalize_email(email), email_verified_at__isnull=True, is_active=False
+    ).first()
+    if user is None:
+        make_password(password)
+        return None
+    return user if user.check_password(password) else None

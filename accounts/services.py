@@ -2,14 +2,20 @@
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Iterable
 from typing import Any
 
 from django.conf import settings
 from django.contrib.auth.password_validation import validate_password
+from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
-from django.utils import timezone
+from django.db.models import CharField, F, Value
+from django.db.models.functions import Length
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from knox.models import AuthToken
 
@@ -19,8 +25,10 @@ from core.exceptions import ApplicationError, PermissionDenied
 from core.tasks import mail_on_commit
 from reference.selectors import place_resolve
 
+from . import names
 from .models import Membership, Notification, Organization, User, normalize_email
 from .selectors import acts_for, staff_may, user_primary_membership
+from .tokens import verification_path
 from .validators import normalize_credit_code
 
 
@@ -34,6 +42,85 @@ def _full_clean(obj: User | Organization | Membership, **options: Any) -> None:
         raise ApplicationError(" ".join(messages), field=None if field == "__all__" else field) from error
 
 
+def _mail_due(kind: str, email: str) -> bool:
+    """Whether this address may be sent a sign-up e-mail of this kind now: one per ``ACCOUNTS_MAIL_INTERVAL_SECONDS``
+    at most, so that nobody floods an inbox by signing up or asking for links with its address (the page answers the
+    same either way)."""
+    interval = settings.ACCOUNTS_MAIL_INTERVAL_SECONDS
+    if interval <= 0:
+        return True
+    digest = hashlib.sha256(normalize_email(email).encode()).hexdigest()
+    return bool(cache.add(f"accounts:mail:{kind}:{digest}", 1, timeout=interval))
+
+
+def _mail_user(user: User, template: str, context: dict[str, Any]) -> None:
+    """E-mail the user (``templates/accounts/email/<template>_subject.txt`` and ``_body.txt``), in their language,
+    once the transaction commits; at most one of a kind per interval (``_mail_due``)."""
+    if not _mail_due(template, user.email):
+        return
+    context = {"user": user, "email": user.email, "days": settings.ACCOUNTS_VERIFY_DAYS, **context}
+    with translation.override(user.language or settings.LANGUAGE_CODE):
+        subject = render_to_string(f"accounts/email/{template}_subject.txt", context).strip()
+        body = render_to_string(f"accounts/email/{template}_body.txt", context)
+    mail_on_commit(subject=subject, body=body, recipients=[user.email])
+
+
+def user_verification_send(*, user: User, site: str) -> None:
+    """E-mail the user a fresh link verifying their address (``site``: the scheme and host the links start with)."""
+    _mail_user(user, "verify", {"link": site + verification_path(user)})
+
+
+def _sign_up_attempt_mail(user: User, site: str) -> None:
+    """Tell an address that already has an account that someone tried to sign up with it: sign in or reset the
+    password (or, while the account is not activated, how to get its link again)."""
+    _mail_user(
+        user,
+        "signup_attempt",
+        {
+            "verified": user.email_verified_at is not None,
+            "login_link": site + reverse("accounts:login"),
+            "reset_link": site + reverse("accounts:password_reset"),
+            "resend_link": site + reverse("accounts:verify-resend"),
+        },
+    )
+
+
+def organization_name_check(
+    *, name: str, exclude_pk: int | None = None, field: str = "name"
+) -> tuple[str, Organization | None]:
+    """A new or changed organisation name, checked against the others as ``accounts.names`` compares them: the same
+    name written differently (case, spaces, punctuation, full-width forms) is refused; a name containing a verified
+    organisation's is allowed, and that organisation returned, to be stored in ``resembles`` for staff to check
+    before they verify it. Returns the name as stored (trimmed) and that organisation (or None)."""
+    name = name.strip()
+    key = names.name_key(name)
+    if not key:
+        raise ApplicationError(_("An organisation's name needs letters or characters, not only punctuation."),
+                               field=field)  # fmt: skip
+    others = Organization.objects.exclude(pk=exclude_pk) if exclude_pk is not None else Organization.objects.all()
+    same = others.filter(name_key=key).only("name").first()
+    if same is not None:
+        message = _(
+            "An organisation with this name is already registered as “%(name)s” (names are compared without case, "
+            "spaces or punctuation). If it is yours, ask its owner to add you as a member."
+        )
+        raise ApplicationError(message % {"name": same.name}, field=field)
+    resembled = (
+        others.filter(verified=True)
+        .annotate(key_length=Length("name_key"))
+        .filter(key_length__gte=names.RESEMBLANCE_MIN_LENGTH)
+        .alias(typed=Value(key, output_field=CharField()))
+        .filter(typed__contains=F("name_key"))
+        .order_by("-key_length", "pk")
+        .first()
+    )
+    return name, resembled
+
+
+def _registered(email: str) -> User | None:
+    return User.objects.filter(email__iexact=email).first()
+
+
 @transaction.atomic
 def user_sign_up(
     *,
@@ -43,29 +130,29 @@ def user_sign_up(
     organization_name: str,
     organization_kind: str,
     location: str,
+    site: str,
     credit_code: str = "",
     website: str = "",
     description: str = "",
     language: str = "zh-hans",
-) -> User:
-    """Create a user, a new (unverified) organisation and the owner membership that joins them."""
+) -> User | None:
+    """Register a user, a new (unverified) organisation and the owner membership that joins them, and e-mail the user
+    a link (``site``: the scheme and host it starts with) that verifies the address and activates the account: until
+    then the user cannot sign in.
+
+    An address that already has an account gets exactly what a new one gets (the same checks, in the same order,
+    then success): nothing is created, and that address is e-mailed that someone tried to sign up with it, so that
+    sign-up never tells whether an address is registered. Returns the new user, or None for such an address."""
     email = normalize_email(email)
-    if User.objects.filter(email__iexact=email).exists():
-        raise ApplicationError(_("An account with this e-mail address already exists."), field="email")
-    name = organization_name.strip()
-    if Organization.objects.filter(name__iexact=name).exists():
-        raise ApplicationError(
-            _("An organisation with this name is already registered; ask its owner to add you as a member."),
-            field="organization_name",
-        )
+    name, resembled = organization_name_check(name=organization_name, field="organization_name")
     province, city = place_resolve(text=location, field="location")
-    user = User(email=email, full_name=full_name.strip(), language=language)
+    user = User(email=email, full_name=full_name.strip(), language=language, is_active=False)
     try:
         validate_password(password, user)
     except ValidationError as error:
         raise ApplicationError(" ".join(error.messages), field="password") from error
-    user.set_password(password)
-    _full_clean(user)
+    user.set_password(password)  # hashed whether or not the address is registered: the same time either way
+    _full_clean(user, validate_unique=False, validate_constraints=False)  # the address's uniqueness: below, unsaid
     organization = Organization(
         name=name,
         kind=organization_kind,
@@ -74,19 +161,61 @@ def user_sign_up(
         credit_code=normalize_credit_code(credit_code),
         website=website.strip(),
         description=description.strip(),
+        resembles=resembled,
     )
     try:
         _full_clean(organization)
     except ApplicationError as error:
         error.field = {"name": "organization_name", "kind": "organization_kind"}.get(error.field or "", error.field)
         raise
+    existing = _registered(email)
+    if existing is None:
+        try:
+            with transaction.atomic():
+                user.save()
+        except IntegrityError:  # a concurrent sign-up took the address first: the same as a registered one
+            existing = _registered(email)
+            if existing is None:
+                raise
+    if existing is not None:
+        _sign_up_attempt_mail(existing, site)
+        return None
     try:
-        user.save()
-        organization.save()
-    except IntegrityError as error:  # a concurrent sign-up took the e-mail or the name first
-        raise ApplicationError(_("This e-mail address or organisation was just registered."), field="email") from error
+        with transaction.atomic():
+            organization.save()
+    except IntegrityError as error:  # a concurrent sign-up took the name (or the credit code) first
+        raise ApplicationError(
+            _("An organisation with this name or credit code was just registered; ask its owner to add you."),
+            field="organization_name",
+        ) from error
     Membership.objects.create(user=user, organization=organization, role=Membership.Role.OWNER)
+    user_verification_send(user=user, site=site)
     return user
+
+
+def user_verification_resend(*, email: str, site: str) -> None:
+    """E-mail a new verification link to the address if an account there still waits for one; nothing otherwise
+    (the page answers the same)."""
+    user = User.objects.filter(
+        email__iexact=normalize_email(email), email_verified_at__isnull=True, is_active=False
+    ).first()
+    if user is not None:
+        user_verification_send(user=user, site=site)
+
+
+@transaction.atomic
+def user_verify_email(*, user: User) -> bool:
+    """The user opened their link (its token checked by the caller): their address is verified and the account
+    activated. Idempotent, and once only: a user whose address is verified already is left as is (False), so that a
+    user deactivated by staff never reactivates themselves with an old link."""
+    locked = User.objects.select_for_update().get(pk=user.pk)
+    if locked.email_verified_at is not None:
+        return False
+    locked.email_verified_at = timezone.now()
+    locked.is_active = True
+    locked.save(update_fields=["email_verified_at", "is_active"])
+    user.email_verified_at, user.is_active = locked.email_verified_at, locked.is_active
+    return True
 
 
 @transaction.atomic
@@ -110,6 +239,11 @@ def organization_set_verified(*, organization: Organization, verified: bool, by:
     organization.verified_at = timezone.now() if verified else None
     organization.verified_by = by if verified else None
     organization.save(update_fields=["verified", "verified_at", "verified_by", "updated_at"])
+    if verified and len(organization.name_key) >= names.RESEMBLANCE_MIN_LENGTH:
+        # Unverified organisations registered earlier under a name containing this one's are flagged for staff now.
+        Organization.objects.filter(
+            verified=False, resembles__isnull=True, name_key__contains=organization.name_key
+        ).exclude(pk=organization.pk).update(resembles=organization)
     return organization
 
 
@@ -161,13 +295,18 @@ def api_tokens_revoke(*, user: User) -> int:
 @transaction.atomic
 def organization_create(*, name: str, kind: str, province_id: str, city_id: str | None) -> Organization:
     """An organisation created for imported postings: unverified, without members (its people sign up and are
-    added by staff)."""
-    organization = Organization(name=name.strip(), kind=kind, province_id=province_id, city_id=city_id)
+    added by staff). Its name is checked as every organisation's is (``organization_name_check``)."""
+    name, resembled = organization_name_check(name=name)
+    organization = Organization(name=name, kind=kind, province_id=province_id, city_id=city_id, resembles=resembled)
     # The importer resolved the place and matched names against existing organisations; the database enforces the
     # unique name (a query per constraint and per key for each of thousands of imported organisations was a third
     # of a large import's time).
     _full_clean(organization, exclude=["province", "city"], validate_unique=False, validate_constraints=False)
-    organization.save()
+    try:
+        with transaction.atomic():
+            organization.save()
+    except IntegrityError as error:  # created meanwhile by a concurrent transaction
+        raise ApplicationError(_("An organisation with this name was just registered."), field="name") from error
     return organization
 
 

@@ -1,31 +1,45 @@
 from __future__ import annotations
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import login
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import translation
+from django.utils.http import urlsafe_base64_decode
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 from knox.models import AuthToken
 
 from core.exceptions import ApplicationError
 from core.forms import add_application_error
+from core.site import absolute_url
 
 from . import services
-from .forms import ProfileForm, SignUpForm
+from .forms import ProfileForm, SignUpForm, VerificationResendForm
+from .models import User, normalize_email
 from .selectors import user_memberships
+from .tokens import email_verification_token
+
+SENT_TO = "accounts_mailed_to"  # the session key of the address the last sign-up or resend page mailed
+
+
+def _site(request: HttpRequest) -> str:
+    """The scheme and host that links in e-mails start with (``core.site``: ``SITE_URL``, else this request's)."""
+    return absolute_url("/").rstrip("/")
 
 
 def signup(request: HttpRequest) -> HttpResponse:
+    """Registration. Whether the address was new or registered already, the answer is the same page: a link is on
+    its way (``user_sign_up`` e-mails the link, or tells the registered address someone tried)."""
     if request.user.is_authenticated:
         return redirect("accounts:profile")
     form = SignUpForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
-            user = services.user_sign_up(
+            services.user_sign_up(
                 email=data["email"],
                 password=data["password1"],
                 full_name=data["full_name"],
@@ -35,17 +49,58 @@ def signup(request: HttpRequest) -> HttpResponse:
                 credit_code=data["credit_code"],
                 website=data["website"],
                 language=translation.get_language() or "zh-hans",
+                site=_site(request),
             )
         except ApplicationError as error:
             add_application_error(form, error)
         else:
-            login(request, user, backend="django.contrib.auth.backends.ModelBackend")
-            messages.success(
-                request,
-                _("Welcome! Your organisation is registered; platform staff will verify it shortly."),
-            )
-            return redirect("accounts:profile")
+            request.session[SENT_TO] = normalize_email(data["email"])
+            return redirect("accounts:signup-sent")
     return render(request, "accounts/signup.html", {"form": form})
+
+
+def _mailed(request: HttpRequest, template: str) -> HttpResponse:
+    email = request.session.get(SENT_TO)
+    if not email:
+        return redirect("accounts:signup")
+    context = {"email": email, "days": settings.ACCOUNTS_VERIFY_DAYS}
+    return render(request, template, context)
+
+
+def signup_sent(request: HttpRequest) -> HttpResponse:
+    return _mailed(request, "accounts/signup_sent.html")
+
+
+def verify_resend(request: HttpRequest) -> HttpResponse:
+    """The link again, for an address whose account waits for it; the same answer for any address."""
+    form = VerificationResendForm(request.POST or None, initial={"email": request.GET.get("email", "")})
+    if request.method == "POST" and form.is_valid():
+        services.user_verification_resend(email=form.cleaned_data["email"], site=_site(request))
+        request.session[SENT_TO] = normalize_email(form.cleaned_data["email"])
+        return redirect("accounts:verify-resent")
+    return render(request, "accounts/verify_resend.html", {"form": form})
+
+
+def verify_resent(request: HttpRequest) -> HttpResponse:
+    return _mailed(request, "accounts/verify_resent.html")
+
+
+def verify(request: HttpRequest, uidb64: str, token: str) -> HttpResponse:
+    """The link e-mailed at sign-up: verifies the address, activates the account and signs the user in, once."""
+    try:
+        user = User.objects.filter(pk=int(urlsafe_base64_decode(uidb64).decode())).first()
+    except (ValueError, TypeError, OverflowError, UnicodeDecodeError):
+        user = None
+    if user is not None and email_verification_token.check_token(user, token) and services.user_verify_email(user=user):
+        login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+        request.session.pop(SENT_TO, None)
+        message = _(
+            "Your e-mail address is confirmed and your account active. Your organisation is registered; platform "
+            "staff will verify it shortly."
+        )
+        messages.success(request, message)
+        return redirect("accounts:profile")
+    return render(request, "accounts/verify_invalid.html", {"days": settings.ACCOUNTS_VERIFY_DAYS})
 
 
 @login_required

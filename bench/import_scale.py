@@ -9,7 +9,8 @@ Writes a CSV of ``--rows`` achievements drawn from the real Chinese and English 
 institutions and places from the records, then imports it into a fresh, migrated database (created next to
 DATABASE_URL's and dropped at the end; without DATABASE_URL, a temporary SQLite file) with ``--create-orgs``.
 Prints the file's size, then for a dry run (check only, written and rolled back) and the real import: wall time,
-rows per second and peak resident memory. Goal (issue 11 item 1): 200,000 valid rows in under 2 minutes.
+rows per second and peak resident memory (the process alone, with the tokenizer's lexicon loaded, holds about
+300 MB). Goal (issue 11 item 1): 200,000 valid rows in under 2 minutes.
 """
 
 from __future__ import annotations
@@ -82,7 +83,9 @@ def main() -> None:
     try:
         sqlite = f"sqlite:///{work / 'db.sqlite3'}"
         database = dbs.url(dbs.create(f"{dbs.base}_import")) if dbs is not None else sqlite
-        env = {**environment(database, work / "state"), "IMPORT_MAX_SECONDS": "3600"}
+        # Production settings (DEBUG off: with it on, Django keeps every query's SQL, hundreds of MB here).
+        env = {**environment(database, work / "state"), "IMPORT_MAX_SECONDS": "3600", "DEBUG": "false",
+               "SECRET_KEY": "bench-only-not-a-secret", "ALLOWED_HOSTS": "localhost"}  # fmt: skip
         run(manage("migrate", "--verbosity", "0"), env)
         importing = manage("import_records", "achievements", str(path), "--create-orgs", "--verbosity", "0")
         print(f"database: {'PostgreSQL' if dbs else 'SQLite'}")

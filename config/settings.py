@@ -83,6 +83,10 @@ AXES_CLIENT_IP_CALLABLE = "accounts.lockout.client_ip"
 AXES_USERNAME_CALLABLE = "accounts.lockout.username_of"
 AXES_LOCKOUT_CALLABLE = "accounts.lockout.lockout_response"
 AXES_VERBOSE = False
+# Sign-up (accounts/services.py): the e-mailed link activating a new account works this many days, once; an address
+# gets at most one sign-up e-mail (link, "someone tried") per interval, whatever the requests.
+ACCOUNTS_VERIFY_DAYS: int = env.int("ACCOUNTS_VERIFY_DAYS", default=3)
+ACCOUNTS_MAIL_INTERVAL_SECONDS: int = env.int("ACCOUNTS_MAIL_INTERVAL_SECONDS", default=60)
 
 ROOT_URLCONF = "config.urls"
 

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import factory
+from django.utils import timezone
 from factory.django import DjangoModelFactory
 
 from accounts.models import Membership, Organization, User
@@ -16,6 +17,7 @@ class UserFactory(DjangoModelFactory):
 
     email = factory.Sequence(lambda n: f"user{n}@example.cn")
     full_name = factory.Faker("name", locale="zh_CN")
+    email_verified_at = factory.LazyFunction(timezone.now)  # as create_user: sign-up's own users are unverified
     password = factory.PostGenerationMethodCall("set_password", DEFAULT_PASSWORD)
 
     @factory.post_generation

@@ -18,8 +18,9 @@ def test_home_page_renders_in_both_languages(client):
     assert "Artificial intelligence" in english.content.decode()
 
 
-def test_sign_up_flow_logs_the_new_owner_in(client):
-    response = client.post(
+def test_sign_up_flow_mails_a_link_that_activates_and_signs_the_new_owner_in(client, committed):
+    response = committed(
+        client.post,
         reverse("accounts:signup"),
         {
             "email": "owner@sdu.edu.cn",
@@ -32,6 +33,11 @@ def test_sign_up_flow_logs_the_new_owner_in(client):
         },
         follow=True,
     )
+    assert response.redirect_chain[-1][0] == reverse("accounts:signup-sent")
+    assert not response.context["user"].is_authenticated
+    assert "owner@sdu.edu.cn" in response.content.decode()
+    link = re.search(r"http://testserver(/accounts/verify/\S+/)", mail.outbox[0].body).group(1)
+    response = client.get(link, follow=True)
     assert response.redirect_chain[-1][0] == reverse("accounts:profile")
     assert response.context["user"].email == "owner@sdu.edu.cn"
     page = response.content.decode()
@@ -79,9 +85,9 @@ def test_wrong_password_is_refused(client):
     assert response.context["form"].errors
 
 
-def test_password_reset_by_email(client):
+def test_password_reset_by_email(client, committed):
     user = UserFactory(email="chen@hfut.edu.cn")
-    client.post(reverse("accounts:password_reset"), {"email": "chen@hfut.edu.cn"})
+    committed(client.post, reverse("accounts:password_reset"), {"email": "chen@hfut.edu.cn"})
     assert len(mail.outbox) == 1
     link = re.search(r"http://testserver(/accounts/reset/\S+/)", mail.outbox[0].body).group(1)
     form_page = client.get(link, follow=True)
@@ -91,8 +97,8 @@ def test_password_reset_by_email(client):
     assert user.check_password("Brand-new-2026")
 
 
-def test_password_reset_for_unknown_address_sends_nothing_and_tells_nothing(client):
-    response = client.post(reverse("accounts:password_reset"), {"email": "ghost@example.cn"})
+def test_password_reset_for_unknown_address_sends_nothing_and_tells_nothing(client, committed):
+    response = committed(client.post, reverse("accounts:password_reset"), {"email": "ghost@example.cn"})
     assert response.status_code == 302
     assert mail.outbox == []
 

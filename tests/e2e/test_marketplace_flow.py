@@ -1,6 +1,9 @@
 """From sign-up to a published achievement that a stranger finds by searching, in a real browser."""
 
+import re
+
 import pytest
+from django.core import mail
 
 from accounts.models import User
 from marketplace.models import Achievement, Status
@@ -18,6 +21,20 @@ def test_sign_up_post_submit_and_find_without_the_contact(page, staff_user, live
     page.select_option("#id_organization_kind", "university")
     page.fill("#id_location", "安徽合肥")
     page.click("form.form button[type=submit]")
+    page.wait_for_url("**/accounts/signup/sent/")
+    assert "owner@hfut.edu.cn" in page.content()
+
+    # Not active before the e-mailed link is opened: signing in says so and offers the link again.
+    page.goto("/accounts/login/")
+    page.fill("#id_username", "owner@hfut.edu.cn")
+    page.fill("#id_password", "Hefei-2026-strong")
+    page.click("form.form button[type=submit]")
+    page.wait_for_selector("a.resend")
+    assert "/accounts/login/" in page.url
+
+    [message] = [m for m in mail.outbox if m.to == ["owner@hfut.edu.cn"]]
+    link = re.search(r"https?://[^/\s]+(/accounts/verify/\S+/)", message.body).group(1)
+    page.goto(link)
     page.wait_for_url("**/accounts/profile/")
     assert "合肥工业大学" in page.content()
 
