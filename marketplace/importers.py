@@ -23,6 +23,7 @@ from django.db.models import QuerySet
 from django.utils.translation import gettext
 
 from accounts.models import Organization, User
+from accounts.names import name_key
 from accounts.services import organization_create
 from core.exceptions import ApplicationError
 from core.limits import BODY_MAX, KEYWORD_MAX
@@ -376,7 +377,9 @@ def _refused(result: ImportResult, errors: _Errors) -> ImportResult:
 
 
 def _owner_key(organization: Organization | None, row: _Row) -> str:
-    return "" if organization is not None else row.owner.lower()
+    """The owner a row names, as organisations' names are compared (``accounts.names.name_key``: "清华 大学" is
+    清华大学), or "" when every row belongs to the importing organisation."""
+    return "" if organization is not None else name_key(row.owner)
 
 
 def _check_all(
@@ -429,11 +432,11 @@ def _resolve_owners(
     """Map each owner name to an organisation (or, with create_orgs, to the first row that names it)."""
     if organization is not None:
         return {"": organization}
-    names = [row.owner for row in seen.owners.values()]
+    keys = list(seen.owners)
     existing: dict[str, Organization] = {}
-    for start in range(0, len(names), 1000):
-        for found in Organization.objects.filter(name__in=names[start : start + 1000]):
-            existing.setdefault(found.name.lower(), found)
+    for start in range(0, len(keys), 1000):
+        for found in Organization.objects.filter(name_key__in=keys[start : start + 1000]):
+            existing.setdefault(found.name_key, found)
     owners: dict[str, Organization | _Row] = {}
     for key, row in seen.owners.items():
         if key in existing:
@@ -491,7 +494,7 @@ def _write(
         row = _RowChecker(spec, item[0], item[1], domain_codes).check()
         if row is None:
             raise ApplicationError(gettext("Row %(row)d changed between the two passes.") % {"row": item[0]})
-        organization = single if isinstance(single, Organization) else owners[row.owner.lower()]
+        organization = single if isinstance(single, Organization) else owners[name_key(row.owner)]
         assert isinstance(organization, Organization)  # noqa: S101 - created just above
         batch.append(bulk.Item(organization=organization, fields=row.fields, domain_codes=row.domains, row=row.number))
         done += 1

@@ -15,7 +15,7 @@ from core.exceptions import ApplicationError, PermissionDenied
 from marketplace import import_jobs
 from marketplace.importers import import_records
 from marketplace.models import Achievement, ImportJob, PostingTransition, Status
-from tests.factories import MembershipFactory
+from tests.factories import MembershipFactory, OrganizationFactory
 from tests.marketplace.test_importers import GOOD, jsonl
 
 pytestmark = pytest.mark.django_db
@@ -205,3 +205,18 @@ def test_staff_import_from_admin_goes_through_a_job(client, staff_user, django_c
     job.refresh_from_db()
     assert (job.state, job.created, job.published, job.organizations_created) == ("done", 5, 5, 1)
     assert client.get(reverse("admin:marketplace_importjob_changelist")).status_code == 200
+
+
+def test_owners_are_matched_as_organisation_names_are_compared():
+    existing = OrganizationFactory(name="清华大学")
+    data = jsonl(
+        {**GOOD, "ref": "A1", "institution": "清华 大学"},
+        {**GOOD, "ref": "A2", "institution": "Boston Scientific, Inc."},
+        {**GOOD, "ref": "A3", "institution": "BOSTON SCIENTIFIC INC"},
+    )
+    result = import_records(kind="achievements", data=data, filename="a.jsonl", create_orgs=True)
+    assert result.ok, result.errors
+    assert result.organizations_created == ["Boston Scientific, Inc."]
+    assert Achievement.objects.get(external_ref="A1").organization == existing
+    owner = Achievement.objects.get(external_ref="A2").organization
+    assert Achievement.objects.get(external_ref="A3").organization == owner
