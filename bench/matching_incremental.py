@@ -189,8 +189,9 @@ def load_corpus(achievements: list, needs: list) -> None:
     with transaction.atomic():
         orgs = Organization.objects.bulk_create(
             [
-                Organization(
+                Organization(  # bulk_create skips save(), which sets the name's key
                     name=f"基准机构{i}",
+                    name_key=f"基准机构{i}",
                     kind="university" if i % 2 else "enterprise",
                     province_id="310000",
                     city_id="310100",
