@@ -27,6 +27,7 @@ from reference.selectors import place_resolve_parts
 
 from .models import Achievement, CooperationMode, Language, Need, Posting
 from .selectors import can_see_contact
+from .services import hold_reason_text
 
 COMMON_FIELDS = [
     "id",
@@ -41,12 +42,13 @@ COMMON_FIELDS = [
     "language",
     "status",
     "rejection_reason",
+    "held_edit",
     "published_at",
     "created_at",
     "updated_at",
     *Posting.CONTACT_FIELDS,
 ]
-OWNER_ONLY_FIELDS = ("rejection_reason",)
+OWNER_ONLY_FIELDS = ("rejection_reason", "held_edit")
 
 ACHIEVEMENT_FIELDS = ["summary", "trl", "ip_status", "patent_numbers", "price_min_wan", "price_max_wan"]
 NEED_FIELDS = ["description", "min_trl", "budget_wan", "region_scope", "deadline"]
@@ -88,6 +90,15 @@ class PostingSerializer(serializers.ModelSerializer):
     rejection_reason = serializers.CharField(
         required=False, help_text=_("Only for members of the owning organisation and staff.")
     )
+    held_edit = serializers.JSONField(
+        required=False,
+        allow_null=True,
+        help_text=_(
+            "An edit waiting for review by staff (the posting shows the earlier values until then): its new values "
+            "(fields, domains), why it waits and since when; null when none. Only for members of the owning "
+            "organisation and staff."
+        ),
+    )
     contact_name = serializers.CharField(
         required=False, help_text=_("Confidential: only for members of the owning organisation and staff.")
     )
@@ -113,6 +124,12 @@ class PostingSerializer(serializers.ModelSerializer):
         if not self._is_owner(instance):
             for name in OWNER_ONLY_FIELDS:
                 data.pop(name, None)
+        elif instance.held_edit:
+            data["held_edit"] = {
+                **instance.held_edit,
+                "reason": str(hold_reason_text(instance.held_reason)),
+                "held_at": instance.held_at.isoformat() if instance.held_at else None,
+            }
         return data
 
     def _user(self) -> Any:

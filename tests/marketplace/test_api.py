@@ -231,6 +231,7 @@ def test_output_shape(clients, postings, organization):
         "language",
         "status",
         "rejection_reason",
+        "held_edit",
         "published_at",
         "created_at",
         "updated_at",
@@ -242,6 +243,7 @@ def test_output_shape(clients, postings, organization):
         *CONTACT_KEYS,
     }
     assert set(data) == expected
+    assert data["held_edit"] is None  # no edit waits for review
 
 
 def test_a_posting_without_city_shows_null(clients, organization, owner):
@@ -470,6 +472,10 @@ def test_who_may_edit(clients, postings, role, draft_status, published_status):
         held = role == "owner" and name == "published"
         assert (posting.title == "改过的标题") is (expected == 200 and not held)
         assert (posting.held_edit or {}).get("fields") == ({"title": "改过的标题"} if held else None)
+        if held:  # the owner is shown the edit waiting, and why
+            assert response.json()["held_edit"]["fields"] == {"title": "改过的标题"}
+            assert "verified" in response.json()["held_edit"]["reason"]
+            assert "held_edit" not in clients["outsider"].get(detail_url(posting)).json()
         assert posting.status == postings[name].status  # editing never moves the status
 
 
