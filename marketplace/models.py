@@ -343,7 +343,12 @@ class SearchTerm(models.Model):
 
 class AchievementSearchTerm(SearchTerm):
     pk = models.CompositePrimaryKey("posting_id", "token")
-    posting = models.ForeignKey(Achievement, on_delete=models.CASCADE, related_name="+", db_index=False)
+    # No database constraint: these rows are derived from the posting and rewritten with it; checking millions of
+    # them against the postings at commit (a deferred check each) was a fifth of a large import. Deleting a posting
+    # deletes its rows (Django's cascade).
+    posting = models.ForeignKey(
+        Achievement, on_delete=models.CASCADE, related_name="+", db_index=False, db_constraint=False
+    )
 
     class Meta:
         indexes = [models.Index(fields=["token", "-impact", "posting"], name="achievement_term_token")]
@@ -351,7 +356,10 @@ class AchievementSearchTerm(SearchTerm):
 
 class NeedSearchTerm(SearchTerm):
     pk = models.CompositePrimaryKey("posting_id", "token")
-    posting = models.ForeignKey(Need, on_delete=models.CASCADE, related_name="+", db_index=False)
+    # No database constraint: these rows are derived from the posting and rewritten with it; checking millions of
+    # them against the postings at commit (a deferred check each) was a fifth of a large import. Deleting a posting
+    # deletes its rows (Django's cascade).
+    posting = models.ForeignKey(Need, on_delete=models.CASCADE, related_name="+", db_index=False, db_constraint=False)
 
     class Meta:
         indexes = [models.Index(fields=["token", "-impact", "posting"], name="need_term_token")]

@@ -220,3 +220,15 @@ def test_owners_are_matched_as_organisation_names_are_compared():
     assert Achievement.objects.get(external_ref="A1").organization == existing
     owner = Achievement.objects.get(external_ref="A2").organization
     assert Achievement.objects.get(external_ref="A3").organization == owner
+
+
+def test_deleting_a_posting_deletes_its_search_index_rows():
+    # The index rows have no database constraint (millions of deferred checks at commit): Django's cascade it is.
+    from marketplace.models import AchievementSearchTerm
+
+    import_records(kind="achievements", data=rows(2), filename="a.jsonl", create_orgs=True)
+    first, second = Achievement.objects.order_by("pk")
+    assert AchievementSearchTerm.objects.filter(posting=first).exists()
+    first.delete()
+    assert not AchievementSearchTerm.objects.filter(posting_id=first.pk).exists()
+    assert AchievementSearchTerm.objects.filter(posting=second).exists()
