@@ -135,27 +135,23 @@ def _audit(
     *,
     by: User | None,
 ) -> None:
-    """One audit row per organisation and batch (the log of single changes has one per change): how many of its
-    postings the batch created, updated and published, and their first and last ids."""
-    by_organization: dict[int, dict[str, Any]] = {}
-    for label, postings in (("created", [p for p, _i in new]), ("updated", [p for p, _i in changed]),
-                            ("published", published)):  # fmt: skip
-        for posting in postings:
-            entry = by_organization.setdefault(
-                posting.organization_id, {"organization": posting.organization, "ids": [], "counts": {}}
-            )
-            entry["counts"][label] = entry["counts"].get(label, 0) + 1
-            entry["ids"].append(posting.pk)
-    for entry in by_organization.values():
-        counts = entry["counts"]
-        audit_record(
-            AuditKind.TRANSITION,
-            actor=by,
-            organization=entry["organization"],
-            label=f"{model._meta.verbose_name_plural}: {REASON}",
-            detail={**counts, "to": Status.PUBLISHED if counts.get("published") else Status.DRAFT, "reason": REASON,
-                    "first_id": min(entry["ids"]), "last_id": max(entry["ids"])},
-        )  # fmt: skip
+    """One audit row per batch (the log of single changes has one per change): how many postings it created,
+    updated and published, their first and last ids, and their organisation when they have one (a member's import
+    always; a staff import naming many owners counts them)."""
+    postings = [p for p, _i in new] + [p for p, _i in changed]
+    if not postings:
+        return
+    organizations = {posting.organization_id: posting.organization for posting in postings}
+    counts = {"created": len(new), "updated": len(changed), "published": len(published)}
+    ids = [posting.pk for posting in postings]
+    audit_record(
+        AuditKind.TRANSITION,
+        actor=by,
+        organization=next(iter(organizations.values())) if len(organizations) == 1 else None,
+        label=f"{model._meta.verbose_name_plural}: {REASON}",
+        detail={**{k: v for k, v in counts.items() if v}, "organisations": len(organizations), "reason": REASON,
+                "to": Status.PUBLISHED if published else Status.DRAFT, "first_id": min(ids), "last_id": max(ids)},
+    )  # fmt: skip
 
 
 def _update(model: type[Posting], postings: list[Posting], names: list[str]) -> None:
