@@ -58,15 +58,25 @@ class Outcome:
     updated: int = 0
     published: int = 0
     held: int = 0  # edits of published postings that wait for staff (``services.edit_hold_reason``)
+    unindexed: list[int] = field(default_factory=list)  # new postings whose index rows the caller writes
     postings: list[Posting] = field(default_factory=list)
 
 
 @transaction.atomic
 def postings_save_many(
-    *, model: type[Achievement] | type[Need], items: list[Item], by: User | None, publish: bool = False
+    *,
+    model: type[Achievement] | type[Need],
+    items: list[Item],
+    by: User | None,
+    publish: bool = False,
+    index_new: bool = True,
 ) -> Outcome:
     """Create the items whose reference their organisation does not have yet (as drafts), update the others, and
-    with ``publish`` publish those that are drafts or submitted. ``by`` is None for the system (a command)."""
+    with ``publish`` publish those that are drafts or submitted. ``by`` is None for the system (a command).
+
+    Without ``index_new`` the new postings' search index rows are left to the caller, who writes them after the
+    commit (``search_index.index_postings``; ``index_sweep`` catches any a crash left out): the rows of 200,000
+    postings are most of a large import's time. Updated postings are indexed here in any case."""
     outcome = Outcome()
     if not items:
         return outcome
@@ -118,8 +128,9 @@ def postings_save_many(
     )
     written = [*new, *changed]
     _domains_set(model, written, replace=bool(changed))
-    _index(model, [posting for posting, _item in written], replace=bool(changed))
+    _index(model, [posting for posting, _item in (written if index_new else changed)], replace=bool(changed))
     outcome.created, outcome.updated = len(new), len(changed)
+    outcome.unindexed = [] if index_new else [posting.pk for posting, _item in new]
     outcome.postings = [posting for posting, _item in written]
     published = _publish(model, outcome.postings, by=by, now=now) if publish else []
     outcome.published = len(published)

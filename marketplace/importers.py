@@ -43,6 +43,7 @@ from .records import (
     iter_records,
     write_records,
 )
+from .search_index import index_postings
 
 KINDS = ("achievements", "needs")
 _LIST_SPLIT = re.compile(r"[;；|、\n]")
@@ -74,6 +75,8 @@ class ImportResult:
     updated: int = 0
     published: int = 0
     held: int = 0  # edits of published postings that wait for staff review
+    unindexed: list[int] = field(default_factory=list)  # new postings, indexed for search after the commit
+    written_seconds: float = 0.0  # from the start to the commit of the rows (then the search index is written)
     organizations_created: list[str] = field(default_factory=list)
     errors: list[RowError] = field(default_factory=list)
     # How many errors the file had in all; ``errors`` lists the first IMPORT_MAX_ERRORS of them.
@@ -350,6 +353,7 @@ def import_records(
         return result
     limits = Limits(rows=settings.IMPORT_MAX_ROWS, xlsx_bytes=settings.IMPORT_MAX_XLSX_MB * 2**20)
     clock = _Clock(settings.IMPORT_MAX_SECONDS)
+    started = time.monotonic()
     domain_codes = set(Domain.objects.values_list("code", flat=True))
     try:
         seen = _check_all(spec, data, fmt, limits, organization, domain_codes, errors, report, clock)
@@ -360,12 +364,18 @@ def import_records(
             _write(spec, data, fmt, limits, owners, domain_codes, seen.rows, publish, by, result, report, clock)
             if dry_run:
                 transaction.set_rollback(True)
+                result.unindexed = []
+        result.written_seconds = time.monotonic() - started
     except TooLarge as error:
         errors.add(RowError(0, "file", str(error)))
         return _refused(result, errors)
     except ApplicationError as error:  # a rule the services check while writing (the transaction rolled back)
         errors.add(RowError(0, error.field or "file", error.message))
         return _refused(result, errors)
+    # The new postings' search index rows, after the commit: derived data, like their matching (``index_sweep``
+    # writes any that a crash here leaves out).
+    total = len(result.unindexed)
+    index_postings(spec.model, result.unindexed, progress=lambda done: report("indexing", done, total))
     return result
 
 
@@ -479,7 +489,8 @@ def _write(
     done = 0
 
     def flush() -> None:
-        outcome = bulk.postings_save_many(model=spec.model, items=batch, by=by, publish=publish)
+        outcome = bulk.postings_save_many(model=spec.model, items=batch, by=by, publish=publish, index_new=False)
+        result.unindexed += outcome.unindexed
         result.created += outcome.created
         result.updated += outcome.updated
         result.published += outcome.published

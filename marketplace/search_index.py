@@ -24,15 +24,30 @@ from __future__ import annotations
 
 import math
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import Any, TypeVar
 
 from django.contrib.postgres.fields import ArrayField
 from django.core.exceptions import EmptyResultSet
 from django.db import connection, transaction
-from django.db.models import BigIntegerField, CharField, ExpressionWrapper, F, Func, IntegerField, QuerySet, Value
+from django.db.models import (
+    BigIntegerField,
+    CharField,
+    Exists,
+    ExpressionWrapper,
+    F,
+    Func,
+    IntegerField,
+    OuterRef,
+    QuerySet,
+    Value,
+)
 from django.db.models.functions import Cast, Concat
+from django.utils import timezone
+
+from core.bulk_insert import insert_rows
 
 from .models import Achievement, AchievementSearchTerm, Need, NeedSearchTerm
 from .search import document_terms, query_terms
@@ -78,6 +93,42 @@ def index_posting(posting: Posting) -> None:
     with transaction.atomic():
         terms.objects.filter(posting_id=posting.pk).delete()
         terms.objects.bulk_create(rows)
+
+
+def index_postings(
+    model: type[Achievement] | type[Need],
+    ids: Sequence[int],
+    *,
+    chunk: int = 2000,
+    progress: Callable[[int], None] | None = None,
+) -> int:
+    """Write the index rows of these postings (replacing any), ``chunk`` postings per transaction: a large import
+    indexes what it created after its commit. Returns how many postings were indexed."""
+    terms = term_model(model)
+    body = "summary" if model is Achievement else "description"
+    done = 0
+    for start in range(0, len(ids), chunk):
+        batch = list(model.objects.filter(pk__in=ids[start : start + chunk]).only("pk", "title", "keywords", body))
+        rows = ((posting.pk, token, impact) for posting in batch for token, impact in posting_terms(posting).items())
+        with transaction.atomic():
+            terms.objects.filter(posting_id__in=[p.pk for p in batch]).delete()
+            insert_rows(terms, ["posting", "token", "impact"], rows)
+        done += len(batch)
+        if progress is not None:
+            progress(done)
+    return done
+
+
+def index_sweep(*, days: int = 7, limit: int = 20_000) -> int:
+    """Index the postings of the last ``days`` that have no index rows (an import whose worker died between its
+    commit and its indexing). Returns how many were indexed."""
+    since = timezone.now() - timedelta(days=days)
+    indexed = 0
+    for model in (Achievement, Need):
+        has_rows = term_model(model).objects.filter(posting_id=OuterRef("pk"))
+        missing = model.objects.filter(created_at__gte=since).filter(~Exists(has_rows)).order_by("pk")
+        indexed += index_postings(model, list(missing.values_list("pk", flat=True)[:limit]))
+    return indexed
 
 
 def index_rebuild(model: type[Achievement] | type[Need], *, chunk: int = 500) -> int:

@@ -7,6 +7,7 @@ from django.conf import settings
 from django.db import DatabaseError, InterfaceError, OperationalError
 
 from . import import_jobs, services
+from .search_index import index_sweep
 
 
 @shared_task(
@@ -38,5 +39,6 @@ def import_job_run_task(self, job_id: int) -> str:  # type: ignore[no-untyped-de
 
 @shared_task(acks_late=True)
 def import_jobs_sweep_task() -> dict[str, int]:
-    """Every few minutes (``CELERY_BEAT_SCHEDULE``): queue again the jobs lost with their message or their worker."""
-    return import_jobs.import_jobs_sweep()
+    """Every few minutes (``CELERY_BEAT_SCHEDULE``): queue again the jobs lost with their message or their worker,
+    and index for search the postings an import wrote but died before indexing."""
+    return {**import_jobs.import_jobs_sweep(), "indexed": index_sweep()}

@@ -232,3 +232,20 @@ def test_deleting_a_posting_deletes_its_search_index_rows():
     first.delete()
     assert not AchievementSearchTerm.objects.filter(posting_id=first.pk).exists()
     assert AchievementSearchTerm.objects.filter(posting=second).exists()
+
+
+def test_new_postings_are_indexed_after_the_commit_and_the_sweep_indexes_those_a_crash_left_out():
+    from marketplace.models import AchievementSearchTerm
+    from marketplace.search_index import index_sweep
+
+    heard: list[tuple[str, int, int]] = []
+    result = import_records(kind="achievements", data=rows(2500), filename="a.jsonl", create_orgs=True,
+                            progress=lambda *args: heard.append(args))  # fmt: skip
+    assert result.written_seconds > 0
+    assert ("indexing", 2500, 2500) in heard  # after the writing
+    assert heard.index(("writing", 2500, 2500)) < heard.index(("indexing", 2500, 2500))
+    lost = Achievement.objects.order_by("pk")[:3]
+    AchievementSearchTerm.objects.filter(posting__in=lost).delete()  # as if the worker died before indexing them
+    assert index_sweep() == 3
+    assert all(AchievementSearchTerm.objects.filter(posting=posting).exists() for posting in lost)
+    assert index_sweep() == 0
