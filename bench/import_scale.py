@@ -74,7 +74,9 @@ def write_csv(path: Path, rows: int, megabytes: float, real_length: bool) -> Non
 def run_captured(command: list[str], env: dict[str, str]) -> tuple[float, float, str]:
     """Run a command; its wall time (s), peak resident memory (MB) and what it printed."""
     started = time.perf_counter()
-    process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.PIPE, text=True)  # noqa: S603
+    process = subprocess.Popen(  # noqa: S603 - progress bars (stderr) dropped
+        command, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True
+    )
     output = process.stdout.read() if process.stdout else ""
     _, status, usage = os.wait4(process.pid, 0)
     if os.waitstatus_to_exitcode(status):
