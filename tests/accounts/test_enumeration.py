@@ -10,6 +10,7 @@ import pytest
 from django.core import mail
 from django.test import Client, override_settings
 from django.urls import reverse
+from django.utils import translation
 from rest_framework.test import APIClient
 
 from accounts import services
@@ -48,6 +49,12 @@ def assert_same(first, second, first_email: str = REGISTERED, second_email: str 
     assert page(first, first_email) == page(second, second_email)
 
 
+def recipient_text(message: str, language: str = "zh-hans") -> str:
+    """A message as a recipient reading ``language`` gets it."""
+    with translation.override(language):
+        return translation.gettext(message)
+
+
 def test_sign_up_with_a_registered_address_answers_as_a_new_one_creates_nothing_and_tells_the_address(
     registered, committed
 ):
@@ -70,7 +77,9 @@ def test_sign_up_with_a_registered_address_answers_as_a_new_one_creates_nothing_
     assert registered.check_password(DEFAULT_PASSWORD) and registered.full_name != "李明"
 
     tried, activate = mail.outbox
-    assert tried.to == [REGISTERED] and "Someone tried to sign up" in tried.subject
+    # Mails are written in the recipient's language (the factory's users read Chinese).
+    assert tried.to == [REGISTERED]
+    assert recipient_text("Someone tried to sign up at Tech Match with your e-mail address") in tried.subject
     assert "http://testserver/accounts/login/" in tried.body
     assert "http://testserver/accounts/password-reset/" in tried.body
     assert "/accounts/verify/" not in tried.body
@@ -81,7 +90,12 @@ def test_sign_up_with_an_address_waiting_for_activation_says_how_to_get_the_link
     UserFactory(email=REGISTERED, is_active=False, email_verified_at=None)
     committed(client.post, reverse("accounts:signup"), {**SIGN_UP, "email": REGISTERED})
     [tried] = mail.outbox
-    assert "not activated yet" in tried.body and "http://testserver/accounts/verify/resend/" in tried.body
+    said = recipient_text(
+        "That account was registered on %(joined)s and is not activated yet. If you registered it, open the link "
+        "we sent you then, or get a new one here:"
+    )
+    assert all(part in tried.body for part in said.split("%(joined)s"))
+    assert "http://testserver/accounts/verify/resend/" in tried.body
     assert "/accounts/login/" not in tried.body
     assert not Organization.objects.exists()
 
