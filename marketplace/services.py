@@ -19,6 +19,7 @@ from typing import Any, TypeVar
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import Model
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext, gettext_noop
@@ -239,8 +240,10 @@ def held_edit_values(model: type[Posting], fields: dict[str, Any], domain_codes:
     """The edit as JSON (decimals and dates as text; read back with each field's ``to_python``)."""
     values: dict[str, Any] = {}
     for name, value in fields.items():
-        model._meta.get_field(name)  # an unknown name fails here, not when staff approve
-        if isinstance(value, date):
+        field = model._meta.get_field(name)  # an unknown name fails here, not when staff approve
+        if isinstance(value, Model):  # a place given as a record (the edit page): kept as its key
+            name, value = field.attname, value.pk
+        elif isinstance(value, date):
             value = value.isoformat()
         elif isinstance(value, Decimal):
             value = str(value)

@@ -169,3 +169,20 @@ def test_upload_page_counts_held_edits(client, world, django_capture_on_commit_c
                                {"kind": "achievements", "file": SimpleUploadedFile("a.jsonl", data)})  # fmt: skip
     page = client.get(response["Location"]).content.decode()
     assert "1 edit of a published posting waits for review" in page
+
+
+def test_the_edit_page_holds_an_unverified_organisations_edit_and_says_why(client, world):
+    posting, owner = world["postings"]["unverified"], world["unverified"]
+    client.force_login(owner)
+    url = reverse("marketplace:edit", kwargs={"kind": "achievements", "pk": posting.pk})
+    form = client.get(url).context["form"]
+    data = {name: value for name, value in form.initial.items() if value is not None}
+    data.update(title="钙钛矿叠层电池（改）", summary="效率30%。", location="江苏省苏州市", domains=["photovoltaic"],
+                modes=["license"])  # fmt: skip
+    response = client.post(url, data, follow=True)
+    assert response.status_code == 200, response.content[:500]
+    assert "wait for review" in response.content.decode()
+    live = Achievement.objects.get(pk=posting.pk)
+    assert live.title == "钙钛矿叠层太阳电池" and live.held_edit["fields"]["province_id"] == "320000"
+    approved = services.posting_edit_approve(posting=live, by=world["staff"])
+    assert (approved.title, approved.province_id, approved.city_id) == ("钙钛矿叠层电池（改）", "320000", "320500")
