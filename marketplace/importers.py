@@ -11,7 +11,8 @@ from __future__ import annotations
 import json
 import re
 import time
-from collections.abc import Callable, Iterable
+import unicodedata
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal, InvalidOperation
@@ -20,6 +21,7 @@ from typing import Any
 from django.conf import settings
 from django.db import transaction
 from django.db.models import QuerySet
+from django.utils import translation
 from django.utils.translation import gettext
 
 from accounts.models import Organization, User
@@ -49,10 +51,48 @@ KINDS = ("achievements", "needs")
 _LIST_SPLIT = re.compile(r"[;；|、\n]")
 _COMMA_SPLIT = re.compile(r"[,，]")
 _RANGE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(?:-|~|～|—|–|to|至)\s*(\d+(?:\.\d+)?)\s*$")
-# The choices' codes, read once (an enum's ``values`` builds a new list on every call: 4 s per 20,000 rows).
-_MODES, _LANGUAGES = tuple(CooperationMode.values), tuple(Language.values)
-_IP_STATUSES, _SCOPES = tuple(Achievement.IPStatus.values), tuple(Need.RegionScope.values)
 _INSTITUTE = re.compile(r"研究院|研究所|科学院|实验室|研究中心|institute|academy|laborator", re.IGNORECASE)
+_CODED_SPLIT = re.compile(r"[/／]")  # coded columns also take "许可/合作开发" (never split keywords on "/": TCP/IP)
+
+
+def _key(text: str) -> str:
+    """A value as the vocabulary compares it: NFKC (full-width forms), case-folded, spaces collapsed."""
+    return " ".join(unicodedata.normalize("NFKC", text).casefold().split())
+
+
+@dataclass(frozen=True)
+class Vocabulary:
+    """What each coded column accepts, read once per import: the code, the Chinese label or the English label, as
+    the interface shows them ("许可", "licence" and "license" are one mode; "电池材料" is a domain at any level)."""
+
+    domains: dict[str, str]
+    modes: dict[str, str]
+    ip: dict[str, str]
+    scopes: dict[str, str]
+    languages: dict[str, str]
+
+    @classmethod
+    def load(cls) -> Vocabulary:
+        domains: dict[str, str] = {}
+        for code, name_zh, name_en in Domain.objects.values_list("code", "name_zh", "name_en"):
+            for word in (name_en, name_zh, code):  # a code wins over a name spelt like it
+                domains[_key(word)] = code
+        languages = _labels(Language.choices)
+        other_names = {"中文": "zh", "汉语": "zh", "zh-cn": "zh", "zh-hans": "zh", "英文": "en", "英语": "en",
+                       "en-us": "en", "en-gb": "en"}  # fmt: skip
+        languages.update({_key(word): code for word, code in other_names.items()})
+        return cls(domains=domains, modes=_labels(CooperationMode.choices), ip=_labels(Achievement.IPStatus.choices),
+                   scopes=_labels(Need.RegionScope.choices), languages=languages)  # fmt: skip
+
+
+def _labels(choices: list[tuple[str, Any]]) -> dict[str, str]:
+    """A choice's label in each language of the product, and its code, to the code."""
+    found: dict[str, str] = {}
+    for language, _name in settings.LANGUAGES:
+        with translation.override(language):
+            found.update({_key(str(label)): code for code, label in choices})
+    found.update({_key(code): code for code, _label in choices})
+    return found
 
 
 @dataclass(frozen=True)
@@ -104,8 +144,8 @@ class _Row:
 class _RowChecker:
     """Turns one raw record into model field values, collecting errors instead of stopping at the first."""
 
-    def __init__(self, spec: KindSpec, number: int, raw: dict[str, Any], domain_codes: set[str]) -> None:
-        self.spec, self.number, self.raw, self.domain_codes = spec, number, raw, domain_codes
+    def __init__(self, spec: KindSpec, number: int, raw: dict[str, Any], words: Vocabulary) -> None:
+        self.spec, self.number, self.raw, self.words = spec, number, raw, words
         self.errors: list[RowError] = []
 
     def error(self, column: str, reason: str) -> None:
@@ -191,13 +231,24 @@ class _RowChecker:
             self.error(column, f"the lowest price {value[0]} is above the highest {value[1]}")
         return low, high
 
-    def choices(self, column: str, allowed: Iterable[str]) -> list[str]:
-        allowed = list(allowed)
-        values = [v.lower() for v in self.items(column)]
-        wrong = [v for v in values if v not in allowed]
+    def choices(self, column: str, allowed: dict[str, str]) -> list[str]:
+        """The codes of a coded column's values (codes or labels, separated by 、 , ; | / or new lines)."""
+        values = [part.strip() for item in self.items(column) for part in _CODED_SPLIT.split(item) if part.strip()]
+        wrong = [v for v in values if _key(v) not in allowed]
         if wrong:
-            self.error(column, f"unknown value(s) {', '.join(wrong)}; use {', '.join(allowed)}")
-        return list(dict.fromkeys(v for v in values if v in allowed))
+            self.error(column, f"unknown value(s) {', '.join(wrong)}; use {', '.join(sorted(set(allowed.values())))}")
+        return list(dict.fromkeys(allowed[_key(v)] for v in values if _key(v) in allowed))
+
+    def choice(self, column: str, allowed: dict[str, str], default: str) -> str:
+        """The code of a one-value coded column (its code or label), or ``default`` when it is empty."""
+        text = self.text(column)
+        if not text:
+            return default
+        code = allowed.get(_key(text))
+        if code is None:
+            self.error(column, f'"{text}" is not one of {", ".join(sorted(set(allowed.values())))}')
+            return default
+        return code
 
     def check(self) -> _Row | None:
         spec, body_model = self.spec, self.spec.body
@@ -206,7 +257,7 @@ class _RowChecker:
             "external_ref": ref,
             "title": self.text("title", required=True, max_length=200),
             body_model: self.text(body_model, required=True, max_length=BODY_MAX),
-            "modes": self.choices("modes", _MODES),
+            "modes": self.choices("modes", self.words.modes),
         }
         keywords = self.items("keywords")
         if len(keywords) > MAX_KEYWORDS:
@@ -215,38 +266,34 @@ class _RowChecker:
         if long_words:
             self.error("keywords", f"a keyword has at most {KEYWORD_MAX} characters ({len(long_words[0])} given)")
         fields["keywords"] = keywords[:MAX_KEYWORDS]
-        domains = self.items("domains")
-        unknown = [code for code in domains if code not in self.domain_codes]
+        domain_words = [part.strip() for item in self.items("domains") for part in _CODED_SPLIT.split(item)
+                        if part.strip()]  # fmt: skip
+        unknown = [word for word in domain_words if _key(word) not in self.words.domains]
         if unknown:
-            self.error("domains", f"unknown domain code(s) {', '.join(unknown)}")
+            self.error("domains", f"unknown domain code(s) or name(s) {', '.join(unknown)}")
+        known = self.words.domains
+        domains = list(dict.fromkeys(known[_key(word)] for word in domain_words if _key(word) in known))
         try:
             place = get_resolver().resolve_parts(self.text("province"), self.text("city") or None)
         except PlaceError as error:
             self.error("province" if not self.text("city") else "province/city", str(error))
         else:
             fields["province_id"], fields["city_id"] = place.province_code, place.city_code
-        language = self.text("lang").lower() or _guess_language(fields["title"] + fields[body_model])
-        if language not in _LANGUAGES:
-            self.error("lang", f'"{language}" is not zh or en')
-        fields["language"] = language
+        fields["language"] = self.choice(
+            "lang", self.words.languages, default=_guess_language(fields["title"] + fields[body_model])
+        )
         for column in CONTACT_COLUMNS:
             if column in self.raw:
                 fields[column] = self.text(column, max_length=100)
         if spec.model is Achievement:
             fields["trl"] = self.level("trl")
-            ip = self.text("ip").lower() or Achievement.IPStatus.NONE
-            if ip not in _IP_STATUSES:
-                self.error("ip", f'"{ip}" is not one of {", ".join(_IP_STATUSES)}')
-            fields["ip_status"] = ip
+            fields["ip_status"] = self.choice("ip", self.words.ip, default=Achievement.IPStatus.NONE)
             fields["patent_numbers"] = self.items("patent_numbers")
             fields["price_min_wan"], fields["price_max_wan"] = self.price_range("price_wan")
         else:
             fields["min_trl"] = self.level("min_trl")
             fields["budget_wan"] = self.amount(self.raw.get("budget_wan"), "budget_wan")
-            scope = self.text("region_scope").lower() or Need.RegionScope.NATIONAL
-            if scope not in _SCOPES:
-                self.error("region_scope", f'"{scope}" is not one of {", ".join(_SCOPES)}')
-            fields["region_scope"] = scope
+            fields["region_scope"] = self.choice("region_scope", self.words.scopes, default=Need.RegionScope.NATIONAL)
             fields["deadline"] = self.deadline()
         owner = self.text(spec.owner_column, max_length=200)
         return None if self.errors else _Row(self.number, ref, owner, fields, domains)
@@ -354,14 +401,14 @@ def import_records(
     limits = Limits(rows=settings.IMPORT_MAX_ROWS, xlsx_bytes=settings.IMPORT_MAX_XLSX_MB * 2**20)
     clock = _Clock(settings.IMPORT_MAX_SECONDS)
     started = time.monotonic()
-    domain_codes = set(Domain.objects.values_list("code", flat=True))
+    words = Vocabulary.load()
     try:
-        seen = _check_all(spec, data, fmt, limits, organization, domain_codes, errors, report, clock)
+        seen = _check_all(spec, data, fmt, limits, organization, words, errors, report, clock)
         owners = _resolve_owners(spec, seen, organization, create_orgs, errors)
         if errors.total:
             return _refused(result, errors)
         with transaction.atomic():
-            _write(spec, data, fmt, limits, owners, domain_codes, seen.rows, publish, by, result, report, clock)
+            _write(spec, data, fmt, limits, owners, words, seen.rows, publish, by, result, report, clock)
             if dry_run:
                 transaction.set_rollback(True)
                 result.unindexed = []
@@ -398,7 +445,7 @@ def _check_all(
     fmt: str,
     limits: Limits,
     organization: Organization | None,
-    domain_codes: set[str],
+    words: Vocabulary,
     errors: _Errors,
     report: Progress,
     clock: _Clock,
@@ -414,7 +461,7 @@ def _check_all(
         if seen.rows % BATCH == 0:
             clock.check()
             report("checking", seen.rows, 0)
-        checker = _RowChecker(spec, number, raw, domain_codes)
+        checker = _RowChecker(spec, number, raw, words)
         row = checker.check()
         for error in checker.errors:
             errors.add(error)
@@ -466,7 +513,7 @@ def _write(
     fmt: str,
     limits: Limits,
     owners: dict[str, Organization | _Row],
-    domain_codes: set[str],
+    words: Vocabulary,
     total: int,
     publish: bool,
     by: User | None,
@@ -502,7 +549,7 @@ def _write(
     for item in iter_records(data, fmt, limits):
         if isinstance(item, RowError):  # the first pass found none; the file is the same bytes
             raise ApplicationError(str(item))
-        row = _RowChecker(spec, item[0], item[1], domain_codes).check()
+        row = _RowChecker(spec, item[0], item[1], words).check()
         if row is None:
             raise ApplicationError(gettext("Row %(row)d changed between the two passes.") % {"row": item[0]})
         organization = single if isinstance(single, Organization) else owners[name_key(row.owner)]

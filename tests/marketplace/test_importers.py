@@ -296,3 +296,33 @@ def test_an_import_row_with_a_two_megabyte_field_is_refused_naming_row_and_field
 def test_a_keyword_longer_than_a_keyword_is_refused():
     result = run(jsonl({**GOOD, "keywords": ["钙钛矿", "x" * 61]}))
     assert [(e.row, e.field) for e in result.errors] == [(1, "keywords")]
+
+
+@pytest.mark.parametrize(
+    ("domains", "ip", "modes", "lang"),
+    [
+        ("电池材料", "授权专利", "许可、合作开发", "中文"),  # as the Chinese interface shows them
+        ("Battery materials", "Granted patent", "licence/co-development", "Chinese"),  # as the English one does
+        ("battery_materials", "granted_patent", "license;co_development", "zh"),  # the codes
+        ("ＢＡＴＴＥＲＹ ＭＡＴＥＲＩＡＬＳ", "授权专利", "许可／合作开发", "ZH"),  # full-width, other case
+    ],
+)
+def test_coded_columns_take_the_code_or_the_label_in_either_language(domains, ip, modes, lang):
+    header = "ref,title,summary,domains,ip,modes,province,city,institution,lang"
+    row = f"A1,固态电池电解质,硫化物固态电解质,{domains},{ip},\"{modes}\",安徽省,合肥市,中国科学技术大学,{lang}"
+    result = run(f"{header}\n{row}\n".encode(), filename="a.csv")
+    assert result.ok, result.errors
+    posting = Achievement.objects.get()
+    assert [d.code for d in posting.domains.all()] == ["battery_materials"]
+    assert (posting.ip_status, posting.language) == ("granted_patent", "zh")
+    assert posting.modes == ["license", "co_development"]
+
+
+def test_a_label_nobody_uses_is_refused_naming_what_is_accepted():
+    header = "ref,title,description,modes,region_scope,province,enterprise"
+    result = run(f"{header}\nN1,需求,描述,以物易物,同省,上海,上海某公司\n".encode(), filename="n.csv", kind="needs")
+    assert [(e.row, e.field) for e in result.errors] == [(2, "modes")]
+    assert "以物易物" in result.errors[0].reason and "license" in result.errors[0].reason
+    ok = run(f"{header}\nN1,需求,描述,技术服务,同省,上海,上海某公司\n".encode(), filename="n.csv", kind="needs")
+    assert ok.ok, ok.errors
+    assert (Need.objects.get().modes, Need.objects.get().region_scope) == (["service"], "province")
