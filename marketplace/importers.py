@@ -32,7 +32,7 @@ from core.limits import BODY_MAX, KEYWORD_MAX
 from reference.locations import PlaceError, get_resolver
 from reference.models import Domain
 
-from . import bulk
+from . import bulk, import_templates
 from .models import MAX_KEYWORDS, Achievement, CooperationMode, Language, Need
 from .records import (
     ACHIEVEMENT_COLUMNS,
@@ -607,8 +607,8 @@ def export_records(queryset: QuerySet, *, kind: str, fmt: str, include_contacts:
 
 
 def template_file(*, kind: str, fmt: str) -> bytes:
-    """An empty file with the right columns, for organisations to fill in."""
-    return write_records([], SPECS[kind].columns + CONTACT_COLUMNS, fmt)
+    """The file organisations fill in, in the active language (``import_templates``)."""
+    return import_templates.template_file(kind=kind, fmt=fmt, columns=SPECS[kind].columns)
 
 
 def _plain(value: Decimal | None) -> int | float | None:

@@ -326,3 +326,36 @@ def test_a_label_nobody_uses_is_refused_naming_what_is_accepted():
     ok = run(f"{header}\nN1,需求,描述,技术服务,同省,上海,上海某公司\n".encode(), filename="n.csv", kind="needs")
     assert ok.ok, ok.errors
     assert (Need.objects.get().modes, Need.objects.get().region_scope) == (["service"], "province")
+
+
+@pytest.mark.parametrize("language", ["zh-hans", "en"])
+@pytest.mark.parametrize("fmt", ["csv", "xlsx", "jsonl"])
+@pytest.mark.parametrize("kind", ["achievements", "needs"])
+def test_a_template_as_downloaded_imports_its_example_row(kind, fmt, language):
+    from django.utils import translation
+
+    with translation.override(language):
+        data = template_file(kind=kind, fmt=fmt)
+    result = run(data, filename=f"template.{fmt}", kind=kind)
+    assert result.ok, result.errors
+    assert result.created == 1
+    posting = (Achievement if kind == "achievements" else Need).objects.get()
+    assert posting.modes == ["license", "co_development"]
+    assert [d.code for d in posting.domains.all()] == ["battery_materials"]
+    assert posting.language == ("zh" if language == "zh-hans" else "en")
+    assert posting.contact_name  # the confidential columns are in the template too
+
+
+def test_the_xlsx_template_lists_the_allowed_values_and_offers_them_in_drop_downs():
+    from django.utils import translation
+    from openpyxl import load_workbook
+
+    with translation.override("zh-hans"):
+        workbook = load_workbook(io.BytesIO(template_file(kind="achievements", fmt="xlsx")))
+    records, allowed = workbook.worksheets
+    header = [cell.value for cell in records[1]]
+    ip_column = chr(ord("A") + header.index("ip"))
+    validated = {str(rng) for dv in records.data_validations.dataValidation for rng in dv.sqref.ranges}
+    assert f"{ip_column}2:{ip_column}1000" in validated
+    listed = [cell.value for column in allowed.iter_cols() for cell in column]
+    assert "授权专利" in listed and "granted_patent" in listed and "电池材料" in listed
