@@ -9,7 +9,6 @@ from django.contrib.auth.forms import UserChangeForm, UserCreationForm
 from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
 from django.http import HttpRequest
-from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
@@ -72,10 +71,7 @@ class UserAdmin(DjangoUserAdmin):
     inlines = [MembershipInline]
 
     def save_model(self, request: HttpRequest, obj: User, form: Any, change: bool) -> None:
-        """An account staff create is active at once, its address taken as verified (as ``create_user`` does)."""
-        if not change and obj.email_verified_at is None:
-            obj.email_verified_at = timezone.now()
-        super().save_model(request, obj, form, change)
+        services.user_save_by_staff(user=obj)
 
 
 class ResemblesFilter(admin.SimpleListFilter):
@@ -103,13 +99,9 @@ class OrganizationAdminForm(forms.ModelForm):
         fields = ("name", "kind", "province", "city", "credit_code", "description", "website")
 
     website = forms.URLField(label=_("website"), required=False, assume_scheme="https")
-    resembled: Organization | None = None
-
     def clean_name(self) -> str:
         try:
-            name, self.resembled = services.organization_name_check(
-                name=self.cleaned_data["name"], exclude_pk=self.instance.pk
-            )
+            name = services.organization_name_check(name=self.cleaned_data["name"], exclude_pk=self.instance.pk)[0]
         except ApplicationError as error:
             raise ValidationError(error.message) from error
         return name
@@ -135,9 +127,7 @@ class OrganizationAdmin(admin.ModelAdmin):
         return format_html("⚠ {} ({})", obj.resembles.name, label)
 
     def save_model(self, request: HttpRequest, obj: Organization, form: Any, change: bool) -> None:
-        if not change or "name" in form.changed_data:
-            obj.resembles = form.resembled
-        super().save_model(request, obj, form, change)
+        services.organization_save_by_staff(organization=obj, name_changed="name" in form.changed_data)
 
     @admin.action(description=_("Mark the selected organisations as verified"))
     def mark_verified(self, request: HttpRequest, queryset: QuerySet[Organization]) -> None:
