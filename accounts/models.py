@@ -156,6 +156,11 @@ class Organization(models.Model):
     )
     description = models.TextField(_("description"), blank=True, **bounded(PROFILE_MAX))
     website = models.URLField(_("website"), blank=True)
+    # The organisation's own contact, confidential like a posting's: shown only where a posting's would be (both
+    # sides accepted a match), as the fallback for a posting that names no contact of its own.
+    contact_name = models.CharField(_("contact name"), max_length=100, blank=True)
+    contact_phone = models.CharField(_("contact phone"), max_length=40, blank=True)
+    contact_email = models.EmailField(_("contact e-mail"), blank=True)
     verified = models.BooleanField(_("verified"), default=False, help_text=_("Set by platform staff."))
     verified_at = models.DateTimeField(_("verified at"), null=True, blank=True)
     verified_by = models.ForeignKey(
@@ -241,9 +246,19 @@ class Membership(models.Model):
 
 
 class Notification(models.Model):
-    """A message to an organisation, shown on its pages (and sent to its members by e-mail)."""
+    """A message to an organisation (or to one of its members), shown on its pages (and sent by e-mail)."""
 
     organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="notifications")
+    # Set for a notification meant for one member (an alert of that user's): only they see it. Empty: the whole
+    # organisation's.
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("for member"),
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="notifications",
+    )
     subject = models.CharField(_("subject"), max_length=200)
     body = models.TextField(_("message"), blank=True)
     link = models.CharField(_("link"), max_length=300, blank=True)

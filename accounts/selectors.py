@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from django.contrib.auth.hashers import make_password
 from django.contrib.auth.models import AnonymousUser
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 
 from core.audit import note_staff_permission
 
-from .models import Membership, User, normalize_email
+from .models import Membership, Notification, User, normalize_email
 
 
 def user_memberships(*, user: User) -> QuerySet[Membership]:
@@ -72,3 +72,11 @@ def user_awaiting_verification(*, email: str, password: str) -> User | None:
         make_password(password)
         return None
     return user if user.check_password(password) else None
+
+
+def notifications_for(*, user: User) -> QuerySet[Notification]:
+    """The notifications a user reads: their organisations' own, and those addressed to them alone (not another
+    member's alerts)."""
+    return Notification.objects.filter(
+        Q(user__isnull=True) | Q(user=user), organization_id__in=user_organization_ids(user=user)
+    )

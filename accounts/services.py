@@ -292,9 +292,11 @@ def api_token_issue(*, user: User) -> tuple[AuthToken, str]:
     once. A user holds at most ``API_TOKENS_PER_USER``; the oldest beyond that are revoked. Recorded in the audit log
     (never the key nor its hash)."""
     record, key = AuthToken.objects.create(user=user)
-    keep = AuthToken.objects.filter(user=user).order_by("-created").values_list("pk", flat=True)[
-        : settings.API_TOKENS_PER_USER
-    ]
+    keep = (
+        AuthToken.objects.filter(user=user)
+        .order_by("-created")
+        .values_list("pk", flat=True)[: settings.API_TOKENS_PER_USER]
+    )
     revoked = AuthToken.objects.filter(user=user).exclude(pk__in=list(keep)).delete()[0]
     membership = user_primary_membership(user=user)
     audit_record(
@@ -338,11 +340,16 @@ def api_token_regenerate(*, user: User) -> tuple[AuthToken, str]:
     return api_token_issue(user=user)
 
 
-def organization_notify(*, organization: Organization, subject: str, body: str = "", link: str = "") -> None:
+def organization_notify(
+    *, organization: Organization, subject: str, body: str = "", link: str = "", user: User | None = None
+) -> None:
     """Tell an organisation something: a notification on its pages, and an e-mail to its members once the
-    transaction that caused it commits."""
-    Notification.objects.create(organization=organization, subject=subject, body=body, link=link)
-    recipients = list(organization.memberships.values_list("user__email", flat=True))
+    transaction that caused it commits. With ``user``, only that member sees it and is mailed."""
+    Notification.objects.create(organization=organization, user=user, subject=subject, body=body, link=link)
+    if user is not None:
+        recipients = [user.email]
+    else:
+        recipients = list(organization.memberships.values_list("user__email", flat=True))
     if recipients:
         mail_on_commit(subject=subject, body=f"{body}\n\n{link}" if link else body, recipients=recipients)
 

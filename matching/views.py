@@ -20,8 +20,8 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
-from accounts.models import Notification, User
-from accounts.selectors import staff_may, user_organization_ids
+from accounts.models import User
+from accounts.selectors import notifications_for, staff_may, user_organization_ids
 from accounts.services import notifications_mark_read
 from core.exceptions import ApplicationError
 from core.forms import add_application_error
@@ -104,9 +104,9 @@ def match_list(request: HttpRequest) -> HttpResponse:
     rows = [{"match": match, "side": _side(request.user, match), "bars": _bars(match)} for match in page]
 
     notifications = list(
-        Notification.objects.filter(organization_id__in=organization_ids, read_at__isnull=True).select_related(
-            "organization"
-        )[:NOTIFICATIONS_SHOWN]
+        notifications_for(user=request.user)
+        .filter(read_at__isnull=True)
+        .select_related("organization")[:NOTIFICATIONS_SHOWN]
     )
     notifications_mark_read(organization_ids=organization_ids, ids=[n.pk for n in notifications])
 
