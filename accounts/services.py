@@ -341,11 +341,20 @@ def api_token_regenerate(*, user: User) -> tuple[AuthToken, str]:
 
 
 def organization_notify(
-    *, organization: Organization, subject: str, body: str = "", link: str = "", user: User | None = None
+    *,
+    organization: Organization,
+    subject: str,
+    body: str = "",
+    link: str = "",
+    user: User | None = None,
+    mail: bool = True,
 ) -> None:
     """Tell an organisation something: a notification on its pages, and an e-mail to its members once the
-    transaction that caused it commits. With ``user``, only that member sees it and is mailed."""
+    transaction that caused it commits. With ``user``, only that member sees it and is mailed. With ``mail=False``,
+    the notification alone (the caller sends its own e-mail, as the alerts' digest does)."""
     Notification.objects.create(organization=organization, user=user, subject=subject, body=body, link=link)
+    if not mail:
+        return
     if user is not None:
         recipients = [user.email]
     else:

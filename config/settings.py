@@ -47,13 +47,17 @@ INSTALLED_APPS = [
     "django_filters",
     "drf_spectacular",
     "drf_spectacular_sidecar",  # Swagger UI served from here: nothing is loaded from another host
-    # Project apps; dependencies run one way: events -> matching -> marketplace -> accounts -> reference -> core.
+    # Project apps; dependencies run one way: (dashboard, alerts, conversations) -> events -> matching -> marketplace
+    # -> accounts -> reference -> core. Apps above marketplace add to its pages through marketplace.hooks.
     "core",
     "reference",
     "accounts",
     "marketplace",
     "matching",
     "events",
+    "conversations",  # message threads of matches and enquiries to a posting's owner; reads matching and marketplace
+    "dashboard",  # each role's home (/home/, where login lands) and the statistics page; reads every app
+    "alerts",  # saved searches, follows and their e-mail digest; reads marketplace and matching, nothing reads it
     "demo",
 ]
 
@@ -102,6 +106,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "accounts.context_processors.current_membership",
+                "conversations.context_processors.unread_messages",
             ],
         },
     },
@@ -128,7 +133,7 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 LOGIN_URL = "accounts:login"
-LOGIN_REDIRECT_URL = "accounts:profile"
+LOGIN_REDIRECT_URL = "dashboard:home"
 LOGOUT_REDIRECT_URL = "home"
 
 # --- Internationalisation -------------------------------------------------------------------------------------
@@ -167,6 +172,9 @@ DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="techmatch <noreply@t
 CELERY_BROKER_URL: str = env.str("CELERY_BROKER_URL", default="")
 CELERY_TASK_ALWAYS_EAGER = not CELERY_BROKER_URL
 CELERY_TASK_EAGER_PROPAGATES = True
+# Eager tasks queued by ``core.tasks.enqueue`` (matching after a publication, e-mail) run in a background thread, so
+# that a request does not wait for them (off in the test settings: the suite stays deterministic).
+CELERY_EAGER_IN_BACKGROUND: bool = env.bool("CELERY_EAGER_IN_BACKGROUND", default=CELERY_TASK_ALWAYS_EAGER)
 if not CELERY_BROKER_URL:
     CELERY_BROKER_URL = "memory://"
 CELERY_RESULT_BACKEND: str | None = (
@@ -344,6 +352,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "matching.tasks.match_pending_sweep_task",
         "schedule": 60.0,
     },
+    # The alerts' digest: daily alerts every morning, weekly ones on Mondays (CELERY_TIMEZONE); one e-mail per user.
+    "alerts-digest": {
+        "task": "alerts.tasks.digests_send_task",
+        "schedule": crontab(hour=7, minute=30),
+    },
     # Import jobs whose message was lost or whose worker died.
     "import-jobs-sweep": {
         "task": "marketplace.tasks.import_jobs_sweep_task",
@@ -363,3 +376,9 @@ CELERY_BEAT_SCHEDULE = {
 }
 # Postings of verified organisations publish without moderation when this is on.
 MARKETPLACE_VERIFIED_AUTO_PUBLISH: bool = env.bool("MARKETPLACE_VERIFIED_AUTO_PUBLISH", default=True)
+# Conversations (conversations/moderation.py): messages a user may send per minute and per day, enquiries to posting
+# owners a user may start per day, and the least time between two e-mails about one thread to one recipient.
+CONVERSATIONS_MESSAGES_PER_MINUTE: int = env.int("CONVERSATIONS_MESSAGES_PER_MINUTE", default=6)
+CONVERSATIONS_MESSAGES_PER_DAY: int = env.int("CONVERSATIONS_MESSAGES_PER_DAY", default=200)
+CONVERSATIONS_ENQUIRIES_PER_DAY: int = env.int("CONVERSATIONS_ENQUIRIES_PER_DAY", default=10)
+CONVERSATIONS_MAIL_INTERVAL_MINUTES: int = env.int("CONVERSATIONS_MAIL_INTERVAL_MINUTES", default=60)

@@ -18,6 +18,8 @@ LANGUAGE_CODE = "en"
 # Unit tests publish many postings; matching on publish is switched on by the tests that are about it.
 MATCHING_ON_PUBLISH = False
 CELERY_TASK_ALWAYS_EAGER = True
+# Eager tasks run where they are queued (not in the background thread of ``make run``): deterministic tests.
+CELERY_EAGER_IN_BACKGROUND = False
 CELERY_BROKER_URL = "memory://"
 CELERY_RESULT_BACKEND = None
 # Fitted matching states of this test session, apart from the project's (each saved state's name is unique).

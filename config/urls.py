@@ -27,6 +27,7 @@ api_v1 = [
     path("", include("marketplace.api_urls")),
     path("", include("matching.api_urls")),
     path("", include("events.api_urls")),
+    path("", include("conversations.api_urls")),
 ]
 
 urlpatterns = [
@@ -34,6 +35,9 @@ urlpatterns = [
     path("", include("marketplace.urls")),
     path("", include("matching.urls")),
     path("", include("events.urls")),
+    path("", include("conversations.urls")),
+    path("", include("dashboard.urls")),
+    path("alerts/", include("alerts.urls")),
     path("accounts/", include("accounts.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),

@@ -19,7 +19,7 @@ from marketplace.models import Status as PostingStatus
 from matching.forms import AgreementForm
 from reference.models import City, Cluster, Domain
 
-from .models import Event, Meeting, MeetingSlot, MeetingTable, Registration
+from .models import Event, Meeting, MeetingSlot, MeetingSuggestions, MeetingTable, Registration
 
 DATETIME_WIDGET = {"type": "datetime-local"}
 DATETIME_FORMAT = "%Y-%m-%dT%H:%M"
@@ -68,6 +68,16 @@ class EventForm(forms.Form):
         _("Registration closes"), required=False, help_text=_("Empty: open until the event ends.")
     )
     capacity = forms.IntegerField(label=_("Places"), min_value=1)
+    meeting_suggestions = forms.ChoiceField(
+        label=_("Whom to meet: suggestions"),
+        choices=MeetingSuggestions.choices,
+        initial=MeetingSuggestions.RELEASED,
+        required=False,  # not given: the platform's release rule
+        help_text=_(
+            "Docking events: rank the participants by the matches the platform released to both sides (its release "
+            "rule), or by every suggestion among the registered participants."
+        ),
+    )
 
     def __init__(self, *args: Any, organizers: QuerySet[Organization], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -85,6 +95,7 @@ class EventForm(forms.Form):
     def service_arguments(self) -> dict[str, Any]:
         """The keyword arguments of ``event_create``."""
         data = dict(self.cleaned_data)
+        data["meeting_suggestions"] = data.get("meeting_suggestions") or MeetingSuggestions.RELEASED
         data["domain_codes"] = [domain.code for domain in data.pop("domains")]
         data["cluster_codes"] = [cluster.code for cluster in data.pop("clusters")]
         return data

@@ -21,8 +21,9 @@ from core.exceptions import ApplicationError, PermissionDenied
 from marketplace.models import Need
 from matching.explaining import ensure_explained
 from matching.models import Match
+from matching.selectors import released_q
 
-from .models import Event, Meeting, MeetingSeat, MeetingSlot, MeetingTable, Registration
+from .models import Event, Meeting, MeetingSeat, MeetingSlot, MeetingSuggestions, MeetingTable, Registration
 from .services import is_organizer
 
 
@@ -56,7 +57,13 @@ class Suggestion:
 
 def whom_to_meet(*, registration: Registration, limit: int = 20) -> list[Suggestion]:
     """The other confirmed participants, ranked by the best matching score between the two organisations'
-    achievements and needs (either direction), with that match's reasons."""
+    achievements and needs (either direction), with that match's reasons.
+
+    Which matches count is the event's choice (``Event.meeting_suggestions``): by default those the platform
+    released to both sides (``matching.selectors.released_q``: approved by staff or by the release rule), so the
+    page shows the participants no more than their match pages do; or, when the organiser chooses, every suggestion
+    among the registered participants, reviewed or not. Either way, matches rejected, declined or withdrawn do not
+    count, nor open ones of a need past its deadline."""
     event = registration.event
     mine = registration.organization_id
     others = list(
@@ -74,6 +81,8 @@ def whom_to_meet(*, registration: Registration, limit: int = 20) -> list[Suggest
         Q(achievement__organization_id=mine, need__organization_id__in=organizations)
         | Q(need__organization_id=mine, achievement__organization_id__in=organizations)
     ).select_related("achievement", "need")  # fmt: skip
+    if event.meeting_suggestions != MeetingSuggestions.ALL:
+        matches = matches.filter(released_q())
     best: dict[int, Match] = {}
     for match in matches:
         other = (

@@ -17,6 +17,13 @@ def new_check_in_code() -> str:
     return secrets.token_hex(4).upper()
 
 
+class MeetingSuggestions(models.TextChoices):
+    """Which matches a docking event's "whom to meet" reads (``events.meetings.whom_to_meet``)."""
+
+    RELEASED = "released", _("matches released by the platform's rule")
+    ALL = "all", _("every suggestion among registered participants")
+
+
 class Event(models.Model):
     class Kind(models.TextChoices):
         ROADSHOW = "roadshow", _("roadshow")
@@ -49,6 +56,16 @@ class Event(models.Model):
     registration_opens_at = models.DateTimeField(_("registration opens"), null=True, blank=True)
     registration_closes_at = models.DateTimeField(_("registration closes"), null=True, blank=True)
     capacity = models.PositiveIntegerField(_("capacity"))
+    meeting_suggestions = models.CharField(
+        _("whom to meet: suggestions"),
+        max_length=16,
+        choices=MeetingSuggestions.choices,
+        default=MeetingSuggestions.RELEASED,
+        help_text=_(
+            "Which matches rank the participants on “whom to meet”: those the platform released to both sides "
+            "(its release rule), or every suggestion among the registered participants."
+        ),
+    )
     confirmed_count = models.PositiveIntegerField(_("confirmed places"), default=0, editable=False)
     status = models.CharField(_("status"), max_length=16, choices=Status.choices, default=Status.DRAFT)
     created_by = models.ForeignKey(

@@ -10,8 +10,8 @@ from django.db import transaction
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.urls import path
-from django.utils.html import format_html_join
+from django.urls import path, reverse
+from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Organization
@@ -21,7 +21,7 @@ from core.forms import add_application_error
 from core.limits import NOTE_MAX
 from reference.admin_filters import ClusterFilter, DomainWithSubdomainsFilter
 
-from . import services
+from . import import_results, services
 from .forms import ImportFileForm
 from .import_jobs import import_job_create
 from .models import Achievement, ImportJob, Need, PostingTransition
@@ -267,4 +267,24 @@ class ImportJobAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_filter = ("state", "kind")
     search_fields = ("filename", "organization__name", "created_by__email")
     date_hierarchy = "created_at"
-    exclude = ("data",)
+    exclude = ("data", "errors", "preview")
+    readonly_fields = ("problems", "page")
+
+    @admin.display(description=_("problems"))
+    def problems(self, job: ImportJob) -> str:
+        """The errors by row and column, in the reader's language (``import_results``)."""
+        lines = import_results.job_errors(job)
+        if not lines:
+            return "—"
+        return format_html(
+            '<table><thead><tr><th>{}</th><th>{}</th><th>{}</th></tr></thead><tbody>{}</tbody></table>',
+            _("Row"), _("Column"), _("Problem"),
+            format_html_join("", "<tr><td>{}</td><td>{}</td><td>{}</td></tr>",
+                             ((line.row or "—", line.column, line.reason) for line in lines)),
+        )  # fmt: skip
+
+    @admin.display(description=_("page"))
+    def page(self, job: ImportJob) -> str:
+        """The job's page: its preview and, for its uploader, the button that imports a checked file."""
+        return format_html('<a href="{}">{}</a>', reverse("marketplace:import-job", kwargs={"pk": job.pk}),
+                           _("How it went"))  # fmt: skip

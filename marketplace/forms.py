@@ -141,6 +141,10 @@ class ImportForm(ImportFileForm):
     kind = forms.ChoiceField(
         label=_("What the file holds"), choices=[("achievements", _("achievements")), ("needs", _("needs"))]
     )
-    dry_run = forms.BooleanField(label=_("Only check the file; import nothing"), required=False)
+    dry_run = forms.BooleanField(
+        label=_("Only check the file; import nothing"),
+        required=False,
+        help_text=_("See what would be imported first; then import the same file with one click."),
+    )
 
     field_order = ["kind", "file", "dry_run"]

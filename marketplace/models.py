@@ -368,7 +368,8 @@ class NeedSearchTerm(SearchTerm):
 class ImportJob(models.Model):
     """A file of achievements or needs imported in the background (``marketplace.import_jobs``): the upload page and
     the admin create one, a Celery task runs ``importers.import_records`` on it (validate every row, then write all
-    in one transaction, or nothing), and the page follows it. The file is kept until the job ends."""
+    in one transaction, or nothing), and the page follows it. The file is kept until the job ends, except a dry run's
+    that passed: its owner may import it as it is (``import_jobs.import_job_commit``) for ``DRY_RUN_KEEP``."""
 
     class State(models.TextChoices):
         QUEUED = "queued", _("queued")
@@ -402,9 +403,16 @@ class ImportJob(models.Model):
     published = models.PositiveIntegerField(_("published"), default=0)
     held = models.PositiveIntegerField(_("edits waiting for review"), default=0)
     organizations_created = models.PositiveIntegerField(_("organisations created"), default=0)
-    errors = models.JSONField(_("errors"), default=list, blank=True)  # the first IMPORT_MAX_ERRORS [row, field, reason]
+    # The first IMPORT_MAX_ERRORS [row, column, {language: reason}] (``import_jobs`` says why each language).
+    errors = models.JSONField(_("errors"), default=list, blank=True)
     errors_total = models.PositiveIntegerField(_("errors in all"), default=0)
     message = models.TextField(_("message"), blank=True)
+    digest = models.CharField(_("SHA-256 of the file"), max_length=64, blank=True, editable=False)
+    preview = models.JSONField(_("preview"), default=list, blank=True)  # a dry run's first rows as they would be
+    source = models.ForeignKey(
+        "self", verbose_name=_("checked first by"), on_delete=models.SET_NULL, null=True, blank=True,
+        related_name="commits", help_text=_("The dry run whose file this import wrote."),
+    )  # fmt: skip
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     started_at = models.DateTimeField(_("started at"), null=True, blank=True)
     finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)

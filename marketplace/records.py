@@ -1,7 +1,13 @@
 """Reading and writing posting records in the benchmark format (JSONL), and CSV and XLSX with the same columns.
 
-Reading yields ``(row_number, dict)`` pairs: JSONL counts lines from 1; CSV and XLSX count spreadsheet rows, the
-header being row 1. Undecodable or malformed input becomes a ``RowError`` naming the row, never an exception.
+Reading yields ``(row_number, dict)`` pairs: JSONL counts lines from 1; CSV and XLSX count spreadsheet rows as a
+spreadsheet shows them, the header being row 1 (the first record is row 2). Undecodable or malformed input becomes a
+``RowError`` naming the row, never an exception.
+
+A ``RowError`` keeps its reason as a message to translate (a lazy gettext message with named placeholders, ours or a
+Django validator's) and its parameters, not as text: an import runs in a Celery task where nobody's language is
+active, and the people who read its errors (the uploader, staff) may read different languages. ``reason`` says it
+in the active language, ``reasons()`` in every language the product speaks (what an import job stores).
 """
 
 from __future__ import annotations
@@ -11,12 +17,17 @@ import csv
 import io
 import json
 import zipfile
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
+from dataclasses import field as dataclass_field
 from pathlib import Path
 from typing import Any
 
-from django.utils.translation import gettext as _
+from django.conf import settings
+from django.utils import translation
+from django.utils.functional import Promise
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 from core.spreadsheets import csv_bytes, csv_value, xlsx_append
 
@@ -34,15 +45,56 @@ CONTACT_COLUMNS = ["contact_name", "contact_phone", "contact_email"]
 LIST_COLUMNS = {"domains", "keywords", "modes", "patent_numbers"}
 
 
+def render(message: str | Promise, params: Mapping[str, Any] | None = None) -> str:
+    """A message in the active language: a lazy message (ours or Django's, plural forms included) is translated, a
+    plain string (a service's message, already translated) is what it says."""
+    if params:
+        return str(message % params)
+    return str(message)
+
+
+def in_every_language(message: str | Promise, params: Mapping[str, Any] | None = None) -> dict[str, str]:
+    """The message in each language of the product, keyed by language code."""
+    texts = {}
+    for language, _name in settings.LANGUAGES:
+        with translation.override(language):
+            texts[language] = render(message, params)
+    return texts
+
+
 @dataclass(frozen=True)
 class RowError:
+    """A problem of one row (0: of the whole file) in one column (the column's key, as the file's header names it;
+    "file", "json" and "csv" where no column is at fault)."""
+
     row: int
     field: str
-    reason: str
+    message: str | Promise
+    params: Mapping[str, Any] = dataclass_field(default_factory=dict)
+
+    @property
+    def reason(self) -> str:
+        return render(self.message, self.params)
+
+    def reasons(self) -> dict[str, str]:
+        return in_every_language(self.message, self.params)
 
     def __str__(self) -> str:
-        where = f"row {self.row}" if self.row else "file"
-        return f"{where}, {self.field}: {self.reason}"
+        if self.row:
+            return gettext("row %(row)d, %(column)s: %(reason)s") % {
+                "row": self.row, "column": self.field, "reason": self.reason
+            }  # fmt: skip
+        return gettext("file, %(column)s: %(reason)s") % {"column": self.field, "reason": self.reason}
+
+
+class UnknownFormat(ValueError):
+    """A file name whose suffix is none of the formats."""
+
+    message = _('Cannot tell the format of "%(name)s": use a .jsonl, .csv or .xlsx file.')
+
+    def __init__(self, name: str) -> None:
+        self.params = {"name": name}
+        super().__init__(render(self.message, self.params))
 
 
 def detect_format(name: str) -> str:
@@ -51,7 +103,7 @@ def detect_format(name: str) -> str:
         return "jsonl"
     if suffix in FORMATS:
         return suffix
-    raise ValueError(f'Cannot tell the format of "{name}": use a .jsonl, .csv or .xlsx file.')
+    raise UnknownFormat(name)
 
 
 @dataclass(frozen=True)
@@ -66,6 +118,13 @@ class Limits:
 
 class TooLarge(Exception):
     """The file is over a limit: it is refused whole, before or while it is read."""
+
+    def __init__(self, message: str | Promise, params: Mapping[str, Any] | None = None) -> None:
+        self.message, self.params = message, dict(params or {})
+        super().__init__(render(message, params))
+
+    def row_error(self) -> RowError:
+        return RowError(0, "file", self.message, self.params)
 
 
 Record = tuple[int, dict[str, Any]]
@@ -98,7 +157,7 @@ def read_records(data: bytes, fmt: str, limits: Limits = Limits()) -> tuple[list
             else:
                 rows.append(item)
     except TooLarge as error:
-        return [], [RowError(0, "file", str(error))]
+        return [], [error.row_error()]
     if not rows and not errors:
         errors.append(RowError(0, "file", _("the file holds no records")))
     return rows, errors
@@ -116,16 +175,16 @@ def _check_xlsx_size(data: bytes, limits: Limits) -> None:
     stored = max(sum(part.compress_size for part in parts), 1)
     if inflated > limits.xlsx_bytes:
         raise TooLarge(_("the workbook inflates to %(size)d MB, over the limit of %(limit)d MB: split it, or save "
-                         "it as CSV") % {"size": inflated // 2**20, "limit": limits.xlsx_bytes // 2**20})  # fmt: skip
+                         "it as CSV"), {"size": inflated // 2**20, "limit": limits.xlsx_bytes // 2**20})  # fmt: skip
     if inflated > 10 * 2**20 and inflated / stored > limits.xlsx_ratio:
         raise TooLarge(_("the workbook inflates %(ratio)d times (over %(limit)d): it is not a spreadsheet of "
-                         "records") % {"ratio": inflated // stored, "limit": limits.xlsx_ratio})  # fmt: skip
+                         "records"), {"ratio": inflated // stored, "limit": limits.xlsx_ratio})  # fmt: skip
 
 
 def _over(row: int, limit: int) -> TooLarge:
     return TooLarge(
-        _("the file holds more than %(limit)d records (row %(row)d): split it into files of %(limit)d at most")
-        % {"limit": limit, "row": row}
+        _("the file holds more than %(limit)d records (row %(row)d): split it into files of %(limit)d at most"),
+        {"limit": limit, "row": row},
     )
 
 
@@ -133,7 +192,8 @@ def _read_jsonl(data: bytes) -> Iterator[Record | RowError]:
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as error:
-        yield RowError(0, "file", f"not UTF-8 text ({error.reason} at byte {error.start})")
+        yield RowError(0, "file", _("not UTF-8 text (%(problem)s at byte %(byte)d)"),
+                       {"problem": error.reason, "byte": error.start})  # fmt: skip
         return
     for number, line in enumerate(io.StringIO(text), start=1):
         if not line.strip():
@@ -141,10 +201,11 @@ def _read_jsonl(data: bytes) -> Iterator[Record | RowError]:
         try:
             value = json.loads(line)
         except json.JSONDecodeError as error:
-            yield RowError(number, "json", f"malformed JSON: {error.msg} at column {error.colno}")
+            yield RowError(number, "json", _("malformed JSON: %(problem)s at column %(column)d"),
+                           {"problem": error.msg, "column": error.colno})  # fmt: skip
             continue
         if not isinstance(value, dict):
-            yield RowError(number, "json", "each line must be a JSON object")
+            yield RowError(number, "json", _("each line must be a JSON object"))
             continue
         yield number, value
 
@@ -162,13 +223,14 @@ def _read_csv(data: bytes) -> Iterator[Record | RowError]:
     try:
         text = _decode_text(data)
     except UnicodeDecodeError as error:
-        yield RowError(0, "file", f"neither UTF-8 nor GBK text ({error.reason} at byte {error.start})")
+        yield RowError(0, "file", _("neither UTF-8 nor GBK text (%(problem)s at byte %(byte)d)"),
+                       {"problem": error.reason, "byte": error.start})  # fmt: skip
         return
     reader = csv.DictReader(io.StringIO(text, newline=""))
     try:
         for number, record in enumerate(reader, start=2):
             if None in record:
-                yield RowError(number, "csv", "more cells than the header has columns")
+                yield RowError(number, "csv", _("more cells than the header has columns"))
                 continue
             if any((value or "").strip() for value in record.values()):
                 yield (
@@ -177,7 +239,7 @@ def _read_csv(data: bytes) -> Iterator[Record | RowError]:
                      if key},
                 )  # fmt: skip
     except csv.Error as error:
-        yield RowError(reader.line_num, "csv", str(error))
+        yield RowError(reader.line_num, "csv", _("unreadable CSV: %(problem)s"), {"problem": str(error)})
 
 
 def _read_xlsx(data: bytes) -> Iterator[Record | RowError]:
@@ -186,7 +248,7 @@ def _read_xlsx(data: bytes) -> Iterator[Record | RowError]:
     try:
         workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
     except Exception as error:
-        yield RowError(0, "file", f"not a readable XLSX workbook ({type(error).__name__})")
+        yield RowError(0, "file", _("not a readable XLSX workbook (%(problem)s)"), {"problem": type(error).__name__})
         return
     try:
         sheet = workbook.worksheets[0]

@@ -10,6 +10,7 @@ urlpatterns = [
     path("my/", views.my_organization, name="my-organization"),
     path("my/import/", views.import_upload, name="import"),
     path("my/import/<int:pk>/", views.import_job_detail, name="import-job"),
+    path("my/import/<int:pk>/import/", views.import_job_commit, name="import-job-commit"),
     re_path(rf"^my/import/template/{KIND}\.(?P<fmt>csv|xlsx|jsonl)$", views.import_template, name="import-template"),
     re_path(rf"^my/export/{KIND}\.(?P<fmt>csv|xlsx|jsonl)$", views.export_own, name="export"),
     re_path(rf"^my/{KIND}/submit-drafts/$", views.submit_drafts, name="submit-drafts"),

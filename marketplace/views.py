@@ -24,7 +24,7 @@ from core.forms import add_application_error
 from reference.models import Cluster, Domain
 from reference.selectors import place_resolve
 
-from . import import_jobs, importers, services
+from . import hooks, import_jobs, import_results, importers, services
 from .filters import AchievementFilterSet, NeedFilterSet, PostingFilterSet
 from .forms import AchievementForm, CloseForm, ExtendDeadlineForm, ImportForm, NeedForm, PostingForm
 from .highlight import highlight
@@ -277,13 +277,19 @@ def my_organization(request: HttpRequest) -> HttpResponse:
         return redirect("accounts:profile")
     chosen = next((m for m in memberships if str(m.organization_id) == request.GET.get("org")), memberships[0])
     organization = chosen.organization
-    sections = []
+    listed = {}
     for spec in KINDS.values():
         postings = spec.model.objects.filter(organization=organization).order_by("-updated_at")
         if spec.model is Need:
             postings = needs_with_last_reason(postings)
+        listed[spec.slug] = list(postings)
+    # What apps above marketplace add (the dashboard's match counts), in one call for the page (marketplace.hooks).
+    hooks.annotate_postings(user=request.user, organization_ids=[organization.pk], postings_by_kind=listed)
+    sections = []
+    for spec in KINDS.values():
+        postings = listed[spec.slug]
         by_status = [(status, label, [p for p in postings if p.status == status]) for status, label in Status.choices]
-        sections.append((spec, [group for group in by_status if group[2]], postings.count()))
+        sections.append((spec, [group for group in by_status if group[2]], len(postings)))
     return render(
         request,
         "marketplace/my_organization.html",
@@ -316,18 +322,36 @@ def import_upload(request: HttpRequest) -> HttpResponse:
         else:
             return redirect("marketplace:import-job", pk=job.pk)
     recent = import_jobs.import_jobs_visible_to(request.user).filter(organization=organization)[:10]
-    return render(
-        request, "marketplace/import.html", {"form": form, "organization": organization, "recent": recent}
-    )
+    return render(request, "marketplace/import.html", {"form": form, "organization": organization, "recent": recent})
 
 
 @login_required
 def import_job_detail(request: HttpRequest, pk: int) -> HttpResponse:
     """How an import went, or how far it is (the page reloads itself while it runs)."""
     job = get_object_or_404(import_jobs.import_jobs_visible_to(request.user), pk=pk)
-    return render(
-        request, "marketplace/import_job.html", {"job": job, "progress": import_jobs.job_progress(job)}
-    )
+    context = {
+        "job": job,
+        "progress": import_jobs.job_progress(job),
+        "errors": import_results.job_errors(job),
+        "preview": import_results.job_preview(job),
+        "preview_rows": import_jobs.PREVIEW_ROWS,
+        "committable": import_jobs.import_job_committable(job, request.user),
+        "commits": list(job.commits.all()[:1]),
+    }
+    return render(request, "marketplace/import_job.html", context)
+
+
+@login_required
+@require_POST
+def import_job_commit(request: HttpRequest, pk: int) -> HttpResponse:
+    """Import, as it is, the file a dry run checked (its page's button); a job the user may not see is a 404."""
+    job = get_object_or_404(import_jobs.import_jobs_visible_to(request.user), pk=pk)
+    try:
+        imported = import_jobs.import_job_commit(job_id=job.pk, by=request.user)
+    except ApplicationError as error:
+        messages.error(request, error.message)
+        return redirect("marketplace:import-job", pk=job.pk)
+    return redirect("marketplace:import-job", pk=imported.pk)
 
 
 def import_template(request: HttpRequest, kind: str, fmt: str) -> HttpResponse:

@@ -3,6 +3,8 @@ the engine's settings, and statistics of what staff and users decided, per compo
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
@@ -17,6 +19,7 @@ from django.utils.translation import gettext_lazy as _
 
 from core.admin import ReadOnlyAdminMixin
 from core.exceptions import ApplicationError
+from core.exceptions import PermissionDenied as CorePermissionDenied
 from reference.admin_filters import ClusterFilter, DomainWithSubdomainsFilter
 
 from . import services
@@ -56,6 +59,69 @@ class ScoreFilter(admin.SimpleListFilter):
             return queryset
         low, high = self.RANGES[self.value()]
         return queryset.filter(score__gte=low, score__lt=high)
+
+
+class WaitingFilter(admin.SimpleListFilter):
+    """The match's status; the queue opens on what waits for staff (suggested), "all" shows every status."""
+
+    title = _("status")
+    parameter_name = "status__exact"  # as the field's own filter named it: links made before keep working
+    DEFAULT = Match.Status.SUGGESTED.value
+
+    def lookups(self, request: HttpRequest, model_admin: admin.ModelAdmin) -> list[tuple[str, str]]:
+        return [*Match.Status.choices, ("all", _("all"))]
+
+    def value(self) -> str:
+        return super().value() or self.DEFAULT
+
+    def choices(self, changelist: object) -> list[dict[str, object]]:
+        return [
+            {
+                "selected": self.value() == str(value),
+                "query_string": changelist.get_query_string({self.parameter_name: value}),  # type: ignore[attr-defined]
+                "display": label,
+            }
+            for value, label in self.lookup_choices
+        ]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet) -> QuerySet:
+        if self.value() == "all":
+            return queryset
+        return queryset.filter(status=self.value())
+
+
+class FloorFilter(admin.SimpleListFilter):
+    """Suggested pairs scoring below the queue's floor (``MatchingConfig.queue_floor``) are hidden unless asked
+    for ("below the floor", or "all"); matches staff or the sides acted on always show."""
+
+    title = _("score floor")
+    parameter_name = "floor"
+
+    def lookups(self, request: HttpRequest, model_admin: admin.ModelAdmin) -> list[tuple[str, str]]:
+        floor = MatchingConfig.get_solo().queue_floor
+        return [("below", _("below the floor (%(floor).2f)") % {"floor": floor}), ("all", _("all"))]
+
+    def choices(self, changelist: object) -> Iterator[dict[str, object]]:
+        floor = MatchingConfig.get_solo().queue_floor
+        yield {
+            "selected": self.value() is None,
+            "query_string": changelist.get_query_string(remove=[self.parameter_name]),  # type: ignore[attr-defined]
+            "display": _("at or above the floor (%(floor).2f)") % {"floor": floor},
+        }
+        for value, label in self.lookup_choices:
+            yield {
+                "selected": self.value() == value,
+                "query_string": changelist.get_query_string({self.parameter_name: value}),  # type: ignore[attr-defined]
+                "display": label,
+            }
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet) -> QuerySet:
+        floor = MatchingConfig.get_solo().queue_floor
+        if self.value() == "all":
+            return queryset
+        if self.value() == "below":
+            return queryset.filter(status=Match.Status.SUGGESTED, score__lt=floor)
+        return queryset.exclude(status=Match.Status.SUGGESTED, score__lt=floor)
 
 
 class DomainFilter(DomainWithSubdomainsFilter):
@@ -110,15 +176,19 @@ class MatchEventInline(admin.TabularInline):
 
 @admin.register(Match)
 class MatchAdmin(admin.ModelAdmin):
-    """The review queue: suggested matches best first, approve or reject one by one or in bulk."""
+    """The review queue: it opens on what waits (suggested) best first, without the pairs below the floor; approve
+    or reject one by one or in bulk, or release what the release rule now allows (``services.matches_release``)."""
 
-    list_display = ("need_title", "achievement_title", "score_bar", "status", "cross_region", "updated_at")
-    list_filter = ("status", ScoreFilter, DomainFilter, ProvinceFilter, EitherSideClusterFilter, CrossRegionFilter)
+    list_display = ("need_title", "achievement_title", "score_bar", "status", "released_by", "cross_region",
+                    "updated_at")  # fmt: skip
+    list_filter = (WaitingFilter, FloorFilter, ScoreFilter, DomainFilter, ProvinceFilter, EitherSideClusterFilter,
+                   CrossRegionFilter)  # fmt: skip
     list_select_related = ("need__organization", "achievement__organization", "need__province",
                            "achievement__province")  # fmt: skip
     search_fields = ("need__title", "achievement__title", "need__organization__name", "achievement__organization__name")
-    ordering = ("-score",)
+    ordering = ("-score", "pk")
     actions = ["approve_selected", "reject_selected"]
+    change_list_template = "admin/matching/match_changelist.html"
     readonly_fields = (
         "side_by_side", "component_bars", "status", "achievement_decision", "need_decision",
         "review_reason", "decline_reason", "reviewed_by", "reviewed_at", "contact_revealed_at", "run",
@@ -140,6 +210,13 @@ class MatchAdmin(admin.ModelAdmin):
     @admin.display(description=_("score"), ordering="score")
     def score_bar(self, match: Match) -> SafeString:
         return _bar(match.score, broken=bool(match.broken))
+
+    @admin.display(description=_("released by"))
+    def released_by(self, match: Match) -> str:
+        """Who let the two sides see it: a staff member, the release rule, or no one yet."""
+        if match.reviewed_at is None or match.status == Match.Status.REJECTED:
+            return "-"
+        return str(match.reviewed_by) if match.reviewed_by_id else str(_("the release rule"))
 
     @admin.display(description=_("cross-region"), boolean=True)
     def cross_region(self, match: Match) -> bool:
@@ -228,9 +305,30 @@ class MatchAdmin(admin.ModelAdmin):
 
     def get_urls(self) -> list:
         custom = [
-            path("statistics/", self.admin_site.admin_view(self.statistics_view), name="matching_match_statistics")
+            path("statistics/", self.admin_site.admin_view(self.statistics_view), name="matching_match_statistics"),
+            path("release/", self.admin_site.admin_view(self.release_view), name="matching_match_release"),
         ]
         return custom + super().get_urls()
+
+    def changelist_view(self, request: HttpRequest, extra_context: dict | None = None) -> HttpResponse:
+        config = MatchingConfig.get_solo()
+        extra = {"release_rule": config.get_release_rule_display(), "release_possible": config.release_q() is not None}
+        return super().changelist_view(request, {**extra, **(extra_context or {})})
+
+    def release_view(self, request: HttpRequest) -> HttpResponse:
+        """Release the suggestions waiting that the release rule now allows (the same service as every run)."""
+        if request.method != "POST":
+            return redirect(reverse("admin:matching_match_changelist"))
+        try:
+            released = services.matches_release(by=request.user)
+        except CorePermissionDenied as error:
+            raise DjangoPermissionDenied from error
+        if released:
+            self.message_user(request, _("%(count)d matches released by the rule.") % {"count": released},
+                              messages.SUCCESS)  # fmt: skip
+        else:
+            self.message_user(request, _("The release rule allows none of the waiting matches."), messages.INFO)
+        return redirect(reverse("admin:matching_match_changelist"))
 
     def statistics_view(self, request: HttpRequest) -> HttpResponse:
         """How each component scored on the matches people accepted, declined and staff rejected."""
@@ -279,7 +377,10 @@ class PendingMatchAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
 
 @admin.register(MatchingConfig)
 class MatchingConfigAdmin(admin.ModelAdmin):
-    readonly_fields = ("updated_at", "updated_by")
+    """The engine's settings and the release rule; saved through ``services.matching_config_save`` (a new release
+    rule applies from the moment it is saved)."""
+
+    readonly_fields = ("release_since", "updated_at", "updated_by")
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return not MatchingConfig.objects.exists()
@@ -288,9 +389,7 @@ class MatchingConfigAdmin(admin.ModelAdmin):
         return False
 
     def save_model(self, request: HttpRequest, obj: MatchingConfig, form: forms.ModelForm, change: bool) -> None:
-        obj.pk = 1
-        obj.updated_by = request.user
-        super().save_model(request, obj, form, change)
+        services.matching_config_save(config=obj, by=request.user, changed=form.changed_data)
 
 
 @admin.register(Agreement)

@@ -20,8 +20,17 @@ _UNIT = [MinValueValidator(0.0), MaxValueValidator(1.0)]
 _POSITIVE = [MinValueValidator(0.0)]
 
 
+class ReleaseRule(models.TextChoices):
+    """How suggested matches reach the two sides (``matching.release``)."""
+
+    REVIEW = "review", _("staff review every pair")
+    THRESHOLD = "threshold", _("release at or above the threshold; staff review the rest")
+    ALL = "all", _("release every pair")
+
+
 class MatchingConfig(models.Model):
-    """The one row of engine settings (weights and thresholds), edited by staff in admin."""
+    """The one row of engine settings (weights and thresholds), edited by staff in admin, and the release rule: how
+    new suggestions reach the two sides, and the floor under which the review queue hides pairs."""
 
     w_text = models.FloatField(_("weight: text relevance"), default=_DEFAULTS.w_text, validators=_POSITIVE)
     w_domain = models.FloatField(_("weight: domain"), default=_DEFAULTS.w_domain, validators=_POSITIVE)
@@ -59,10 +68,36 @@ class MatchingConfig(models.Model):
     top_k = models.PositiveIntegerField(
         _("matches kept per record (K)"), default=_DEFAULTS.top_k, validators=[MinValueValidator(1)]
     )
+    release_rule = models.CharField(
+        _("release rule"),
+        max_length=16,
+        choices=ReleaseRule.choices,
+        default=ReleaseRule.REVIEW,
+        help_text=_(
+            "How new suggestions reach the two sides. It applies to pairs suggested from now on; the suggestions "
+            "already waiting are released by the queue's action “Release what the rule now allows”."
+        ),
+    )
+    release_threshold = models.FloatField(
+        _("release threshold"),
+        default=0.6,
+        validators=_UNIT,
+        help_text=_("With threshold release: pairs scoring at least this reach both sides at once."),
+    )
+    queue_floor = models.FloatField(
+        _("review queue floor"),
+        default=0.3,
+        validators=_UNIT,
+        help_text=_("The review queue hides suggested pairs scoring below this unless staff ask for them."),
+    )
+    # When the release rule (or its threshold) last changed: only pairs suggested since are released by runs.
+    release_since = models.DateTimeField(_("release rule in force since"), null=True, blank=True, editable=False)
     updated_at = models.DateTimeField(auto_now=True)
     updated_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+", editable=False
     )
+
+    RELEASE_FIELDS = ("release_rule", "release_threshold")
 
     class Meta:
         verbose_name = _("matching settings")
@@ -76,6 +111,14 @@ class MatchingConfig(models.Model):
     def get_solo(cls) -> MatchingConfig:
         config, _created = cls.objects.get_or_create(pk=1)
         return config
+
+    def release_q(self) -> Q | None:
+        """The suggested matches the rule releases, as a filter; None when it releases none (staff review all)."""
+        if self.release_rule == ReleaseRule.ALL:
+            return Q()
+        if self.release_rule == ReleaseRule.THRESHOLD:
+            return Q(score__gte=self.release_threshold)
+        return None
 
     def engine_config(self) -> EngineConfig:
         names = {f.name for f in dataclass_fields(EngineConfig)}

@@ -8,7 +8,8 @@ A run has two steps, each safe to repeat:
    block on PostgreSQL), removes the suggestions it no longer makes, and saves the fitted state that incremental
    runs reuse (``matching.incremental``). An incremental run (a publication, a bulk import, ``run_matching``) adds
    the new records to that kept state and ranks them alone, without a re-fit.
-A match someone acted on is never touched; a repeated run writes the same pairs again, never a duplicate.
+A match someone acted on is never touched; a repeated run writes the same pairs again, never a duplicate. As it
+finishes, a run applies the release rule to the suggestions it made (``services.matches_release``).
 """
 
 from __future__ import annotations
@@ -39,7 +40,7 @@ from psycopg import errors as psycopg_errors
 from accounts.models import User
 from marketplace.models import Achievement, Need
 
-from . import adapters, explaining, incremental, pending
+from . import adapters, explaining, incremental, pending, services
 from .engine import AchievementRecord, MatchingEngine, NeedRecord, RankedPairs
 from .engine.state import EngineState, use_records
 from .engine.text import DATA_DIR
@@ -821,6 +822,11 @@ def run_finish(
         run.counts = counts
         run.progress_total = max(run.progress_total, 1)
         run.progress_done = run.progress_total
+        # The release rule applied to what this run suggested (``services.matches_release``): in bulk, each
+        # organisation told once.
+        released = services.matches_release(run=run)
+        if released:
+            run.counts["released"] = released
         run.status = MatchRun.Status.DONE
         # What this run matched leaves the outbox (what was published again since it started stays).
         if run.kind == MatchRun.Kind.FULL:

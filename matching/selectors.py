@@ -7,14 +7,28 @@ from django.db.models import Q, QuerySet
 
 from accounts.models import User
 from accounts.selectors import staff_may, user_organization_ids
+from marketplace.models import Achievement, Need
 
 from .models import Match
 
 # What the two organisations see: staff's suggestions and rejections stay with staff.
 VISIBLE_TO_SIDES = (Match.Status.APPROVED, Match.Status.DECLINED, Match.Status.IN_CONTACT, Match.Status.DEAL)
 CONTACT_STATUSES = (Match.Status.IN_CONTACT, Match.Status.DEAL)
-# A withdrawn match stays in the sides' lists when they had seen it (staff approved it): it does not just vanish.
-WITHDRAWN_AFTER_APPROVAL = Q(status=Match.Status.WITHDRAWN, reviewed_at__isnull=False)
+
+
+def released_q(prefix: str = "") -> Q:
+    """What "released" means, the one statement of it: a match the two sides were shown, because staff approved it
+    or the release rule did (``services.matches_release``), whatever became of it since (declined, in contact, a
+    deal, withdrawn after they saw it: it does not just vanish from their lists). Suggestions and staff's
+    rejections were never released. ``prefix`` reaches matches through a relation (``"matches__"``)."""
+    return Q(**{f"{prefix}status__in": VISIBLE_TO_SIDES}) | Q(
+        **{f"{prefix}status": Match.Status.WITHDRAWN, f"{prefix}reviewed_at__isnull": False}
+    )
+
+
+def released_matches() -> QuerySet[Match]:
+    """Every released match (``released_q``)."""
+    return Match.objects.filter(released_q())
 
 
 def match_visible_to(*, user: User | AnonymousUser) -> QuerySet[Match]:
@@ -29,8 +43,31 @@ def match_visible_to(*, user: User | AnonymousUser) -> QuerySet[Match]:
     organizations = user_organization_ids(user=user)
     return queryset.filter(
         Q(achievement__organization_id__in=organizations) | Q(need__organization_id__in=organizations),
-        Q(status__in=VISIBLE_TO_SIDES) | WITHDRAWN_AFTER_APPROVAL,
+        released_q(),
     )
+
+
+def posting_contact(posting: Achievement | Need) -> dict[str, str]:
+    """The way to reach a posting's side, shown once both sides accepted a match (the page and the API use this).
+
+    The posting's own contact when it gives a phone or an e-mail; else its organisation's contact (the same test);
+    else its author's name and e-mail; else (an imported posting without an author) the organisation's first
+    owner's. ``source`` says which: "posting", "organization", "author" or "member". A name alone reaches nobody,
+    so it does not count. Besides this the reveal always offers the match's conversation."""
+    if posting.contact_phone or posting.contact_email:
+        return {"name": posting.contact_name, "phone": posting.contact_phone, "email": posting.contact_email,
+                "source": "posting"}  # fmt: skip
+    organization = posting.organization
+    if organization.contact_phone or organization.contact_email:
+        return {"name": organization.contact_name or organization.name, "phone": organization.contact_phone,
+                "email": organization.contact_email, "source": "organization"}  # fmt: skip
+    person, source = posting.created_by, "author"
+    if person is None:
+        membership = organization.memberships.select_related("user").order_by("-role", "created_at").first()
+        person, source = (membership.user if membership else None), "member"
+    if person is None:
+        return {"name": organization.name, "phone": "", "email": "", "source": "organization"}
+    return {"name": person.full_name or person.email, "phone": "", "email": person.email, "source": source}
 
 
 def match_contact_visible(*, user: User | AnonymousUser, match: Match) -> bool:

@@ -29,7 +29,7 @@ from marketplace.serializers import PlaceSerializer, PostingOrganizationSerializ
 
 from .explaining import ensure_explained
 from .models import Agreement, Match, MatchEvent
-from .selectors import match_contact_visible
+from .selectors import match_contact_visible, posting_contact
 from .services import match_side
 
 SIDES = [("achievement", _("achievement side")), ("need", _("need side"))]
@@ -58,14 +58,6 @@ def localized_reasons(match: Match, language: str | None = None) -> list[dict[st
     ]
 
 
-def posting_contact(posting: Achievement | Need) -> dict[str, str]:
-    return {
-        "name": posting.contact_name,
-        "phone": posting.contact_phone,
-        "email": posting.contact_email,
-    }
-
-
 # --- Output ----------------------------------------------------------------------------------------------------
 
 
@@ -80,6 +72,15 @@ class ContactSerializer(serializers.Serializer):
     name = serializers.CharField(read_only=True)
     phone = serializers.CharField(read_only=True)
     email = serializers.CharField(read_only=True)
+    source = NamedChoiceField(
+        choices=[("posting", "posting"), ("organization", "organization"), ("author", "author"), ("member", "member")],
+        enum_name="ContactSourceEnum",
+        read_only=True,
+        help_text=_(
+            "Where the contact comes from: the posting's own, its organisation's, its author's, or (no author) the "
+            "organisation's first owner's."
+        ),
+    )
 
 
 class MatchContactsSerializer(serializers.Serializer):

@@ -3,6 +3,16 @@
 ``match_transition`` is the one function that changes a match's status; it records the change and notifies the other
 side. The named functions say who may do what and call it. Views, the API and admin actions all go through here.
 
+Release: ``MatchingConfig.release_rule`` says how new suggestions reach the two sides (staff review every pair, the
+default; release at or above a threshold, staff reviewing the rest; release all). ``matches_release`` is the one
+function that applies it: every run calls it once with the suggestions it made (incremental runs, full rebuilds, a
+need published again), and the review queue's action "release what the rule now allows" calls it without a run, for
+the suggestions already waiting. It works in bulk (one UPDATE per block of ids, the match events and audit rows
+bulk-inserted), and tells each organisation once per call how many new matches it has, not once per match. A
+released match is an approved match like any staff approved (both sides see it and answer it); only its record
+differs: no reviewer, the event's side "system", and a note naming the rule. Changing the rule does not release the
+backlog by itself: a run releases only pairs suggested since the rule took effect (``release_since``).
+
 Deadlines: when needs close at their deadline (``marketplace.signals.need_expired``, received in the closing
 transaction, see ``apps.py``), ``matches_withdraw_for_needs`` withdraws their open matches (suggested or approved),
 recording each change; ``matches_restore_for_need`` brings them back as suggestions when the need is published again.
@@ -13,11 +23,13 @@ marketplace knows nothing of matches.
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Iterable
 from datetime import date
 from decimal import Decimal
 
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext, gettext_noop
 from django.utils.translation import gettext as _
@@ -31,8 +43,9 @@ from core.exceptions import ApplicationError, PermissionDenied
 from core.i18n import bilingual
 from core.models import AuditEvent
 from marketplace.models import Achievement, CooperationMode, Need
+from marketplace.models import Status as PostingStatus
 
-from .models import Agreement, Match, MatchEvent
+from .models import Agreement, Match, MatchEvent, MatchingConfig, MatchRun, ReleaseRule
 
 Status = Match.Status
 Decision = Match.Decision
@@ -323,3 +336,127 @@ def matches_restore_for_need(*, need: Need) -> list[Match]:
         match.save()
         _record(match, before=Status.WITHDRAWN, action="restore", by=None, side="system")
     return matches
+
+
+# --- Release ---------------------------------------------------------------------------------------------------
+RELEASE_BLOCK = 5000
+
+
+@transaction.atomic
+def matching_config_save(*, config: MatchingConfig, by: User | None, changed: Iterable[str] = ()) -> MatchingConfig:
+    """Save the settings staff edited (``changed``: the names of the fields they changed). A change of the release
+    rule or its threshold takes effect from now: runs release the pairs they suggest from now on, while the
+    suggestions already waiting stay for staff (or for the queue's action "release what the rule now allows")."""
+    config.pk = 1
+    config.updated_by = by
+    if set(changed) & set(MatchingConfig.RELEASE_FIELDS) or config.release_since is None:
+        config.release_since = timezone.now()
+    config.full_clean()
+    config.save()
+    return config
+
+
+def release_note(config: MatchingConfig) -> str:
+    """The note of a match released by the rule: which rule, and its threshold (stored in English, like the other
+    system notes; the admin shows the rule's label next to it)."""
+    if config.release_rule == ReleaseRule.THRESHOLD:
+        return f"released by the rule: score at or above {config.release_threshold:.2f}"
+    return "released by the rule: every pair"
+
+
+def _released_candidates(config: MatchingConfig, run: MatchRun | None) -> Q | None:
+    """The suggested matches this call releases, as a filter (None: none at all)."""
+    rule = config.release_q()
+    if rule is None:
+        return None
+    live = Q(need__status=PostingStatus.PUBLISHED, achievement__status=PostingStatus.PUBLISHED) & ~Need.expired_q(
+        prefix="need__"
+    )
+    condition = Q(status=Status.SUGGESTED) & rule & live
+    if run is not None:
+        condition &= Q(run=run)
+        if config.release_since is not None:
+            since = config.release_since
+            restored = MatchEvent.objects.filter(action="restore", at__gte=since).values("match_id")
+            condition &= Q(created_at__gte=since) | Q(pk__in=restored)
+    return condition
+
+
+@transaction.atomic
+def matches_release(*, run: MatchRun | None = None, by: User | None = None) -> int:
+    """Apply the release rule: with ``run``, to the suggestions that run made since the rule took effect (every run
+    calls this as it finishes); without, to every suggestion waiting (staff's "release what the rule now allows":
+    ``by`` must be staff). The released matches become approved in bulk; each gets a match event (action "release",
+    side "system", the note naming the rule) and an audit row; each organisation involved is told once how many new
+    matches it has. Returns how many were released. Safe to repeat: a released match is no longer suggested."""
+    if run is None and (by is None or not staff_may(by, "matching.change_match")):
+        raise PermissionDenied(_("Only platform staff release suggested matches."))
+    config = MatchingConfig.get_solo()
+    condition = _released_candidates(config, run)
+    if condition is None:
+        return 0
+    # The matches alone are locked (a query of the model: ``FOR UPDATE OF`` the match table, not the postings).
+    ids = [
+        match.pk for match in Match.objects.select_for_update(of=("self",)).filter(condition).order_by("pk").only("pk")
+    ]
+    if not ids:
+        return 0
+    note = release_note(config)
+    now = timezone.now()
+    counts: Counter[int] = Counter()
+    for start in range(0, len(ids), RELEASE_BLOCK):
+        block = ids[start : start + RELEASE_BLOCK]
+        rows = list(
+            Match.objects.filter(pk__in=block)
+            .order_by("pk")
+            .values_list(
+                "pk", "achievement__organization_id", "need__organization_id", "need__title", "achievement__title"
+            )
+        )
+        Match.objects.filter(pk__in=block, status=Status.SUGGESTED).update(
+            status=Status.APPROVED, reviewed_by=None, reviewed_at=now, review_reason=note, updated_at=now
+        )
+        MatchEvent.objects.bulk_create(
+            [
+                MatchEvent(match_id=pk, from_status=Status.SUGGESTED, to_status=Status.APPROVED, side="system",
+                           action="release", by=by, note=note)
+                for pk, *_rest in rows
+            ],
+            batch_size=2000,
+        )  # fmt: skip
+        AuditEvent.objects.bulk_create(
+            [
+                audit_event(
+                    AuditKind.TRANSITION, actor=by, target=Match(pk=pk), label=f"{need[:90]} ⇄ {achievement[:90]}",
+                    detail={"from": Status.SUGGESTED.value, "to": Status.APPROVED.value, "action": "release",
+                            "side": "system", "reason": note},
+                )
+                for pk, _a, _n, need, achievement in rows
+            ],
+            batch_size=2000,
+        )  # fmt: skip
+        for _pk, achievement_org, need_org, *_titles in rows:
+            counts[achievement_org] += 1
+            if need_org != achievement_org:
+                counts[need_org] += 1
+    _notify_released(counts)
+    return len(ids)
+
+
+def _notify_released(counts: Counter[int]) -> None:
+    """Each organisation on either side of the released matches is told once, with its count."""
+    for organization in Organization.objects.filter(pk__in=sorted(counts)).order_by("pk"):
+        count = counts[organization.pk]
+        organization_notify(
+            organization=organization,
+            subject=bilingual(gettext_noop("New matches suggested by the platform: %(count)d"), count=count)[:200],
+            body=bilingual(
+                gettext_noop(
+                    "The platform suggests %(count)d new matches to your organisation; see them and "
+                    "accept or decline each."
+                ),
+                separator="\n",
+                count=count,
+            ),
+            link="/matches/",
+        )

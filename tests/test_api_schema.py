@@ -32,6 +32,8 @@ from hypothesis import settings as hypothesis_settings
 from rest_framework.test import APIClient
 
 from accounts.services import api_token_issue
+from conversations import services as conversation_services
+from conversations.models import Thread
 from events import meetings as event_meetings
 from events import programme as event_programme
 from events import services as event_services
@@ -56,6 +58,7 @@ STAFF_PERMISSIONS = {
     "marketplace": ("view", "add", "change"),
     "matching": ("view", "add", "change"),
     "events": ("view", "add", "change"),
+    "conversations": ("view", "change"),
 }
 
 
@@ -126,6 +129,17 @@ def build_world(staff: Any) -> dict[str, Any]:
     approved = Match.objects.create(achievement=own, need=their_need, score=0.8, components={"text": 0.8}, reasons=[])
     match_services.match_approve(match=approved, by=staff)
     Match.objects.create(achievement=theirs, need=own_need, score=0.6, components={"text": 0.6}, reasons=[])
+    # A match both sides accepted, with its conversation (a message and an agreement proposal).
+    talking = Match.objects.create(
+        achievement=publish(achievement(university, by=member, title="对接中的成果")), need=their_need, score=0.7,
+        components={"text": 0.7}, reasons=[],
+    )  # fmt: skip
+    match_services.match_approve(match=talking, by=staff)
+    match_services.match_accept(match=talking, by=other)
+    match_services.match_accept(match=talking, by=member)
+    thread = conversation_services.match_thread_open(match=talking, by=other)
+    conversation_services.message_post(thread=thread, by=other, body="您好")
+    conversation_services.proposal_create(thread=thread, by=other, mode="license", signed_on=timezone.localdate())
 
     start = timezone.now() + datetime.timedelta(days=10)
     organiser_org = organiser.organizations.get()
@@ -241,7 +255,7 @@ def world(
 OBJECTS = {
     "achievements": Achievement, "needs": Need, "events": Event, "matches": Match, "registrations": Registration,
     "presentations": PresentationApplication, "meetings": Meeting, "domains": Domain, "provinces": Province,
-    "clusters": Cluster,
+    "clusters": Cluster, "threads": Thread,
 }  # fmt: skip
 
 

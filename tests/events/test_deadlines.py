@@ -20,7 +20,7 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture
 def docking(make_event):
-    event = make_event(capacity=10)
+    event = make_event(capacity=10, meeting_suggestions="all")  # unreviewed suggestions rank too
     university, enterprise = OrganizationFactory(), OrganizationFactory(kind="enterprise")
     members = {org.pk: MembershipFactory(organization=org).user for org in (university, enterprise)}
     offer = achievement(university, title="钠离子电池硬碳负极材料", summary="硬碳负极。",

@@ -23,6 +23,7 @@ from events import meetings, services
 from events.models import Event, Meeting, MeetingSlot, MeetingTable
 from marketplace import services as posting_services
 from marketplace.models import Status as PostingStatus
+from matching import services as match_services
 from matching.models import Match
 from matching.runs import match_run_full
 from tests.factories import MembershipFactory, OrganizationFactory, achievement, need
@@ -79,6 +80,8 @@ def world(organiser_member, staff_user):
     publish(need(third.organizations.get(), title="耐盐碱水稻品种", description="盐碱地水稻种植。",
                  domains=("seed_industry",)))  # fmt: skip
     match_run_full()
+    for match in Match.objects.all():  # released by staff: "whom to meet" reads released matches by default
+        match_services.match_approve(match=match, by=staff_user)
     event = aligned_event(organiser_member)
     draft = aligned_event(organiser_member, title="未发布的对接会", publish=False)
     roadshow = aligned_event(organiser_member, kind="roadshow", title="G60成果路演")

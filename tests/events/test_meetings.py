@@ -10,6 +10,7 @@ from events import meetings, outcomes, programme, services
 from events.models import Meeting, MeetingSlot, MeetingTable, PresentationApplication
 from marketplace import services as posting_services
 from marketplace.models import Status as PostingStatus
+from matching import services as match_services
 from matching.models import Match
 from matching.runs import match_run_full
 from tests.factories import MembershipFactory, OrganizationFactory, achievement, need
@@ -84,6 +85,8 @@ def test_whom_to_meet_ranks_by_matching_scores(make_event, organiser_member, sta
     ):  # fmt: skip
         posting_services.posting_transition(posting=posting, to=PostingStatus.PUBLISHED, by=None)
     match_run_full()
+    for match in Match.objects.all():  # released by staff: "whom to meet" reads released matches by default
+        match_services.match_approve(match=match, by=staff_user)
     registrations = {}
     for organization in (university, enterprise, farm):
         member = MembershipFactory(organization=organization).user

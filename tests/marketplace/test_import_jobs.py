@@ -178,12 +178,12 @@ def test_the_sweep_queues_lost_jobs_again_and_fails_dead_ones_after_three_tries(
                                     state="running", attempts=3, started_at=long_ago)  # fmt: skip
     with django_capture_on_commit_callbacks(execute=True):  # eager: the job queued again runs here
         counts = import_jobs.import_jobs_sweep(now=later)
-    assert counts == {"requeued": 1, "failed": 1}
+    assert counts == {"requeued": 1, "failed": 1, "expired": 0}
     lost.refresh_from_db()
     dead.refresh_from_db()
     assert lost.state == "done" and lost.created == 2
     assert dead.state == "failed" and "3" in dead.message and bytes(dead.data) == b""
-    assert import_jobs.import_jobs_sweep(now=later) == {"requeued": 0, "failed": 0}
+    assert import_jobs.import_jobs_sweep(now=later) == {"requeued": 0, "failed": 0, "expired": 0}
 
 
 def test_a_job_another_worker_is_running_is_left_alone(member):

@@ -77,9 +77,9 @@ def test_thousands_of_bad_rows_list_the_first_and_count_the_rest(settings, tmp_p
     path = tmp_path / "bad.jsonl"
     path.write_bytes(data)
     err = io.StringIO()
-    with pytest.raises(CommandError, match=f"{result.errors_total} error"):
+    with pytest.raises(CommandError, match=f"{result.errors_total} problems"):
         call_command("import_records", "achievements", str(path), "--create-orgs", stderr=err)
-    assert len(err.getvalue().splitlines()) == 4 and "more error(s) not listed" in err.getvalue()
+    assert len(err.getvalue().splitlines()) == 4 and "more problems not listed" in err.getvalue()
 
 
 def test_a_utf8_byte_order_mark_before_gbk_text_reads_as_the_gbk_it_is():

@@ -240,8 +240,11 @@ def test_contacts_stay_hidden_from_both_sides_until_both_accept(world, clients, 
 @pytest.mark.parametrize(
     ("role", "expected"),
     [
-        ("achievement", {"name": "李经理", "phone": NEED_SECRETS[1], "email": NEED_SECRETS[0]}),
-        ("need", {"name": "张工", "phone": ACHIEVEMENT_SECRETS[1], "email": ACHIEVEMENT_SECRETS[0]}),
+        ("achievement", {"name": "李经理", "phone": NEED_SECRETS[1], "email": NEED_SECRETS[0], "source": "posting"}),
+        (
+            "need",
+            {"name": "张工", "phone": ACHIEVEMENT_SECRETS[1], "email": ACHIEVEMENT_SECRETS[0], "source": "posting"},
+        ),
     ],
 )
 def test_each_side_sees_the_others_contact_once_both_accepted(world, clients, role, expected):

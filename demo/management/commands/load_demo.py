@@ -3,6 +3,12 @@ published achievements and needs (taken from the development benchmark, so that 
 
 Idempotent: run it again and nothing is duplicated; the staff password is reset and printed each time.
 Refuses to run on a production instance (DEBUG off) unless forced.
+
+The demo releases matches by a threshold (``DEMO_RELEASE_THRESHOLD``), so that its users see their matches at once
+rather than after staff approve each pair; the product's default is staff review of every pair. The demo's scores
+fall in two groups: each need's one counterpart scores 0.71-0.96, every other pair 0.42 or less (mostly 0.1-0.3).
+0.6 sits in that gap: the twelve good pairs reach both sides, the rest wait in the review queue (those under the
+queue's floor, 0.3, hidden there unless asked for).
 """
 
 from __future__ import annotations
@@ -10,6 +16,7 @@ from __future__ import annotations
 import datetime
 import json
 import secrets
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -21,15 +28,25 @@ from django.utils import timezone
 from accounts.models import Membership, Organization, User
 from accounts.services import organization_set_verified
 from accounts.validators import credit_code_check_character
+from core.tasks import background_join
 from events.meetings import meeting_grid_define
 from events.models import Event
 from events.services import event_create, event_set_status
 from marketplace.models import Achievement, Need, Status
 from marketplace.services import posting_create, posting_transition
+from matching.models import Match, MatchingConfig, ReleaseRule
+from matching.services import (
+    agreement_record,
+    match_accept,
+    match_decline,
+    matches_release,
+    matching_config_save,
+)
 from reference.selectors import place_resolve, place_resolve_parts
 
 DATA_DIR = Path(__file__).resolve().parents[2] / "data"
 STAFF_EMAIL = "admin@demo.techmatch.cn"
+DEMO_RELEASE_THRESHOLD = 0.6
 
 
 class Command(BaseCommand):
@@ -51,8 +68,14 @@ class Command(BaseCommand):
             staff.is_staff = staff.is_superuser = staff.is_active = True
             staff.set_password(staff_password)
             staff.save()
+            self._release_by_threshold(staff)
             postings = self._load_postings(staff)
             self._load_event(staff)
+            self._load_alerts()
+        background_join()  # the matching of the new postings, when eager tasks run in the background
+        with transaction.atomic():
+            self._load_outcomes()
+            self._load_conversations()
         self.stdout.write(self.style.SUCCESS(f"Demo data loaded ({postings} new postings)."))
         self.stdout.write("")
         self.stdout.write(self.style.WARNING("Staff (admin) account:"))
@@ -62,6 +85,17 @@ class Command(BaseCommand):
         self.stdout.write(f"Demo organisation users (password: {options['password']}):")
         for email, name, kind in rows:
             self.stdout.write(f"  {email:<32} {kind:<20} {name}")
+
+    def _release_by_threshold(self, staff: User) -> None:
+        """Threshold release (see the module's docstring), and the suggestions of an earlier load released by it."""
+        config = MatchingConfig.get_solo()
+        wanted = {"release_rule": ReleaseRule.THRESHOLD.value, "release_threshold": DEMO_RELEASE_THRESHOLD}
+        changed = [name for name, value in wanted.items() if getattr(config, name) != value]
+        if changed:
+            for name, value in wanted.items():
+                setattr(config, name, value)
+            matching_config_save(config=config, by=staff, changed=changed)
+        matches_release(by=staff)
 
     def _load_organizations(self, password: str) -> list[tuple[str, str, str]]:
         rows = []
@@ -91,6 +125,76 @@ class Command(BaseCommand):
                 organization_set_verified(organization=organization, verified=True, by=None)
             rows.append((spec["email"], spec["name"], organization.get_kind_display()))
         return rows
+
+    def _load_alerts(self) -> None:
+        """An enterprise user's saved search (new-energy achievements in the Yangtze River Delta) and follow (the G60
+        corridor), so that /alerts/ has something to show; through the alerts services, once."""
+        from alerts import services as alert_services
+        from alerts.models import Follow, SavedSearch
+
+        user = User.objects.filter(email="yongxin@demo.techmatch.cn").first()
+        if user is None:
+            return
+        if not SavedSearch.objects.filter(user=user).exists():
+            alert_services.saved_search_create(
+                user=user, kind="achievements", data={"domain": "new_energy", "cluster": "yrd"},
+                name="长三角新能源成果", frequency="daily",
+            )  # fmt: skip
+        if not Follow.objects.filter(user=user).exists():
+            alert_services.follow_create(user=user, target="cluster", value="g60", frequency="weekly")
+
+    def _load_outcomes(self) -> None:
+        """Once: the three best released matches taken further through the services (two accepted by both sides,
+        one of them with an agreement; the third declined), so that the homes and the statistics (funnel, flows
+        between clusters, reasons) show something."""
+        if Match.objects.filter(status__in=["in_contact", "deal", "declined"]).exists():
+            return
+        released = list(Match.objects.filter(status="approved").order_by("-score", "pk")[:3])
+
+        def owner(organization: Organization) -> User:
+            return organization.memberships.order_by("pk").first().user
+
+        for match in released[:2]:
+            match_accept(match=match, by=owner(match.achievement.organization))
+            match_accept(match=match, by=owner(match.need.organization))
+        if released:
+            deal = Match.objects.get(pk=released[0].pk)
+            agreement_record(match=deal, by=owner(deal.need.organization), mode="license",
+                             signed_on=timezone.localdate(), amount_wan=Decimal("80"))  # fmt: skip
+        if len(released) == 3:
+            match_decline(match=released[2], by=owner(released[2].need.organization), reason="预算不足，暂缓合作")
+
+    def _load_conversations(self) -> None:
+        """Once: the conversations of the matches in contact (messages, and an agreement proposal awaiting its
+        answer where there is no deal yet), and an enquiry to a posting's owner, through the services."""
+        from conversations import services as conversation_services
+        from conversations.models import Thread
+
+        if Thread.objects.exists():
+            return
+
+        def owner(organization: Organization) -> User:
+            return organization.memberships.order_by("pk").first().user
+
+        for match in Match.objects.filter(status__in=["in_contact", "deal"]).order_by("-score", "pk")[:2]:
+            university, enterprise = owner(match.achievement.organization), owner(match.need.organization)
+            thread = conversation_services.match_thread_open(match=match, by=enterprise)
+            conversation_services.message_post(
+                thread=thread, by=enterprise, body="您好，我们对该成果很感兴趣，能否安排一次技术交流？"
+            )
+            conversation_services.message_post(
+                thread=thread, by=university, body="可以，下周二下午我们在实验室演示样机，欢迎来访。"
+            )
+            if match.status == "in_contact":
+                conversation_services.proposal_create(
+                    thread=thread, by=enterprise, mode="license", signed_on=timezone.localdate(),
+                    amount_wan=Decimal("60"), note="普通许可，三年。",
+                )  # fmt: skip
+        posting = Achievement.objects.filter(status="published").order_by("pk").first()
+        asker = Organization.objects.filter(kind="enterprise").exclude(pk=getattr(posting, "organization_id", None))
+        asker = asker.order_by("pk").first()
+        if posting is not None and asker is not None:
+            conversation_services.enquiry_send(posting=posting, by=owner(asker), body="请问该成果是否支持小批量试用？")
 
     def _load_event(self, staff: User) -> None:
         """A published docking event of the demo organiser, two weeks ahead, with a meeting grid."""

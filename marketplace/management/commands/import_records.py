@@ -1,11 +1,22 @@
-"""python manage.py import_records {achievements|needs} FILE [--org NAME | --create-orgs] [--publish] [--dry-run]"""
+"""python manage.py import_records {achievements|needs} FILE [--org NAME | --create-orgs] [--publish] [--dry-run]
+[--language CODE]
+
+Its errors and summary are said in ``--language``, English by default (not ``LANGUAGE_CODE``): the command's output
+goes to operators' logs and to scripts that read it (``bench/import_scale.py`` reads "committed after N s"), which
+should not change with a setting; ``--language zh-hans`` says it in Chinese. Rows are counted as a spreadsheet shows
+them (the header is row 1; JSONL: the line).
+"""
 
 from __future__ import annotations
 
 from pathlib import Path
 from typing import Any
 
+from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.utils import translation
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from tqdm import tqdm
 
 from accounts.models import Organization
@@ -28,16 +39,26 @@ class Command(BaseCommand):
         )
         parser.add_argument("--publish", action="store_true", help="Publish the records (no moderation).")
         parser.add_argument("--dry-run", action="store_true", help="Check and report; write nothing.")
+        parser.add_argument(
+            "--language",
+            choices=[code for code, _name in settings.LANGUAGES],
+            default="en",
+            help="The language of the errors and the summary (default: en).",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
+        with translation.override(options["language"]):
+            self.run(options)
+
+    def run(self, options: dict[str, Any]) -> None:
         path: Path = options["file"]
         if not path.is_file():
-            raise CommandError(f"No such file: {path}")
+            raise CommandError(_("No such file: %(path)s") % {"path": path})
         organization = None
         if options["org"]:
             organization = Organization.objects.filter(name__iexact=options["org"].strip()).first()
             if organization is None:
-                raise CommandError(f'No organisation named "{options["org"]}".')
+                raise CommandError(_('No organisation named "%(name)s".') % {"name": options["org"]})
         show_progress = options["verbosity"] >= 1 and path.stat().st_size > 256 * 1024
 
         bars: dict[str, tqdm] = {}
@@ -67,13 +88,19 @@ class Command(BaseCommand):
             for error in result.errors:
                 self.stderr.write(f"{path.name}: {error}")
             if result.errors_unlisted:
-                self.stderr.write(f"{path.name}: ... and {result.errors_unlisted} more error(s) not listed")
-            raise CommandError(f"{result.errors_total} error(s); nothing was imported.")
-        verb = "would be" if result.dry_run else "were"
-        self.stdout.write(
-            self.style.SUCCESS(
-                f"{result.created} created, {result.updated} updated, {result.published} published "
-                f"({verb} written); {len(result.organizations_created)} organisations created; rows committed "
-                f"after {result.written_seconds:.1f} s, then indexed for search."
-            )
-        )
+                unlisted = ngettext("and %(count)d more problem not listed", "and %(count)d more problems not listed",
+                                    result.errors_unlisted)  # fmt: skip
+                self.stderr.write(f"{path.name}: {unlisted % {'count': result.errors_unlisted}}")
+            refused = ngettext("%(count)d problem; nothing was imported.", "%(count)d problems; nothing was imported.",
+                               result.errors_total)  # fmt: skip
+            raise CommandError(refused % {"count": result.errors_total})
+        counts = {"created": result.created, "updated": result.updated, "published": result.published,
+                  "organizations": len(result.organizations_created), "seconds": result.written_seconds}  # fmt: skip
+        if result.dry_run:
+            summary = _("Nothing written. %(created)d would be created, %(updated)d updated, %(published)d "
+                        "published; %(organizations)d organisations would be created.")  # fmt: skip
+        else:
+            summary = _("%(created)d created, %(updated)d updated, %(published)d published; %(organizations)d "
+                        "organisations created; rows committed after %(seconds).1f s, then indexed for "
+                        "search.")  # fmt: skip
+        self.stdout.write(self.style.SUCCESS(summary % counts))

@@ -1,0 +1,78 @@
+"""The dashboards: ``/home/``, where login lands, and ``/statistics/`` for staff and organisers.
+
+The home shows a panel per role the user has (one person may be an organisation's member, an organiser and staff at
+once): an organisation's postings with their match counts, what waits for its answer, its conversations (when the
+conversations app is installed: the page renders without it), its coming events and its drafts; an organiser's
+events with registrations against places; staff's queues; first steps for a user without an organisation.
+
+The statistics page is for staff (everything) and organisers (platform aggregates without names or contacts, and
+only their own events); anyone else gets 403. Every table downloads as CSV with ``?format=csv&table=<name>``.
+"""
+
+from __future__ import annotations
+
+from django.apps import apps
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.utils.translation import gettext as _
+
+from accounts.selectors import staff_may, user_memberships
+from core.downloads import file_response
+from marketplace.models import Status
+
+from . import selectors, tables
+
+SHOWN = 10
+
+
+def _status_badges(totals: dict[str, dict[str, int]]) -> dict[str, list[tuple[str, str, int]]]:
+    return {
+        kind: [(value, str(label), counts[value]) for value, label in Status.choices if counts.get(value)]
+        for kind, counts in totals.items()
+    }
+
+
+@login_required
+def home(request: HttpRequest) -> HttpResponse:
+    user = request.user
+    memberships = list(user_memberships(user=user))
+    organization_ids = [m.organization_id for m in memberships]
+    context: dict[str, object] = {
+        "memberships": memberships,
+        "is_staff_reader": staff_may(user, "matching.view_match"),
+        "statistics_role": selectors.statistics_role(user=user),
+        "conversations_enabled": apps.is_installed("conversations"),
+    }
+    if organization_ids:
+        awaiting = selectors.matches_awaiting_answer(user=user, organization_ids=organization_ids)
+        postings = selectors.home_postings(user=user, organization_ids=organization_ids, limit=SHOWN)
+        totals = _status_badges(selectors.posting_totals(organization_ids=organization_ids))
+        context.update(
+            posting_panels=[(kind, rows, totals[kind]) for kind, rows in postings.items()],
+            awaiting=list(awaiting[:SHOWN]),
+            awaiting_count=awaiting.count(),
+            registrations=list(selectors.upcoming_registrations(user=user, organization_ids=organization_ids)[:SHOWN]),
+            waiting=selectors.postings_waiting(organization_ids=organization_ids, limit=SHOWN),
+        )
+    organiser_ids = selectors.organiser_organization_ids(user=user)
+    if organiser_ids:
+        context["organiser_events"] = list(selectors.organiser_events(organization_ids=organiser_ids)[:SHOWN])
+    if context["is_staff_reader"]:
+        context["queues"] = selectors.staff_queues()
+    return render(request, "dashboard/home.html", context)
+
+
+@login_required
+def statistics(request: HttpRequest) -> HttpResponse:
+    role = selectors.statistics_role(user=request.user)
+    if role is None:
+        raise PermissionDenied(_("The statistics are for platform staff and event organisers."))
+    if request.GET.get("format") == "csv":
+        table = tables.statistics_table(user=request.user, role=role, name=request.GET.get("table", ""))
+        if table is None:
+            raise Http404
+        return file_response(table.csv(), f"statistics-{table.name}.csv")
+    sections = tables.statistics_sections(user=request.user, role=role)
+    return render(request, "dashboard/statistics.html", {"sections": sections, "role": role})
