@@ -53,22 +53,28 @@ ALLOWED_MOVES: dict[str, set[str]] = {
     Status.CLOSED: {Status.DRAFT},
 }
 
-# Callbacks run on commit when a posting is published (the matching app registers its task here).
-_on_publish: list[Callable[[Posting], None]] = []
+# Callbacks run on commit when a posting is published (the matching app registers its task here), by their
+# qualified name: an app's ``ready`` run again (the app registry repopulated, as ``override_settings(INSTALLED_APPS)``
+# does) replaces its callbacks instead of adding a second of each, which would match every publication twice.
+_on_publish: dict[str, Callable[[Posting], None]] = {}
 # Callbacks run once on commit with every posting one transaction published (a bulk import or a bulk approval is one
 # batch): the matching app matches a batch in one run.
-_on_publish_many: list[Callable[[list[Posting]], None]] = []
+_on_publish_many: dict[str, Callable[[list[Posting]], None]] = {}
+
+
+def _name(callback: Callable[..., None]) -> str:
+    return f"{getattr(callback, '__module__', '')}.{getattr(callback, '__qualname__', repr(callback))}"
 
 
 def on_publish(callback: Callable[[Posting], None]) -> Callable[[Posting], None]:
     """Register a function run after the transaction that published a posting commits."""
-    _on_publish.append(callback)
+    _on_publish[_name(callback)] = callback
     return callback
 
 
 def on_publish_many(callback: Callable[[list[Posting]], None]) -> Callable[[list[Posting]], None]:
     """Register a function run once after a transaction that published postings commits, with all of them."""
-    _on_publish_many.append(callback)
+    _on_publish_many[_name(callback)] = callback
     return callback
 
 
@@ -85,10 +91,10 @@ class _Published(list):
                 still = set(rows.values_list("pk", flat=True))
                 published += [p for p in mine if p.pk in still]
         for posting in published:
-            for callback in _on_publish:
+            for callback in _on_publish.values():
                 callback(posting)
         if published:
-            for many in _on_publish_many:
+            for many in _on_publish_many.values():
                 many(published)
 
 

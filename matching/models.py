@@ -176,7 +176,7 @@ class Match(models.Model):
 
     class Status(models.TextChoices):
         SUGGESTED = "suggested", _("suggested")
-        APPROVED = "approved", _("approved by staff")
+        APPROVED = "approved", _("released to both sides")  # by staff, or by the release rule
         REJECTED = "rejected", _("rejected by staff")
         DECLINED = "declined", _("declined")
         IN_CONTACT = "in_contact", _("in contact")

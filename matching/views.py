@@ -51,6 +51,7 @@ SIDE_LABELS = {
 }
 ACTION_LABELS = {
     "approve": gettext_lazy("approved by staff"),
+    "release": gettext_lazy("released by the platform's rule"),
     "reject": gettext_lazy("rejected by staff"),
     "accept": gettext_lazy("accepted"),
     "decline": gettext_lazy("declined"),

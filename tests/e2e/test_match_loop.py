@@ -161,6 +161,7 @@ def test_an_enterprise_sees_released_matches_at_once_and_the_two_sides_agree_in_
     assert match.status == Match.Status.APPROVED
     page.reload()
     assert "钠离子电池硬碳负极材料制备技术" in page.inner_text("main")
+    no_horizontal_overflow(page)  # the owner's view: facts, contact, actions, its matches
     page.goto("/matches/")
     page.click(f"a[href='/matches/{match.pk}/']")
     page.click(f"form[action='/matches/{match.pk}/accept/'] button")

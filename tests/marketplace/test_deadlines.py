@@ -211,7 +211,7 @@ def test_extending_a_need_closed_by_its_deadline_publishes_it_again(world, djang
     # The fixture's publications would have committed long before: their batch is not this transaction's.
     transaction.get_connection().run_on_commit.clear()
     published = []
-    with mock.patch("marketplace.services._on_publish", [published.append]), \
+    with mock.patch("marketplace.services._on_publish", {"test": published.append}), \
             django_capture_on_commit_callbacks(execute=True):  # fmt: skip
         reopened = services.need_extend_deadline(need=closed, new_deadline=today() + DAY, by=world["owner"])
     assert (reopened.status, reopened.deadline) == (Status.PUBLISHED, today() + DAY)

@@ -129,8 +129,29 @@ def test_publish_hooks_run_after_commit(owner, staff_user, django_capture_on_com
         with django_capture_on_commit_callbacks(execute=True):
             services.posting_approve(posting=posting, by=staff_user)
     finally:
-        services._on_publish.remove(hook)
+        services._on_publish.pop(services._name(hook))
     assert [p.pk for p in seen] == [posting.pk]
+
+
+def test_publish_hooks_registered_again_replace_the_first(owner, staff_user, django_capture_on_commit_callbacks):
+    """An app's ``ready`` run again (the registry repopulated, as ``override_settings(INSTALLED_APPS)`` does) must not
+    run its hooks twice: a second registration of the same function replaces the first."""
+    seen = []
+
+    def make_hook():  # a closure, new each time, as the apps' ``ready`` defines them
+        def hook(posting):  # type: ignore[no-untyped-def]
+            seen.append(posting.pk)
+
+        return hook
+
+    first, second = services.on_publish(make_hook()), services.on_publish(make_hook())
+    try:
+        posting = services.posting_submit(posting=achievement(owner.organizations.get(), by=owner), by=owner)
+        with django_capture_on_commit_callbacks(execute=True):
+            services.posting_approve(posting=posting, by=staff_user)
+    finally:
+        services._on_publish.pop(services._name(second))
+    assert first is not second and seen == [posting.pk]
 
 
 def test_edits_are_reindexed_and_keep_domains(owner):
