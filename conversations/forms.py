@@ -5,8 +5,7 @@ from __future__ import annotations
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from core.limits import NOTE_MAX
-from marketplace.models import CooperationMode
+from matching.forms import AgreementForm
 
 from .models import MESSAGE_MAX
 
@@ -32,12 +31,5 @@ class EnquiryForm(forms.Form):
     )
 
 
-class ProposalForm(forms.Form):
-    mode = forms.ChoiceField(label=_("Cooperation mode"), choices=CooperationMode.choices)
-    signed_on = forms.DateField(label=_("Signed on"), widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"))
-    amount_wan = forms.DecimalField(
-        label=_("Amount (万元)"), min_value=0, max_digits=12, decimal_places=2, required=False
-    )
-    note = forms.CharField(
-        label=_("Note"), required=False, max_length=NOTE_MAX, widget=forms.Textarea(attrs={"rows": 2})
-    )
+class ProposalForm(AgreementForm):
+    """The terms proposed in a thread: those of an agreement recorded on the match (matching's form)."""

@@ -34,10 +34,10 @@ from accounts.selectors import is_member, staff_may, user_memberships
 from core.exceptions import ApplicationError, PermissionDenied
 from core.site import absolute_url
 from core.tasks import mail_on_commit
-from marketplace.models import Achievement, CooperationMode, Need, Status
+from marketplace.models import Achievement, Need, Status
 from matching.models import Match
 from matching.selectors import CONTACT_STATUSES
-from matching.services import agreement_record, match_side
+from matching.services import agreement_record, agreement_terms_check, match_side
 
 from .models import MESSAGE_MAX, SUBJECT_MAX, Message, ReadMarker, Thread
 from .moderation import enquiry_hold_reason, limit
@@ -289,12 +289,7 @@ def proposal_create(
     if thread.kind != Thread.Kind.MATCH:
         raise ApplicationError(_("Agreements are proposed in a match's conversation."), field="thread")
     _check_writable(thread)
-    if mode not in CooperationMode.values:
-        raise ApplicationError(_("%(mode)s is not a cooperation mode.") % {"mode": mode}, field="mode")
-    if amount_wan is not None and amount_wan < 0:
-        raise ApplicationError(_("The amount cannot be negative."), field="amount_wan")
-    if signed_on > timezone.localdate():
-        raise ApplicationError(_("The signing date is in the future."), field="signed_on")
+    agreement_terms_check(mode=mode, amount_wan=amount_wan, signed_on=signed_on)
     note = _clean_body(note, required=False)
     _check_rate(by)
     return _add_message(

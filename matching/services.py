@@ -235,6 +235,16 @@ def match_decline(*, match: Match, by: User, reason: str) -> Match:
     return match
 
 
+def agreement_terms_check(*, mode: str, amount_wan: Decimal | None, signed_on: date) -> None:
+    """The rules the terms of every agreement meet, recorded or proposed (a conversation's proposal)."""
+    if mode not in CooperationMode.values:
+        raise ApplicationError(_("%(mode)s is not a cooperation mode.") % {"mode": mode}, field="mode")
+    if amount_wan is not None and amount_wan < 0:
+        raise ApplicationError(_("The amount cannot be negative."), field="amount_wan")
+    if signed_on > timezone.localdate():
+        raise ApplicationError(_("The signing date is in the future."), field="signed_on")
+
+
 def agreement_create(
     *,
     achievement: Achievement,
@@ -248,12 +258,7 @@ def agreement_create(
 ) -> Agreement:
     """The rules every agreement meets, wherever it is recorded (on a match, or at an event); callers check who
     may record it."""
-    if mode not in CooperationMode.values:
-        raise ApplicationError(_("%(mode)s is not a cooperation mode.") % {"mode": mode}, field="mode")
-    if amount_wan is not None and amount_wan < 0:
-        raise ApplicationError(_("The amount cannot be negative."), field="amount_wan")
-    if signed_on > timezone.localdate():
-        raise ApplicationError(_("The signing date is in the future."), field="signed_on")
+    agreement_terms_check(mode=mode, amount_wan=amount_wan, signed_on=signed_on)
     return Agreement.objects.create(
         match=match, achievement=achievement, need=need, mode=mode, amount_wan=amount_wan, signed_on=signed_on,
         note=note, recorded_by=by,
