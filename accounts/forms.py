@@ -101,3 +101,12 @@ class ProfileForm(forms.ModelForm):
         fields = ["full_name", "language"]
 
     language = forms.ChoiceField(label=_("Preferred language"), choices=settings.LANGUAGES)
+
+
+class OrganizationContactForm(forms.ModelForm):
+    """The organisation's own contact (an owner's, on "my organisation"); the rules are
+    ``services.organization_contact_update``'s."""
+
+    class Meta:
+        model = Organization
+        fields = ["contact_name", "contact_phone", "contact_email"]

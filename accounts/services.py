@@ -249,6 +249,24 @@ def user_update_profile(*, user: User, full_name: str, language: str) -> User:
 
 
 @transaction.atomic
+def organization_contact_update(
+    *, organization: Organization, by: User, contact_name: str, contact_phone: str, contact_email: str
+) -> Organization:
+    """An owner sets the organisation's contact: confidential like a posting's, shown only where a posting's would be
+    (to the other side of a match both accepted), for the organisation's postings that name no contact of their own
+    (``matching.selectors.posting_contact``)."""
+    if not acts_for(by, organization.pk, permission="accounts.change_organization", owner=True):
+        raise PermissionDenied(_("Only an owner of the organisation changes its contact."))
+    organization = Organization.objects.select_for_update().get(pk=organization.pk)
+    organization.contact_name = contact_name.strip()
+    organization.contact_phone = contact_phone.strip()
+    organization.contact_email = normalize_email(contact_email)
+    _full_clean(organization, validate_unique=False, validate_constraints=False)
+    organization.save(update_fields=["contact_name", "contact_phone", "contact_email", "updated_at"])
+    return organization
+
+
+@transaction.atomic
 def organization_set_verified(*, organization: Organization, verified: bool, by: User | None) -> Organization:
     """Staff mark an organisation as verified (or withdraw it). ``by=None`` is the system (demo, imports)."""
     if by is not None and not staff_may(by, "accounts.change_organization"):

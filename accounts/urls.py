@@ -20,6 +20,7 @@ urlpatterns = [
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("profile/", views.profile, name="profile"),
     path("profile/token/", views.token_regenerate, name="token-regenerate"),
+    path("organizations/<int:pk>/contact/", views.organization_contact, name="organization-contact"),
     path(
         "password-reset/",
         auth_views.PasswordResetView.as_view(

@@ -4,8 +4,9 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import login
 from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import translation
 from django.utils.http import urlsafe_base64_decode
 from django.utils.translation import gettext as _
@@ -17,7 +18,7 @@ from core.forms import add_application_error
 from core.site import absolute_url
 
 from . import services
-from .forms import ProfileForm, SignUpForm, VerificationResendForm
+from .forms import OrganizationContactForm, ProfileForm, SignUpForm, VerificationResendForm
 from .models import User, normalize_email
 from .selectors import user_memberships
 from .tokens import email_verification_token
@@ -142,3 +143,25 @@ def token_regenerate(request: HttpRequest) -> HttpResponse:
     response = render(request, "accounts/profile.html", context)
     response["Cache-Control"] = "no-store"
     return response
+
+
+@login_required
+@require_POST
+def organization_contact(request: HttpRequest, pk: int) -> HttpResponse:
+    """An owner saves the organisation's contact (the form on "my organisation"); another organisation is a 404."""
+    membership = user_memberships(user=request.user).filter(organization_id=pk).select_related("organization").first()
+    if membership is None:
+        raise Http404
+    form = OrganizationContactForm(request.POST, instance=membership.organization)
+    if form.is_valid():
+        try:
+            services.organization_contact_update(by=request.user, organization=membership.organization,
+                                                 **form.cleaned_data)  # fmt: skip
+        except ApplicationError as error:
+            messages.error(request, error.message)
+        else:
+            messages.success(request, _("The organisation's contact was saved."))
+    else:
+        for field, errors in form.errors.items():
+            messages.error(request, f"{form.fields[field].label}: {' '.join(errors)}")
+    return redirect(f"{reverse('marketplace:my-organization')}?org={pk}")

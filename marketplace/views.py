@@ -16,6 +16,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
+from accounts.forms import OrganizationContactForm
 from accounts.models import Organization
 from accounts.selectors import user_memberships
 from core.downloads import file_response
@@ -293,7 +294,12 @@ def my_organization(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "marketplace/my_organization.html",
-        {"organization": organization, "memberships": memberships, "sections": sections},
+        {
+            "organization": organization,
+            "memberships": memberships,
+            "sections": sections,
+            "contact_form": OrganizationContactForm(instance=organization) if chosen.is_owner else None,
+        },
     )
 
 
