@@ -24,9 +24,10 @@ from __future__ import annotations
 from datetime import date, timedelta
 from decimal import Decimal
 
+from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from accounts.models import Organization, User
@@ -250,14 +251,13 @@ def _notify(thread: Thread, message: Message) -> None:
             continue
         marker.notified_at = now
         marker.save(update_fields=["notified_at"])
-        mail_on_commit(
-            subject=f"新消息 / New message: {thread.subject}",
-            body=(
-                f"{message.organization.name} 给您发来新消息。\n"
-                f"{message.organization.name} wrote to you.\n\n{absolute_url(path)}"
-            ),
-            recipients=[user.email],
-        )
+        with translation.override(user.language or settings.LANGUAGE_CODE):  # in the recipient's language
+            mail_on_commit(
+                subject=_("New message: %(subject)s") % {"subject": thread.subject},
+                body=_("%(organization)s wrote to you.") % {"organization": message.organization.name}
+                + f"\n\n{absolute_url(path)}",
+                recipients=[user.email],
+            )
 
 
 def _notify_owner_of_enquiry(thread: Thread) -> None:

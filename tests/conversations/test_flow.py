@@ -11,6 +11,7 @@ from django.core import mail
 from django.urls import reverse
 from django.utils import timezone
 
+from accounts.models import User
 from conversations import services
 from conversations.models import MESSAGE_MAX, Message, ReadMarker, Thread
 from conversations.selectors import inbox, unread_count
@@ -44,13 +45,19 @@ def test_the_whole_conversation(in_contact, client, django_capture_on_commit_cal
     # the same thread whoever opens it
     assert services.match_thread_open(match=match, by=users["achievement"]) == thread
 
+    User.objects.filter(pk=users["achievement"].pk).update(language="zh-hans")
+    User.objects.filter(pk=users["colleague"].pk).update(language="en")
     with django_capture_on_commit_callbacks(execute=True):
         response = client.post(reverse("conversations:thread", args=[thread.pk]), {"body": "您好，想了解样机参数。"})
     assert response.status_code == 302
-    # the university's members (both of them) are told by e-mail, with a link to the thread
+    # the university's members (both of them) are told by e-mail, with a link to the thread, each in their language
     assert sorted(m.to[0] for m in mail.outbox) == sorted([users["achievement"].email, users["colleague"].email])
     assert f"/messages/{thread.pk}/" in mail.outbox[0].body
     assert "样机参数" not in mail.outbox[0].body  # the mail carries a link, not the message
+    by_recipient = {m.to[0]: m for m in mail.outbox}
+    chinese, english = by_recipient[users["achievement"].email], by_recipient[users["colleague"].email]
+    assert chinese.subject.startswith("新消息") and "New message" not in chinese.subject + chinese.body
+    assert english.subject.startswith("New message") and "新消息" not in english.subject + english.body
 
     assert unread_count(user=users["achievement"]) == 1
     assert unread_count(user=users["need"]) == 0  # one's own message is read
