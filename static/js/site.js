@@ -10,6 +10,13 @@ document.addEventListener("DOMContentLoaded", function () {
       toggle.setAttribute("aria-expanded", open ? "true" : "false");
     });
   });
+  // Panels marked data-fold-on-phone (the list pages' filters beyond the search, "save this search") start folded on
+  // a narrow screen, so that the results come first; one holding an error (data-keep-open) stays open.
+  if (window.matchMedia("(max-width: 800px)").matches) {
+    document.querySelectorAll("details[data-fold-on-phone]:not([data-keep-open])").forEach(function (panel) {
+      panel.open = false;
+    });
+  }
   document.querySelectorAll("select[data-autosubmit]").forEach(function (select) {
     select.addEventListener("change", function () {
       select.form.submit();
