@@ -14,6 +14,7 @@ import environ
 from celery.schedules import crontab
 from csp.constants import NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
+from django.utils.translation import gettext_lazy
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -139,6 +140,8 @@ LOGOUT_REDIRECT_URL = "home"
 # --- Internationalisation -------------------------------------------------------------------------------------
 LANGUAGE_CODE = "zh-hans"
 LANGUAGES = [("zh-hans", "简体中文"), ("en", "English")]
+# The empty choice of the list pages' filters, in the reader's language (django-filter's default is a row of dashes).
+FILTERS_EMPTY_CHOICE_LABEL = gettext_lazy("any")
 LOCALE_PATHS = [BASE_DIR / "locale"]
 TIME_ZONE = "Asia/Shanghai"
 USE_I18N = True

@@ -6,6 +6,7 @@ from typing import Any
 
 import django_filters
 from django import forms
+from django.utils.translation import gettext_lazy as _
 from drf_spectacular.drainage import set_override
 from rest_framework import serializers
 
@@ -31,3 +32,22 @@ class IdFilter(IntegerFilter):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, min_value=1, max_value=ID_MAX, **kwargs)
+
+
+class NamedModelChoiceField(forms.ModelChoiceField):
+    """Choices named in the reader's language: a record's ``name`` (the bilingual reference data's, which follows
+    the active language) rather than its ``str``, which gives both languages at once."""
+
+    def label_from_instance(self, obj: Any) -> str:
+        return str(getattr(obj, "name", None) or obj)
+
+
+class NamedModelChoiceFilter(django_filters.ModelChoiceFilter):
+    """A choice among records (domains, provinces, clusters, cities), named in the reader's language, the empty
+    choice reading "any" rather than a row of dashes."""
+
+    field_class = NamedModelChoiceField
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("empty_label", _("any"))
+        super().__init__(*args, **kwargs)

@@ -10,7 +10,7 @@ from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from core.filters import IdFilter
+from core.filters import IdFilter, NamedModelChoiceFilter
 from reference.models import City, Domain
 from reference.selectors import domain_codes_with_descendants
 
@@ -24,15 +24,13 @@ def _day_start(day: datetime.date) -> datetime.datetime:
 
 class EventFilterSet(django_filters.FilterSet):
     kind = django_filters.ChoiceFilter(label=_("Kind"), choices=Event.Kind.choices)
-    domain = django_filters.ModelChoiceFilter(
+    domain = NamedModelChoiceFilter(
         label=_("Domain"),
         queryset=Domain.objects.all(),
         method="filter_domain",
         help_text=_("A top-level domain includes its subdomains."),
     )
-    city = django_filters.ModelChoiceFilter(
-        label=_("City"), queryset=City.objects.select_related("province"), field_name="city"
-    )
+    city = NamedModelChoiceFilter(label=_("City"), queryset=City.objects.select_related("province"), field_name="city")
     date_from = django_filters.DateFilter(
         label=_("From"),
         method="filter_date_from",

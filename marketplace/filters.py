@@ -12,7 +12,7 @@ import django_filters
 from django.db.models import Q, QuerySet
 from django.utils.translation import gettext_lazy as _
 
-from core.filters import IdFilter, IntegerFilter
+from core.filters import IdFilter, IntegerFilter, NamedModelChoiceFilter
 from reference.models import Cluster, Domain, Province
 from reference.selectors import domain_codes_with_descendants
 
@@ -42,14 +42,14 @@ class PostingFilterSet(django_filters.FilterSet):
         empty_label=None,
         help_text=_("relevance (the default when searching) or newest first."),
     )
-    domain = django_filters.ModelChoiceFilter(
+    domain = NamedModelChoiceFilter(
         label=_("Domain"),
         queryset=Domain.objects.all(),
         method="filter_domain",
         help_text=_("A top-level domain includes its subdomains."),
     )
-    province = django_filters.ModelChoiceFilter(label=_("Province"), queryset=Province.objects.all())
-    cluster = django_filters.ModelChoiceFilter(
+    province = NamedModelChoiceFilter(label=_("Province"), queryset=Province.objects.all())
+    cluster = NamedModelChoiceFilter(
         label=_("Regional cluster"), queryset=Cluster.objects.all(), method="filter_cluster"
     )
     mode = django_filters.ChoiceFilter(
