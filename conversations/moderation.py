@@ -26,17 +26,9 @@ LINK = re.compile(
     re.IGNORECASE,
 )
 
-DEFAULTS = {
-    "CONVERSATIONS_MESSAGES_PER_MINUTE": 6,
-    "CONVERSATIONS_MESSAGES_PER_DAY": 200,
-    "CONVERSATIONS_ENQUIRIES_PER_DAY": 10,
-    "CONVERSATIONS_MAIL_INTERVAL_MINUTES": 60,
-}
-
-
 def limit(name: str) -> int:
-    """A limit from the settings, else its default."""
-    return int(getattr(settings, name, DEFAULTS[name]))
+    """A limit from the settings (``CONVERSATIONS_*``, defaults in ``config/settings.py``)."""
+    return int(getattr(settings, name))
 
 
 def has_link(text: str) -> bool:

@@ -33,7 +33,7 @@ def _number(value: float) -> str:
 def _open(width: int, height: int, title: str, desc: str) -> list[str]:
     uid = f"chart{next(_ids)}"
     return [
-        f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" class="chart" role="img" '
+        f'<svg viewBox="0 0 {width} {height}" class="chart" role="img" '
         f'aria-labelledby="{uid}-t {uid}-d" preserveAspectRatio="xMinYMin meet">',
         f'<title id="{uid}-t">{escape(title)}</title>',
         f'<desc id="{uid}-d">{escape(desc)}</desc>',

@@ -6,7 +6,7 @@ from defusedxml import ElementTree as ET
 
 from dashboard import charts
 
-SVG = "{http://www.w3.org/2000/svg}"
+SVG = ""  # inline in the page, where HTML gives the element its namespace: the markup names none
 
 
 def texts(svg: str) -> list[str]:
