@@ -15,3 +15,7 @@ class AccountsConfig(AppConfig):
         # The audit log of sign-ins (accounts.audit), after django-axes has judged each attempt.
         user_logged_in.connect(on_logged_in, dispatch_uid="accounts.audit.logged_in")
         user_login_failed.connect(on_login_failed, dispatch_uid="accounts.audit.login_failed")
+        # A sign-in switches the pages to the user's preferred language (accounts.language).
+        from .language import on_logged_in as language_on_logged_in
+
+        user_logged_in.connect(language_on_logged_in, dispatch_uid="accounts.language.logged_in")

@@ -11,7 +11,9 @@ from django.utils import translation
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.debug import sensitive_variables
 
+from core.limits import PROFILE_MAX
 from core.tasks import mail_on_commit
+from reference.forms import city_field, clean_place, place_from, province_field
 
 from .models import Organization, User
 from .selectors import user_awaiting_verification
@@ -81,8 +83,14 @@ class SignUpForm(forms.Form):
     location = forms.CharField(
         label=_("Location"),
         max_length=100,
-        help_text=_('Province and city, e.g. "安徽省合肥市", "合肥" or "Hefei".'),
+        required=False,
+        help_text=_(
+            'Province and city, a county or a development zone, e.g. "Hefei, Anhui", "Kunshan" or "Suzhou Industrial '
+            'Park"; Chinese names work too.'
+        ),
     )
+    province = province_field()
+    city = city_field()
     credit_code = forms.CharField(
         label=_("Unified social credit code"), max_length=30, required=False, help_text=_("Optional.")
     )
@@ -92,6 +100,7 @@ class SignUpForm(forms.Form):
         data = super().clean()
         if data.get("password1") and data.get("password1") != data.get("password2"):
             self.add_error("password2", _("The two passwords differ."))
+        clean_place(self, data)
         return data
 
 
@@ -110,3 +119,51 @@ class OrganizationContactForm(forms.ModelForm):
     class Meta:
         model = Organization
         fields = ["contact_name", "contact_phone", "contact_email"]
+
+
+class OrganizationProfileForm(forms.Form):
+    """The organisation completed by an owner (its first step after sign-up): what partners read about it, its place
+    (typed or picked) and its contact; the rules are ``services.organization_profile_update``'s."""
+
+    description = forms.CharField(
+        label=_("Description"),
+        widget=forms.Textarea(attrs={"rows": 5}),
+        max_length=PROFILE_MAX,
+        help_text=_("What the organisation does and what it looks for: partners read it beside its postings."),
+    )
+    website = forms.URLField(label=_("Website"), required=False, assume_scheme="https")
+    location = forms.CharField(
+        label=_("Location"),
+        max_length=100,
+        required=False,
+        help_text=_(
+            'Province and city, a county or a development zone, e.g. "Hefei", "Suzhou Industrial Park"; Chinese names '
+            "work too."
+        ),
+    )
+    province = province_field()
+    city = city_field()
+    contact_name = forms.CharField(label=_("Contact name"), max_length=100)
+    contact_phone = forms.CharField(label=_("Contact phone"), max_length=40, required=False)
+    contact_email = forms.EmailField(label=_("Contact e-mail"), required=False)
+
+    @classmethod
+    def initial_from(cls, organization: Organization) -> dict[str, Any]:
+        names = [name for name in cls.base_fields if name not in {"province", "city"}]  # the text holds the place
+        initial = {name: getattr(organization, name) for name in names if hasattr(organization, name)}
+        initial["location"] = organization.location_label
+        return initial
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        if not (data.get("contact_phone") or data.get("contact_email")) and "contact_email" not in self.errors:
+            self.add_error("contact_phone", _("Give a phone number or an e-mail address (or both)."))
+        clean_place(self, data)
+        return data
+
+    def service_arguments(self) -> dict[str, Any]:
+        """The keyword arguments of ``organization_profile_update`` (the place resolved: ``ApplicationError``)."""
+        data = dict(self.cleaned_data)
+        data["province"], data["city"] = place_from(data)
+        del data["location"]
+        return data

@@ -11,8 +11,10 @@ from django.db import models
 from django.db.models import Q
 from django.db.models.functions import Lower
 from django.utils import timezone
+from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
+from core.i18n import render
 from core.limits import PROFILE_MAX, bounded
 
 from . import names
@@ -152,7 +154,7 @@ class Organization(models.Model):
         max_length=18,
         blank=True,
         validators=[validate_credit_code],
-        help_text=_("统一社会信用代码: optional; checked when given."),
+        help_text=_("Unified social credit code: optional; checked when given."),
     )
     description = models.TextField(_("description"), blank=True, **bounded(PROFILE_MAX))
     website = models.URLField(_("website"), blank=True)
@@ -164,8 +166,9 @@ class Organization(models.Model):
     verified = models.BooleanField(_("verified"), default=False, help_text=_("Set by platform staff."))
     verified_at = models.DateTimeField(_("verified at"), null=True, blank=True)
     verified_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+", editable=False
-    )
+        settings.AUTH_USER_MODEL, verbose_name=_("verified by"), on_delete=models.SET_NULL, null=True, blank=True,
+        related_name="+", editable=False,
+    )  # fmt: skip
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
     members = models.ManyToManyField(
@@ -216,6 +219,15 @@ class Organization(models.Model):
             return f"{self.province.name_zh}{self.city.name_zh}"
         return self.province.name_zh
 
+    @property
+    def place_label(self) -> str:
+        """The province and city in the reader's language ("安徽省合肥市", "Hefei, Anhui"), to show."""
+        if not (get_language() or "zh-hans").startswith("en"):
+            return self.location_label
+        if self.city_id and self.city.name_en != self.province.name_en:
+            return f"{self.city.name_en}, {self.province.name_en}"
+        return self.province.name_en
+
 
 class Membership(models.Model):
     class Role(models.TextChoices):
@@ -248,7 +260,9 @@ class Membership(models.Model):
 class Notification(models.Model):
     """A message to an organisation (or to one of its members), shown on its pages (and sent by e-mail)."""
 
-    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="notifications")
+    organization = models.ForeignKey(
+        Organization, verbose_name=_("organisation"), on_delete=models.CASCADE, related_name="notifications"
+    )
     # Set for a notification meant for one member (an alert of that user's): only they see it. Empty: the whole
     # organisation's.
     user = models.ForeignKey(
@@ -261,6 +275,10 @@ class Notification(models.Model):
     )
     subject = models.CharField(_("subject"), max_length=200)
     body = models.TextField(_("message"), blank=True)
+    # The message as written, language-neutral (``core.i18n``: msgids and parameters), read in the reader's language
+    # (``subject_text``, ``body_text``); ``subject`` and ``body`` then hold it untranslated. Empty: a notification
+    # stored as text before (shown as it was stored).
+    text = models.JSONField(_("message as written"), null=True, blank=True, editable=False)
     link = models.CharField(_("link"), max_length=300, blank=True)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     read_at = models.DateTimeField(_("read at"), null=True, blank=True)
@@ -271,4 +289,14 @@ class Notification(models.Model):
         verbose_name_plural = _("notifications")
 
     def __str__(self) -> str:
-        return self.subject
+        return self.subject_text
+
+    @property
+    def subject_text(self) -> str:
+        """The subject in the active language (the reader's)."""
+        return render(self.text["subject"]) if self.text else self.subject
+
+    @property
+    def body_text(self) -> str:
+        """The message in the active language (the reader's)."""
+        return render(self.text.get("body")) if self.text else self.body

@@ -22,10 +22,14 @@ from knox.models import AuthToken
 from core.audit import Kind as AuditKind
 from core.audit import audit_record
 from core.exceptions import ApplicationError, PermissionDenied
+from core.i18n import Text, render
+from core.site import absolute_url
 from core.tasks import mail_on_commit
-from reference.selectors import place_resolve
+from reference.models import City, Province
+from reference.selectors import place_pick, place_resolve
 
 from . import names
+from .language import mail_in_language_on_commit
 from .models import Membership, Notification, Organization, User, normalize_email
 from .selectors import acts_for, staff_may, user_primary_membership
 from .tokens import verification_path
@@ -135,6 +139,8 @@ def user_sign_up(
     website: str = "",
     description: str = "",
     language: str = "zh-hans",
+    province_code: str = "",
+    city_code: str = "",
 ) -> User | None:
     """Register a user, a new (unverified) organisation and the owner membership that joins them, and e-mail the user
     a link (``site``: the scheme and host it starts with) that verifies the address and activates the account: until
@@ -142,10 +148,16 @@ def user_sign_up(
 
     An address that already has an account gets exactly what a new one gets (the same checks, in the same order,
     then success): nothing is created, and that address is e-mailed that someone tried to sign up with it, so that
-    sign-up never tells whether an address is registered. Returns the new user, or None for such an address."""
+    sign-up never tells whether an address is registered. Returns the new user, or None for such an address.
+
+    The place is ``location`` as typed, or the province and city chosen from the lists (``province_code``, which
+    then wins over the text)."""
     email = normalize_email(email)
     name, resembled = organization_name_check(name=organization_name, field="organization_name")
-    province, city = place_resolve(text=location, field="location")
+    if province_code:
+        province, city = place_pick(province_code=province_code, city_code=city_code or None)
+    else:
+        province, city = place_resolve(text=location, field="location")
     user = User(email=email, full_name=full_name.strip(), language=language, is_active=False)
     try:
         validate_password(password, user)
@@ -249,6 +261,19 @@ def user_update_profile(*, user: User, full_name: str, language: str) -> User:
 
 
 @transaction.atomic
+def user_language_set(*, user: User, language: str) -> User:
+    """The user's preferred language (the language switcher, signed in): the language they are e-mailed and
+    notified in, and that their pages take when they sign in."""
+    if language not in {code for code, _name in settings.LANGUAGES}:
+        raise ApplicationError(_("%(language)s is not a language of the site.") % {"language": language},
+                               field="language")  # fmt: skip
+    if user.language != language:
+        user.language = language
+        user.save(update_fields=["language"])
+    return user
+
+
+@transaction.atomic
 def organization_contact_update(
     *, organization: Organization, by: User, contact_name: str, contact_phone: str, contact_email: str
 ) -> Organization:
@@ -263,6 +288,38 @@ def organization_contact_update(
     organization.contact_email = normalize_email(contact_email)
     _full_clean(organization, validate_unique=False, validate_constraints=False)
     organization.save(update_fields=["contact_name", "contact_phone", "contact_email", "updated_at"])
+    return organization
+
+
+@transaction.atomic
+def organization_profile_update(
+    *,
+    organization: Organization,
+    by: User,
+    description: str,
+    website: str,
+    province: Province,
+    city: City | None,
+    contact_name: str,
+    contact_phone: str,
+    contact_email: str,
+) -> Organization:
+    """An owner completes the organisation (its first step after sign-up): description, website, place, and its
+    contact (as ``organization_contact_update``, whose rules apply), in one transaction."""
+    organization = organization_contact_update(
+        organization=organization,
+        by=by,
+        contact_name=contact_name,
+        contact_phone=contact_phone,
+        contact_email=contact_email,
+    )
+    if city is not None and city.province_id != province.pk:
+        raise ApplicationError(_("The city is not in the province chosen."), field="city")
+    organization.description = description.strip()
+    organization.website = website.strip()
+    organization.province, organization.city = province, city
+    _full_clean(organization, validate_unique=False, validate_constraints=False)
+    organization.save(update_fields=["description", "website", "province", "city", "updated_at"])
     return organization
 
 
@@ -361,24 +418,39 @@ def api_token_regenerate(*, user: User) -> tuple[AuthToken, str]:
 def organization_notify(
     *,
     organization: Organization,
-    subject: str,
-    body: str = "",
+    subject: Text,
+    body: Text = "",
     link: str = "",
     user: User | None = None,
     mail: bool = True,
-) -> None:
+) -> Notification:
     """Tell an organisation something: a notification on its pages, and an e-mail to its members once the
     transaction that caused it commits. With ``user``, only that member sees it and is mailed. With ``mail=False``,
-    the notification alone (the caller sends its own e-mail, as the alerts' digest does)."""
-    Notification.objects.create(organization=organization, user=user, subject=subject, body=body, link=link)
+    the notification alone (the caller sends its own e-mail, as the alerts' digest does).
+
+    ``subject`` and ``body`` are ``core.i18n`` messages (a msgid marked with ``gettext_noop`` and its parameters),
+    stored as written and translated when read, in the reader's language; each member is mailed in their own
+    preferred language. A plain string is text as typed (a reason), shown as it is; or text already written in the
+    one reader's language (the alerts' digest, addressed to one member and rendered in theirs, as its e-mail is)."""
+    written = {"subject": subject, "body": body}
+    with translation.override("en"):  # the columns of text hold it untranslated (admin's search, old readers)
+        notification = Notification.objects.create(
+            organization=organization, user=user, subject=render(subject)[:200], body=render(body), text=written,
+            link=link,
+        )  # fmt: skip
     if not mail:
-        return
+        return notification
     if user is not None:
-        recipients = [user.email]
+        recipients = [user]
     else:
-        recipients = list(organization.memberships.values_list("user__email", flat=True))
-    if recipients:
-        mail_on_commit(subject=subject, body=f"{body}\n\n{link}" if link else body, recipients=recipients)
+        recipients = list(User.objects.filter(memberships__organization=organization).order_by("pk"))
+
+    def rendered() -> tuple[str, str]:
+        text = render(body)
+        return render(subject)[:200], f"{text}\n\n{absolute_url(link)}" if link else text
+
+    mail_in_language_on_commit(recipients=recipients, rendered=rendered)
+    return notification
 
 
 def notifications_mark_read(*, organization_ids: Iterable[int], ids: Iterable[int]) -> int:

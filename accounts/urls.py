@@ -2,7 +2,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import path, reverse_lazy
 
 from . import views
-from .forms import EmailAuthenticationForm, PasswordResetForm
+from .forms import PasswordResetForm
 
 app_name = "accounts"
 
@@ -12,11 +12,8 @@ urlpatterns = [
     path("verify/resend/", views.verify_resend, name="verify-resend"),
     path("verify/resend/sent/", views.verify_resent, name="verify-resent"),
     path("verify/<uidb64>/<token>/", views.verify, name="verify"),
-    path(
-        "login/",
-        auth_views.LoginView.as_view(authentication_form=EmailAuthenticationForm, redirect_authenticated_user=True),
-        name="login",
-    ),
+    path("login/", views.LoginView.as_view(), name="login"),
+    path("welcome/", views.welcome, name="welcome"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("profile/", views.profile, name="profile"),
     path("profile/token/", views.token_regenerate, name="token-regenerate"),

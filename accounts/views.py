@@ -3,6 +3,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import login
+from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -16,9 +17,18 @@ from knox.models import AuthToken
 from core.exceptions import ApplicationError
 from core.forms import add_application_error
 from core.site import absolute_url
+from reference.selectors import place_zone_note
 
-from . import services
-from .forms import OrganizationContactForm, ProfileForm, SignUpForm, VerificationResendForm
+from . import onboarding, services
+from .forms import (
+    EmailAuthenticationForm,
+    OrganizationContactForm,
+    OrganizationProfileForm,
+    ProfileForm,
+    SignUpForm,
+    VerificationResendForm,
+)
+from .language import set_language_cookie
 from .models import User, normalize_email
 from .selectors import user_memberships
 from .tokens import email_verification_token
@@ -47,6 +57,8 @@ def signup(request: HttpRequest) -> HttpResponse:
                 organization_name=data["organization_name"],
                 organization_kind=data["organization_kind"],
                 location=data["location"],
+                province_code=data.get("province") or "",
+                city_code=data.get("city") or "",
                 credit_code=data["credit_code"],
                 website=data["website"],
                 language=translation.get_language() or "zh-hans",
@@ -56,6 +68,9 @@ def signup(request: HttpRequest) -> HttpResponse:
             add_application_error(form, error)
         else:
             request.session[SENT_TO] = normalize_email(data["email"])
+            note = None if data.get("province") else place_zone_note(text=data["location"])
+            if note:
+                messages.info(request, note)
             return redirect("accounts:signup-sent")
     return render(request, "accounts/signup.html", {"form": form})
 
@@ -100,7 +115,7 @@ def verify(request: HttpRequest, uidb64: str, token: str) -> HttpResponse:
             "staff will verify it shortly."
         )
         messages.success(request, message)
-        return redirect("accounts:profile")
+        return redirect(onboarding.first_step_url(user=user) or "accounts:profile")
     return render(request, "accounts/verify_invalid.html", {"days": settings.ACCOUNTS_VERIFY_DAYS})
 
 
@@ -117,7 +132,7 @@ def profile(request: HttpRequest) -> HttpResponse:
         else:
             messages.success(request, _("Your profile was saved."))
             response = redirect("accounts:profile")
-            response.set_cookie("django_language", request.user.language)
+            set_language_cookie(response, request.user.language)
             return response
     context = {
         "form": form,
@@ -165,3 +180,50 @@ def organization_contact(request: HttpRequest, pk: int) -> HttpResponse:
         for field, errors in form.errors.items():
             messages.error(request, f"{form.fields[field].label}: {' '.join(errors)}")
     return redirect(f"{reverse('marketplace:my-organization')}?org={pk}")
+
+
+class LoginView(auth_views.LoginView):
+    """Sign-in by e-mail; without a ``next`` page, an owner whose organisation is incomplete lands on its first step
+    (``onboarding.first_step_url``), anyone else on the home page."""
+
+    authentication_form = EmailAuthenticationForm
+    redirect_authenticated_user = True
+
+    def get_default_redirect_url(self) -> str:
+        return onboarding.first_step_url(user=self.request.user) or super().get_default_redirect_url()
+
+
+@login_required
+def welcome(request: HttpRequest) -> HttpResponse:
+    """The first step after sign-up: an owner completes the organisation (description, website, place, contact),
+    then goes home, where the checklist leads on to the first posting. A member who is not an owner is shown what
+    is missing and who completes it; another organisation is a 404."""
+    memberships = list(user_memberships(user=request.user).order_by("-role", "created_at"))
+    if not memberships:
+        return redirect("dashboard:home")
+    chosen = memberships[0]
+    if request.GET.get("org"):
+        chosen = next((m for m in memberships if str(m.organization_id) == request.GET["org"]), None)
+        if chosen is None:
+            raise Http404
+    organization = chosen.organization
+    form = None
+    if chosen.is_owner:
+        form = OrganizationProfileForm(request.POST or None, initial=OrganizationProfileForm.initial_from(organization))
+        if request.method == "POST" and form.is_valid():
+            try:
+                services.organization_profile_update(
+                    organization=organization, by=request.user, **form.service_arguments()
+                )
+            except ApplicationError as error:
+                add_application_error(form, error)
+            else:
+                messages.success(request, _("Your organisation is complete. Next: your first posting."))
+                return redirect("dashboard:home")
+    context = {
+        "organization": organization,
+        "form": form,
+        "missing": onboarding.organization_missing(organization),
+        "next_step": onboarding.first_posting_title(organization),
+    }
+    return render(request, "accounts/welcome.html", context)

@@ -72,6 +72,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "accounts.language.PreferredLanguageMiddleware",  # a sign-in switches to the user's language (cookie)
     "django.contrib.messages.middleware.MessageMiddleware",
     "core.audit.AuditMiddleware",  # the audit log: exports and staff actions through the API, each request's address
     "django.middleware.clickjacking.XFrameOptionsMiddleware",

@@ -3,11 +3,13 @@ from typing import Any
 from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path
+from django.utils.translation import gettext_lazy
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 from rest_framework.renderers import JSONRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from accounts import language
 from marketplace import views as marketplace_views
 
 
@@ -39,6 +41,7 @@ urlpatterns = [
     path("", include("dashboard.urls")),
     path("alerts/", include("alerts.urls")),
     path("accounts/", include("accounts.urls")),
+    path("i18n/setlang/", language.set_language, name="set_language"),  # also saves a signed-in user's choice
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
     path("api/v1/", include((api_v1, "api"), namespace="api")),
@@ -52,8 +55,9 @@ handler403 = "core.api.permission_denied"
 handler404 = "core.api.page_not_found"
 handler500 = "core.api.server_error"
 
-admin.site.site_header = "技术成果对接平台 · Tech Match"
-admin.site.site_title = "Tech Match admin"
+# In the reader's language, one at a time (the names are the header's and the page titles' of the site).
+admin.site.site_header = gettext_lazy("Tech Match · Technology achievement market")
+admin.site.site_title = gettext_lazy("Tech Match administration")
 
 if settings.DEBUG:
     from django.contrib.staticfiles.urls import staticfiles_urlpatterns

@@ -23,11 +23,11 @@ class MessageInline(ReadOnlyInline):
 
 @admin.register(Thread)
 class ThreadAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
-    list_display = ["subject", "kind", "state", "first_party", "second_party", "last_message_at", "held_reason"]
+    list_display = ["subject", "kind", "state", "first_party", "second_party", "last_message_at", "held_reason_text"]
     list_filter = ["state", "kind"]
     search_fields = ["subject", "first_party__name", "second_party__name"]
     readonly_fields = [
-        "kind", "state", "subject", "match", "achievement", "need", "first_party", "second_party", "held_reason",
+        "kind", "state", "subject", "match", "achievement", "need", "first_party", "second_party", "held_reason_text",
         "created_by", "created_at", "last_message_at", "reviewed_by", "reviewed_at",
     ]  # fmt: skip
     fields = readonly_fields

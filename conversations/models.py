@@ -60,13 +60,15 @@ class Thread(models.Model):
     subject = models.CharField(_("subject"), max_length=SUBJECT_MAX)
     held_reason = models.CharField(_("why held"), max_length=200, blank=True)
     created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
-    )
+        settings.AUTH_USER_MODEL, verbose_name=_("created by"), on_delete=models.SET_NULL, null=True, blank=True,
+        related_name="+",
+    )  # fmt: skip
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     last_message_at = models.DateTimeField(_("last message at"), null=True, blank=True)
     reviewed_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
-    )
+        settings.AUTH_USER_MODEL, verbose_name=_("reviewed by"), on_delete=models.SET_NULL, null=True, blank=True,
+        related_name="+",
+    )  # fmt: skip
     reviewed_at = models.DateTimeField(_("reviewed at"), null=True, blank=True)
 
     class Meta:
@@ -104,6 +106,15 @@ class Thread(models.Model):
     def __str__(self) -> str:
         return self.subject
 
+    def _held_reason_text(self) -> str:
+        """Why the enquiry is held, in the reader's language (``held_reason`` holds codes)."""
+        from .moderation import hold_reason_text
+
+        return hold_reason_text(self.held_reason)
+
+    _held_reason_text.short_description = _("why held")  # type: ignore[attr-defined]
+    held_reason_text = property(_held_reason_text)
+
     @property
     def posting(self) -> object:
         """The enquiry's achievement or need (None for a match's thread)."""
@@ -124,7 +135,9 @@ class Message(models.Model):
         DECLINED = "declined", _("declined")
         WITHDRAWN = "withdrawn", _("withdrawn")
 
-    thread = models.ForeignKey(Thread, on_delete=models.CASCADE, related_name="messages")
+    thread = models.ForeignKey(
+        Thread, verbose_name=_("conversation"), on_delete=models.CASCADE, related_name="messages"
+    )
     kind = models.CharField(_("kind"), max_length=16, choices=Kind.choices, default=Kind.TEXT)
     author = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+",
@@ -138,24 +151,27 @@ class Message(models.Model):
     hidden = models.BooleanField(_("hidden by staff"), default=False)
     hidden_reason = models.CharField(_("why hidden"), max_length=200, blank=True)
     hidden_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
-    )
+        settings.AUTH_USER_MODEL, verbose_name=_("hidden by"), on_delete=models.SET_NULL, null=True, blank=True,
+        related_name="+",
+    )  # fmt: skip
     hidden_at = models.DateTimeField(_("hidden at"), null=True, blank=True)
     # An agreement proposal's terms and answer (kind "proposal" only).
     mode = models.CharField(_("cooperation mode"), max_length=16, choices=CooperationMode.choices, blank=True)
     amount_wan = models.DecimalField(
-        _("amount (万元)"), max_digits=12, decimal_places=2, null=True, blank=True, validators=[MinValueValidator(0)]
+        _("amount (10k CNY)"), max_digits=12, decimal_places=2, null=True, blank=True, validators=[MinValueValidator(0)]
     )
     signed_on = models.DateField(_("signed on"), null=True, blank=True)
     proposal_state = models.CharField(_("proposal state"), max_length=16, choices=ProposalState.choices, blank=True)
     answered_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
-    )
+        settings.AUTH_USER_MODEL, verbose_name=_("answered by"), on_delete=models.SET_NULL, null=True, blank=True,
+        related_name="+",
+    )  # fmt: skip
     answered_at = models.DateTimeField(_("answered at"), null=True, blank=True)
     answer_note = models.TextField(_("answer note"), blank=True, **bounded(NOTE_MAX))
     agreement = models.OneToOneField(
-        "matching.Agreement", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
-    )
+        "matching.Agreement", verbose_name=_("agreement"), on_delete=models.SET_NULL, null=True, blank=True,
+        related_name="+",
+    )  # fmt: skip
 
     class Meta:
         ordering = ["created_at", "pk"]
@@ -180,13 +196,19 @@ class Message(models.Model):
 class ReadMarker(models.Model):
     """How far a user has read a thread, and when they were last mailed about it."""
 
-    thread = models.ForeignKey(Thread, on_delete=models.CASCADE, related_name="read_markers")
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
-    last_read_id = models.PositiveBigIntegerField(default=0)
-    last_read_at = models.DateTimeField(null=True, blank=True)
-    notified_at = models.DateTimeField(null=True, blank=True)
+    thread = models.ForeignKey(
+        Thread, verbose_name=_("conversation"), on_delete=models.CASCADE, related_name="read_markers"
+    )
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("user"), on_delete=models.CASCADE, related_name="+"
+    )
+    last_read_id = models.PositiveBigIntegerField(_("last message read"), default=0)
+    last_read_at = models.DateTimeField(_("last read at"), null=True, blank=True)
+    notified_at = models.DateTimeField(_("notified at"), null=True, blank=True)
 
     class Meta:
+        verbose_name = _("read marker")
+        verbose_name_plural = _("read markers")
         constraints = [models.UniqueConstraint(fields=["thread", "user"], name="read_marker_unique")]
 
     def __str__(self) -> str:

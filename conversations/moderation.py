@@ -13,11 +13,10 @@ import re
 import unicodedata
 
 from django.conf import settings
-from django.utils.translation import gettext_noop
+from django.utils.translation import gettext as _
 
 from accounts.models import Organization
-from core.contact_details import contact_details_in
-from core.i18n import bilingual
+from core.contact_details import contact_details_in, contact_labels
 
 LINK = re.compile(
     r"(?:https?://|ftp://|www\.)\S+"
@@ -35,14 +34,36 @@ def has_link(text: str) -> bool:
     return bool(LINK.search(unicodedata.normalize("NFKC", text)))
 
 
+HOLD_UNVERIFIED = "unverified"
+HOLD_CONTACT = "contact"  # followed by ":" and the kinds found, e.g. "contact:phone,wechat"
+HOLD_LINK = "link"
+
+
 def enquiry_hold_reason(*, organization: Organization, text: str) -> str:
-    """Why an enquiry waits for staff review, in both languages for whoever reads it ("" when it goes through)."""
+    """Why an enquiry waits for staff review, as codes joined by "; " ("" when it goes through); read in the
+    reader's language with ``hold_reason_text``."""
     reasons = []
     if not organization.verified:
-        reasons.append(bilingual(gettext_noop("the organisation is not verified")))
+        reasons.append(HOLD_UNVERIFIED)
     kinds = contact_details_in(text)
     if kinds:
-        reasons.append(bilingual(gettext_noop("it contains contact details")) + f" ({', '.join(kinds)})")
+        reasons.append(f"{HOLD_CONTACT}:{','.join(kinds)}")
     if has_link(text):
-        reasons.append(bilingual(gettext_noop("it contains a link")))
+        reasons.append(HOLD_LINK)
     return "; ".join(reasons)
+
+
+def hold_reason_text(reason: str) -> str:
+    """An enquiry's hold reason (``enquiry_hold_reason``'s codes) in the active language; a reason stored as text
+    before is shown as it was."""
+    texts = []
+    for code in reason.split("; ") if reason else []:
+        if code == HOLD_UNVERIFIED:
+            texts.append(_("the organisation is not verified"))
+        elif code.startswith(f"{HOLD_CONTACT}:"):
+            texts.append(_("it contains contact details (%(kinds)s)") % {"kinds": contact_labels(code[8:].split(","))})
+        elif code == HOLD_LINK:
+            texts.append(_("it contains a link"))
+        else:
+            return reason
+    return _("; ").join(texts)

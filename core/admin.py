@@ -13,7 +13,7 @@ from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils.html import format_html
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, gettext_noop
 
 from .exceptions import ApplicationError, PermissionDenied
 from .models import AuditEvent
@@ -146,3 +146,46 @@ class AuditEventAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     @admin.display(description=gettext_lazy("detail"))
     def detail_text(self, event: AuditEvent) -> str:
         return format_html("<pre>{}</pre>", json.dumps(event.detail, ensure_ascii=False, indent=2, sort_keys=True))
+
+
+# --- Labels the admin shows that other code owns ---------------------------------------------------------------
+# Django's admin and the third-party apps listed in INSTALLED_APPS name some things in English only: their Chinese
+# catalogues lack these strings (django-axes has none). Marked here, ``makemessages`` keeps them in the project's
+# catalogue, which Django reads before theirs; so the admin reads one language at a time.
+THIRD_PARTY_MSGIDS = (
+    # django.contrib.admin (the index's table headers, for screen readers)
+    gettext_noop("Model name"), gettext_noop("Add link"), gettext_noop("Change or view list link"),
+    gettext_noop("After you’ve created a user, you’ll be able to edit more user options."),
+    # django-axes (its models and fields, through its own gettext_lazy)
+    gettext_noop("access attempt"), gettext_noop("access attempts"), gettext_noop("access failure"),
+    gettext_noop("access failures"), gettext_noop("access log"), gettext_noop("access logs"),
+    gettext_noop("access attempt expiration"), gettext_noop("access attempt expirations"),
+    gettext_noop("User Agent"), gettext_noop("IP Address"), gettext_noop("Username"), gettext_noop("HTTP Accept"),
+    gettext_noop("Path"), gettext_noop("Attempt Time"), gettext_noop("Access lock out"), gettext_noop("GET Data"),
+    gettext_noop("POST Data"), gettext_noop("Failed Logins"), gettext_noop("Access Attempt"),
+    gettext_noop("Expires At"), gettext_noop("The time when access attempt expires and is no longer valid."),
+    gettext_noop("Logout Time"), gettext_noop("Session key hash (sha256)"), gettext_noop("Locked Out"),
+)
+
+
+def label_third_party_apps() -> None:
+    """Name django-axes and django-knox (whose app and token fields have no translatable names) in the reader's
+    language in admin."""
+    from django.apps import apps
+
+    names = {"axes": gettext_lazy("Sign-in lockout"), "knox": gettext_lazy("API tokens")}
+    for label, name in names.items():
+        if apps.is_installed(label):
+            apps.get_app_config(label).verbose_name = name
+    if apps.is_installed("knox"):
+        token = apps.get_model("knox", "AuthToken")
+        token._meta.verbose_name = gettext_lazy("API token")
+        token._meta.verbose_name_plural = gettext_lazy("API tokens")
+        fields = {"digest": gettext_lazy("token digest"), "token_key": gettext_lazy("token key"),
+                  "user": gettext_lazy("user"), "created": gettext_lazy("created at"),
+                  "expiry": gettext_lazy("expires at")}  # fmt: skip
+        for name, verbose_name in fields.items():
+            token._meta.get_field(name).verbose_name = verbose_name
+
+
+label_third_party_apps()

@@ -17,7 +17,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from django.views import defaults
@@ -39,14 +39,18 @@ API_PREFIX = "/api/"  # where errors are answered in JSON (config/urls.py mounts
 
 def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
     """``PermissionDenied`` -> 403 ``{"detail": ...}``; ``ApplicationError`` and every other 400 -> ``{field:
-    [message]}`` (see ``field_errors``); DRF's other errors keep their ``{"detail": ...}``."""
+    [message]}`` (see ``field_errors``); DRF's other errors keep their ``{"detail": ...}``. Every message is in the
+    request's language (``LocaleMiddleware``: the language cookie, else Accept-Language): services translate theirs
+    when they raise, DRF's are lazy and translated here, as the response is written."""
     if isinstance(exc, PermissionDenied):  # before ApplicationError: it is a subclass
         set_rollback()
-        return Response({"detail": exc.message}, status=status.HTTP_403_FORBIDDEN)
+        return Response({"detail": str(exc.message)}, status=status.HTTP_403_FORBIDDEN)
     if isinstance(exc, ApplicationError):
         set_rollback()
         field = exc.field or api_settings.NON_FIELD_ERRORS_KEY
-        return Response({field: [exc.message]}, status=status.HTTP_400_BAD_REQUEST)
+        return Response({field: [str(exc.message)]}, status=status.HTTP_400_BAD_REQUEST)
+    if isinstance(exc, Http404):  # get_object_or_404's "No Achievement matches the given query.": English, a model
+        exc = exceptions.NotFound(gettext("Not found."))
     response = drf_exception_handler(exc, context)
     if response is not None and response.status_code == status.HTTP_400_BAD_REQUEST:
         # A body that could not be parsed is an error of the request as a whole, not a field called "detail".

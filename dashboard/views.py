@@ -18,6 +18,8 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils.translation import gettext as _
 
+from accounts import onboarding
+from accounts.models import Membership
 from accounts.selectors import staff_may, user_memberships
 from core.downloads import file_response
 from marketplace.models import Status
@@ -34,6 +36,16 @@ def _status_badges(totals: dict[str, dict[str, int]]) -> dict[str, list[tuple[st
     }
 
 
+def _first_steps(memberships: list[Membership]) -> list[onboarding.Step] | None:
+    """The checklist of the user's first organisation (owned first) while a step is left (``accounts.onboarding``)."""
+    organization = min(memberships, key=lambda m: (not m.is_owner, m.created_at)).organization
+    totals = selectors.posting_totals(organization_ids=[organization.pk])
+    posted = {kind: bool(counts) for kind, counts in totals.items()}
+    posted["events"] = selectors.organiser_events(organization_ids=[organization.pk]).exists()
+    steps = onboarding.onboarding_steps(organization=organization, posted=posted)
+    return steps if onboarding.onboarding_pending(steps) else None
+
+
 @login_required
 def home(request: HttpRequest) -> HttpResponse:
     user = request.user
@@ -46,6 +58,7 @@ def home(request: HttpRequest) -> HttpResponse:
         "conversations_enabled": apps.is_installed("conversations"),
     }
     if organization_ids:
+        context["first_steps"] = _first_steps(memberships)
         awaiting = selectors.matches_awaiting_answer(user=user, organization_ids=organization_ids)
         postings = selectors.home_postings(user=user, organization_ids=organization_ids, limit=SHOWN)
         totals = _status_badges(selectors.posting_totals(organization_ids=organization_ids))

@@ -3,13 +3,18 @@ read-only here and changed by actions that call the events services, as the page
 
 from __future__ import annotations
 
+from typing import Any
+
+from django import forms
 from django.contrib import admin
-from django.db import models
+from django.core.exceptions import ValidationError
+from django.db import models, transaction
 from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
 from core.admin import ReadOnlyAdminMixin, ReadOnlyInline, run_for_each
+from core.exceptions import ApplicationError
 
 from . import services
 from .models import Event, EventAgreement, Meeting, MeetingSlot, MeetingTable, PresentationApplication, Registration
@@ -29,18 +34,52 @@ class MeetingTableInline(ReadOnlyInline):
     model = MeetingTable
 
 
+def _event_changes(form: forms.ModelForm) -> dict[str, Any]:
+    """What the admin form changes, as ``event_update`` takes it."""
+    changes: dict[str, Any] = {
+        name: form.cleaned_data[name] for name in form.changed_data if name in services.EDITABLE_FIELDS
+    }
+    if "domains" in form.changed_data:
+        changes["domain_codes"] = [domain.pk for domain in form.cleaned_data["domains"]]
+    if "clusters" in form.changed_data:
+        changes["cluster_codes"] = [cluster.pk for cluster in form.cleaned_data["clusters"]]
+    return changes
+
+
+class EventAdminForm(forms.ModelForm):
+    """Checks an edit by the rules of ``event_update`` (tried, then rolled back), so that a broken rule is an error
+    on its field, not a failed save."""
+
+    by: Any = None  # the staff member editing, set by ``EventAdmin.get_form``
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean()
+        if self.instance.pk is None or self.errors:
+            return cleaned
+        try:
+            with transaction.atomic():
+                services.event_update(event=Event.objects.get(pk=self.instance.pk), by=self.by,
+                                      **_event_changes(self))  # fmt: skip
+                transaction.set_rollback(True)  # only a check: the save runs it again
+        except ApplicationError as error:
+            raise ValidationError({error.field if error.field in self.fields else None: error.message}) from error
+        return cleaned
+
+
 @admin.register(Event)
 class EventAdmin(admin.ModelAdmin):
-    """Organisers create events on the site (``event_create``); here staff correct the description and move the
-    status by the actions. Places and status are the services' (a place given back goes to the waiting list)."""
+    """Organisers create events on the site (``event_create``); here staff edit them through ``event_update``, the
+    service of the organiser's edit page (a raised capacity gives its places to the waiting list, in order), and move
+    the status by the actions."""
+
+    form = EventAdminForm
 
     list_display = ("title", "kind", "organizer", "city", "starts_at", "capacity", "confirmed_count", "status")
     list_filter = ("kind", "status", "city__province")
     search_fields = ("title", "organizer__name", "venue")
     autocomplete_fields = ("city",)
     filter_horizontal = ("domains", "clusters")
-    readonly_fields = ("organizer", "kind", "status", "capacity", "confirmed_count", "created_by", "created_at",
-                       "updated_at")  # fmt: skip
+    readonly_fields = ("organizer", "kind", "status", "confirmed_count", "created_by", "created_at", "updated_at")
     date_hierarchy = "starts_at"
     inlines = [MeetingSlotInline, MeetingTableInline, RegistrationInline]
     actions = ["publish_selected", "cancel_selected", "finish_selected"]
@@ -48,6 +87,20 @@ class EventAdmin(admin.ModelAdmin):
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
+
+    def get_form(self, request: HttpRequest, obj: Any = None, change: bool = False, **kwargs: Any) -> Any:
+        form = super().get_form(request, obj, change, **kwargs)
+        form.by = request.user
+        return form
+
+    def save_model(self, request: HttpRequest, obj: Event, form: forms.ModelForm, change: bool) -> None:
+        services.event_update(event=Event.objects.get(pk=obj.pk), by=request.user, **_event_changes(form))
+
+    def save_related(self, request: HttpRequest, form: forms.ModelForm, formsets: Any, change: bool) -> None:
+        """Domains and clusters were saved by ``event_update``; the inlines are read-only (saving them writes
+        nothing, and tells admin's history what changed)."""
+        for formset in formsets:
+            self.save_formset(request, form, formset, change=change)
 
     def _move(self, request: HttpRequest, queryset: QuerySet[Event], status: str, done: str) -> None:
         run_for_each(self, request, queryset, lambda event: services.event_set_status(

@@ -21,7 +21,7 @@ Who may do what (after the 404 for events the user may not see):
 * whom to meet, agenda, requesting a meeting: members acting for their organisation's confirmed registration at a
   docking event; accept and decline: the invitee's organisation; grid and moving meetings: the organiser's members
   and staff; /meetings/: the meetings of the user's organisations and of the events they organise (staff: all);
-* report and recording agreements signed at the event: the organiser's members and staff.
+* edit an event (PATCH), report and recording agreements signed at the event: the organiser's members and staff.
 
 A participant's e-mail and check-in code are only for the organiser, staff and the participant's organisation; the
 programme, suggestions, meetings and grids name participants by name and organisation only.
@@ -66,6 +66,7 @@ from .serializers import (
     EventAgreementSerializer,
     EventReportSerializer,
     EventSerializer,
+    EventUpdateInputSerializer,
     MeetingAcceptInputSerializer,
     MeetingGridInputSerializer,
     MeetingGridSerializer,
@@ -235,14 +236,29 @@ def _registration_output(request: Request, registration: Registration) -> dict[s
         summary="The event's report",
         description=(
             "Registrations (all, confirmed, waiting, cancelled), attendance, meetings held and the agreements signed "
-            "at the event with their total in 万元; organisers."
+            "at the event with their total in 10k CNY (万元); organisers."
         ),
         responses={200: EventReportSerializer, 403: ORGANISER_ONLY, 404: EVENT_NOT_FOUND},
+    ),
+    partial_update=extend_schema(
+        tags=["events"],
+        summary="Edit an event",
+        description=(
+            "The organiser's members and staff change a draft or published event under the rules of creation. Raising "
+            "the capacity gives the new places to the waiting list in order (each told by e-mail); it cannot go below "
+            "the confirmed places."
+        ),
+        request=EventUpdateInputSerializer,
+        responses={200: EventSerializer, 400: INVALID, 403: ORGANISER_ONLY, 404: EVENT_NOT_FOUND},
     ),
     agreements=extend_schema(
         tags=["events"],
         summary="Record an agreement signed at the event",
-        description="The organiser records an agreement (any published achievement, optionally a published need).",
+        description=(
+            "The organiser records an agreement between participants: a published achievement of an organisation "
+            "with a confirmed place, optionally a participant's published need; dated today at the latest, or on "
+            "one of the event's days."
+        ),
         request=EventAgreementInputSerializer,
         responses={201: EventAgreementSerializer, 400: INVALID, 403: ORGANISER_ONLY, 404: EVENT_NOT_FOUND},
     ),
@@ -259,6 +275,14 @@ class EventViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
         if getattr(self, "swagger_fake_view", False):
             return Event.objects.none()
         return event_calendar_order(event_visible_to(self.request.user).prefetch_related("clusters"))
+
+    def partial_update(self, request: Request, pk: str | None = None) -> Response:
+        event = self.get_object()
+        _organizer_only(request, event, _("Only the organiser edits the event."))
+        serializer = EventUpdateInputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        event = services.event_update(event=event, by=request.user, **serializer.service_arguments())
+        return Response(EventSerializer(self.get_queryset().get(pk=event.pk), context={"request": request}).data)
 
     @action(detail=True, methods=["post"], permission_classes=[permissions.IsAuthenticated])
     def register(self, request: Request, pk: str | None = None) -> Response:
@@ -352,7 +376,7 @@ class EventViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
     )
     def grid(self, request: Request, pk: str | None = None) -> Response:
         event = self.get_object()
-        _organizer_only(request, event, "Only the organiser sees and defines the meeting grid.")
+        _organizer_only(request, event, _("Only the organiser sees and defines the meeting grid."))
         _docking_only(event)
         if request.method == "POST":
             serializer = MeetingGridInputSerializer(data=request.data)
@@ -373,14 +397,14 @@ class EventViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
     )
     def report(self, request: Request, pk: str | None = None) -> Response:
         event = self.get_object()
-        _organizer_only(request, event, "Only the organiser reads the event's report.")
+        _organizer_only(request, event, _("Only the organiser reads the event's report."))
         data = {"figures": asdict(outcomes.event_report(event=event)), "agreements": event_agreements(event)}
         return Response(EventReportSerializer(data, context={"request": request}).data)
 
     @action(detail=True, methods=["post"], permission_classes=[permissions.IsAuthenticated])
     def agreements(self, request: Request, pk: str | None = None) -> Response:
         event = self.get_object()
-        _organizer_only(request, event, "Only the organiser records the event's agreements.")
+        _organizer_only(request, event, _("Only the organiser records the event's agreements."))
         serializer = EventAgreementInputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         agreement = outcomes.event_agreement_record(event=event, by=request.user, **serializer.validated_data)
@@ -483,7 +507,7 @@ class PresentationApplicationViewSet(mixins.ListModelMixin, mixins.RetrieveModel
     @action(detail=True, methods=["post"])
     def schedule(self, request: Request, pk: str | None = None) -> Response:
         application = self.get_object()
-        _organizer_only(request, application.event, "Only the organiser builds the programme.")
+        _organizer_only(request, application.event, _("Only the organiser builds the programme."))
         serializer = PresentationScheduleInputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         application = programme.presentation_schedule(application=application, by=request.user,
@@ -594,7 +618,7 @@ class MeetingViewSet(
     @action(detail=True, methods=["post"])
     def move(self, request: Request, pk: str | None = None) -> Response:
         meeting = self.get_object()
-        _organizer_only(request, meeting.event, "Only the organiser moves meetings.")
+        _organizer_only(request, meeting.event, _("Only the organiser moves meetings."))
         serializer = MeetingMoveInputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         return self._output(meetings.meeting_move(meeting=meeting, by=request.user, **serializer.validated_data))

@@ -77,14 +77,14 @@ def report_figures(report: EventReport) -> list[tuple[str, int | Decimal]]:
         (_("Attended"), report.attended),
         (_("Meetings held"), report.meetings_held),
         (_("Agreements signed"), report.agreements),
-        (_("Agreements total (万元)"), report.agreements_total_wan.quantize(CENTS)),
+        (_("Agreements total (10k CNY)"), report.agreements_total_wan.quantize(CENTS)),
     ]
 
 
 def agreement_header() -> list[str]:
     return [
         _("Signed on"), _("Achievement"), _("Achievement's organisation"), _("Need"), _("Need's organisation"),
-        _("Cooperation mode"), _("Amount (万元)"), _("Note"),
+        _("Cooperation mode"), _("Amount (10k CNY)"), _("Note"),
     ]  # fmt: skip
 
 

@@ -15,11 +15,11 @@ from accounts.models import Organization
 from core.limits import BODY_MAX, PROFILE_MAX
 from marketplace.forms import DomainChoiceField
 from marketplace.models import Achievement, Need
-from marketplace.models import Status as PostingStatus
 from matching.forms import AgreementForm
 from reference.models import City, Cluster, Domain
 
 from .models import Event, Meeting, MeetingSlot, MeetingSuggestions, MeetingTable, Registration
+from .selectors import participant_postings
 
 DATETIME_WIDGET = {"type": "datetime-local"}
 DATETIME_FORMAT = "%Y-%m-%dT%H:%M"
@@ -101,6 +101,38 @@ class EventForm(forms.Form):
         return data
 
 
+class EventEditForm(EventForm):
+    """Edit an event: the fields of creation but the organiser (an event stays its organiser's)."""
+
+    def __init__(self, *args: Any, event: Event, **kwargs: Any) -> None:
+        initial = {
+            "kind": event.kind, "title": event.title, "description": event.description,
+            "domains": list(event.domains.all()), "clusters": list(event.clusters.all()), "venue": event.venue,
+            "city": event.city, "online_url": event.online_url,
+            "starts_at": timezone.localtime(event.starts_at), "ends_at": timezone.localtime(event.ends_at),
+            "registration_opens_at": event.registration_opens_at and timezone.localtime(event.registration_opens_at),
+            "registration_closes_at": event.registration_closes_at
+            and timezone.localtime(event.registration_closes_at),
+            "capacity": event.capacity, "meeting_suggestions": event.meeting_suggestions,
+        }  # fmt: skip
+        kwargs.setdefault("initial", initial)
+        super().__init__(*args, organizers=Organization.objects.filter(pk=event.organizer_id), **kwargs)
+        del self.fields["organizer"]
+        if event.status != Event.Status.DRAFT:
+            self.fields["kind"].disabled = True
+            self.fields["kind"].help_text = _("The kind of a published event does not change.")
+        self.fields["capacity"].help_text = _(
+            "Raising it gives the new places to the waiting list in order; it cannot go below the %(count)d "
+            "confirmed places."
+        ) % {"count": event.confirmed_count}
+
+    def service_arguments(self) -> dict[str, Any]:
+        """The keyword arguments of ``event_update``."""
+        data = super().service_arguments()
+        data.pop("organizer", None)
+        return data
+
+
 class RegistrationForm(forms.Form):
     organization = forms.ModelChoiceField(
         label=_("Organisation"), queryset=Organization.objects.none(), empty_label=None
@@ -124,7 +156,8 @@ class CheckInForm(forms.Form):
 
 class EventStatusForm(forms.Form):
     status = forms.ChoiceField(
-        choices=[(value, label) for value, label in Event.Status.choices if value != Event.Status.DRAFT]
+        label=_("Status"),
+        choices=[(value, label) for value, label in Event.Status.choices if value != Event.Status.DRAFT],
     )
 
 
@@ -257,25 +290,20 @@ class MeetingAcceptForm(forms.Form):
 
 
 class EventAgreementForm(AgreementForm):
-    """An agreement signed at the event: any published achievement, optionally a published need."""
+    """An agreement signed at the event: one of the participants' published achievements, optionally one of their
+    published needs (``selectors.participant_postings``; ``search`` narrows the choices to titles containing it)."""
 
-    achievement = forms.ModelChoiceField(
-        label=_("Achievement"),
-        queryset=Achievement.objects.filter(status=PostingStatus.PUBLISHED)
-        .select_related("organization")
-        .order_by("title", "pk"),
-    )
-    need = forms.ModelChoiceField(
-        label=_("Need"),
-        required=False,
-        queryset=Need.objects.filter(status=PostingStatus.PUBLISHED)
-        .select_related("organization")
-        .order_by("title", "pk"),
-    )
+    achievement = forms.ModelChoiceField(label=_("Achievement"), queryset=Achievement.objects.none())
+    need = forms.ModelChoiceField(label=_("Need"), required=False, queryset=Need.objects.none())
 
     field_order = ["achievement", "need", "mode", "amount_wan", "signed_on", "note"]
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, event: Event, search: str = "", **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        achievements, needs = participant_postings(event, search=search)
+        self.fields["achievement"].queryset = achievements
+        self.fields["need"].queryset = needs
+        self.fields["achievement"].help_text = _("The published achievements of the organisations with a place.")
+        self.fields["need"].help_text = _("The published needs of the organisations with a place, if one is answered.")
         for name in ("achievement", "need"):
             self.fields[name].label_from_instance = lambda listing: f"{listing.title} · {listing.organization.name}"

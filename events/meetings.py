@@ -149,7 +149,9 @@ def meeting_accept(*, meeting: Meeting, by: User, slot: MeetingSlot | None = Non
     meeting = Meeting.objects.select_for_update().select_related("invitee", "requester").get(pk=meeting.pk)
     _acting_registration(by, meeting.invitee)
     if meeting.status != Meeting.Status.REQUESTED:
-        raise ApplicationError(_("This meeting is %(status)s.") % {"status": meeting.status}, field="status")
+        raise ApplicationError(
+            _("This meeting is %(status)s.") % {"status": meeting.get_status_display()}, field="status"
+        )
     return _place(meeting, slot)
 
 
@@ -173,7 +175,9 @@ def meeting_decline(*, meeting: Meeting, by: User) -> Meeting:
     meeting = Meeting.objects.select_for_update().select_related("invitee").get(pk=meeting.pk)
     _acting_registration(by, meeting.invitee)
     if meeting.status != Meeting.Status.REQUESTED:
-        raise ApplicationError(_("This meeting is %(status)s.") % {"status": meeting.status}, field="status")
+        raise ApplicationError(
+            _("This meeting is %(status)s.") % {"status": meeting.get_status_display()}, field="status"
+        )
     meeting.status, meeting.responded_at = Meeting.Status.DECLINED, timezone.now()
     meeting.save(update_fields=["status", "responded_at"])
     return meeting

@@ -8,6 +8,7 @@ from datetime import datetime
 from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from core.limits import BODY_MAX, NOTE_MAX, PROFILE_MAX, bounded
@@ -69,10 +70,11 @@ class Event(models.Model):
     confirmed_count = models.PositiveIntegerField(_("confirmed places"), default=0, editable=False)
     status = models.CharField(_("status"), max_length=16, choices=Status.choices, default=Status.DRAFT)
     created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+", editable=False
-    )
-    created_at = models.DateTimeField(auto_now_add=True)
-    updated_at = models.DateTimeField(auto_now=True)
+        settings.AUTH_USER_MODEL, verbose_name=_("created by"), on_delete=models.SET_NULL, null=True, blank=True,
+        related_name="+", editable=False,
+    )  # fmt: skip
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
 
     class Meta:
         ordering = ["starts_at", "pk"]
@@ -103,11 +105,11 @@ class Event(models.Model):
         """Why the event takes no registration at ``now``, or None when it does (the one rule pages and the
         booking service both read)."""
         if self.status != self.Status.PUBLISHED:
-            return "Registration is open for published events only."
+            return gettext("Registration is open for published events only.")
         if self.registration_opens_at and now < self.registration_opens_at:
-            return "Registration has not opened yet."
+            return gettext("Registration has not opened yet.")
         if now >= (self.registration_closes_at or self.ends_at):
-            return "Registration has closed."
+            return gettext("Registration has closed.")
         return None
 
 
@@ -124,8 +126,9 @@ class Registration(models.Model):
     person_name = models.CharField(_("participant"), max_length=100)
     person_email = models.EmailField(_("participant e-mail"))
     registered_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
-    )
+        settings.AUTH_USER_MODEL, verbose_name=_("registered by"), on_delete=models.SET_NULL, null=True, blank=True,
+        related_name="+",
+    )  # fmt: skip
     status = models.CharField(_("status"), max_length=16, choices=Status.choices)
     check_in_code = models.CharField(_("check-in code"), max_length=16, unique=True, default=new_check_in_code)
     checked_in_at = models.DateTimeField(_("checked in at"), null=True, blank=True)
@@ -164,17 +167,24 @@ class PresentationApplication(models.Model):
         WITHDRAWN = "withdrawn", _("withdrawn")
 
     event = models.ForeignKey(Event, on_delete=models.CASCADE, related_name="applications", verbose_name=_("event"))
-    organization = models.ForeignKey("accounts.Organization", on_delete=models.PROTECT, related_name="+")
-    achievement = models.ForeignKey(
-        "marketplace.Achievement", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    organization = models.ForeignKey(
+        "accounts.Organization", verbose_name=_("organisation"), on_delete=models.PROTECT, related_name="+"
     )
-    need = models.ForeignKey("marketplace.Need", on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    achievement = models.ForeignKey(
+        "marketplace.Achievement", verbose_name=_("achievement"), on_delete=models.PROTECT, null=True, blank=True,
+        related_name="+",
+    )  # fmt: skip
+    need = models.ForeignKey(
+        "marketplace.Need", verbose_name=_("need"), on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
     pitch = models.TextField(_("what the presenter will show"), blank=True, **bounded(PROFILE_MAX))
     status = models.CharField(_("status"), max_length=16, choices=Status.choices, default=Status.APPLIED)
     slot_starts_at = models.DateTimeField(_("slot starts"), null=True, blank=True)
     slot_ends_at = models.DateTimeField(_("slot ends"), null=True, blank=True)
-    applied_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+")
-    created_at = models.DateTimeField(auto_now_add=True)
+    applied_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("applied by"), on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    created_at = models.DateTimeField(_("applied at"), auto_now_add=True)
 
     class Meta:
         ordering = ["slot_starts_at", "created_at"]
@@ -206,7 +216,7 @@ class PresentationApplication(models.Model):
 class MeetingSlot(models.Model):
     """A time for 1:1 meetings at a docking event."""
 
-    event = models.ForeignKey(Event, on_delete=models.CASCADE, related_name="meeting_slots")
+    event = models.ForeignKey(Event, verbose_name=_("event"), on_delete=models.CASCADE, related_name="meeting_slots")
     starts_at = models.DateTimeField(_("starts at"))
     ends_at = models.DateTimeField(_("ends at"))
 
@@ -224,7 +234,7 @@ class MeetingSlot(models.Model):
 
 
 class MeetingTable(models.Model):
-    event = models.ForeignKey(Event, on_delete=models.CASCADE, related_name="meeting_tables")
+    event = models.ForeignKey(Event, verbose_name=_("event"), on_delete=models.CASCADE, related_name="meeting_tables")
     name = models.CharField(_("table"), max_length=40)
 
     class Meta:
@@ -246,15 +256,25 @@ class Meeting(models.Model):
         DECLINED = "declined", _("declined")
         CANCELLED = "cancelled", _("cancelled")
 
-    event = models.ForeignKey(Event, on_delete=models.CASCADE, related_name="meetings")
-    requester = models.ForeignKey(Registration, on_delete=models.CASCADE, related_name="meetings_requested")
-    invitee = models.ForeignKey(Registration, on_delete=models.CASCADE, related_name="meetings_invited")
+    event = models.ForeignKey(Event, verbose_name=_("event"), on_delete=models.CASCADE, related_name="meetings")
+    requester = models.ForeignKey(
+        Registration, verbose_name=_("requester"), on_delete=models.CASCADE, related_name="meetings_requested"
+    )
+    invitee = models.ForeignKey(
+        Registration, verbose_name=_("invitee"), on_delete=models.CASCADE, related_name="meetings_invited"
+    )
     status = models.CharField(_("status"), max_length=16, choices=Status.choices, default=Status.REQUESTED)
-    slot = models.ForeignKey(MeetingSlot, on_delete=models.PROTECT, null=True, blank=True, related_name="meetings")
-    table = models.ForeignKey(MeetingTable, on_delete=models.PROTECT, null=True, blank=True, related_name="meetings")
+    slot = models.ForeignKey(
+        MeetingSlot, verbose_name=_("meeting slot"), on_delete=models.PROTECT, null=True, blank=True,
+        related_name="meetings",
+    )  # fmt: skip
+    table = models.ForeignKey(
+        MeetingTable, verbose_name=_("table"), on_delete=models.PROTECT, null=True, blank=True,
+        related_name="meetings",
+    )  # fmt: skip
     note = models.TextField(_("note"), blank=True, **bounded(NOTE_MAX))
-    created_at = models.DateTimeField(auto_now_add=True)
-    responded_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(_("requested at"), auto_now_add=True)
+    responded_at = models.DateTimeField(_("answered at"), null=True, blank=True)
 
     class Meta:
         ordering = ["slot__starts_at", "pk"]
@@ -280,11 +300,17 @@ class MeetingSeat(models.Model):
     """One participant's place in an accepted meeting: unique per participant and slot, so nobody is in two
     meetings at once, whatever the concurrency."""
 
-    meeting = models.ForeignKey(Meeting, on_delete=models.CASCADE, related_name="seats")
-    registration = models.ForeignKey(Registration, on_delete=models.CASCADE, related_name="seats")
-    slot = models.ForeignKey(MeetingSlot, on_delete=models.CASCADE, related_name="seats")
+    meeting = models.ForeignKey(Meeting, verbose_name=_("meeting"), on_delete=models.CASCADE, related_name="seats")
+    registration = models.ForeignKey(
+        Registration, verbose_name=_("registration"), on_delete=models.CASCADE, related_name="seats"
+    )
+    slot = models.ForeignKey(
+        MeetingSlot, verbose_name=_("meeting slot"), on_delete=models.CASCADE, related_name="seats"
+    )
 
     class Meta:
+        verbose_name = _("meeting seat")
+        verbose_name_plural = _("meeting seats")
         constraints = [models.UniqueConstraint(fields=["registration", "slot"], name="seat_one_meeting_per_slot")]
 
     def __str__(self) -> str:
@@ -294,8 +320,10 @@ class MeetingSeat(models.Model):
 class EventAgreement(models.Model):
     """An agreement signed at the event (the agreement itself is matching's), for the event's report."""
 
-    event = models.ForeignKey(Event, on_delete=models.CASCADE, related_name="outcomes")
-    agreement = models.OneToOneField("matching.Agreement", on_delete=models.CASCADE, related_name="event_outcome")
+    event = models.ForeignKey(Event, verbose_name=_("event"), on_delete=models.CASCADE, related_name="outcomes")
+    agreement = models.OneToOneField(
+        "matching.Agreement", verbose_name=_("agreement"), on_delete=models.CASCADE, related_name="event_outcome"
+    )
 
     class Meta:
         verbose_name = _("agreement signed at the event")

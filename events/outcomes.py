@@ -11,13 +11,14 @@ from django.db.models import Sum
 from django.utils.translation import gettext as _
 
 from accounts.models import User
-from core.exceptions import PermissionDenied
+from core.exceptions import ApplicationError, PermissionDenied
 from marketplace.models import Achievement, Need
 from matching.models import Agreement
 from matching.services import agreement_create
 
 from .models import Event, EventAgreement, Meeting, Registration
-from .services import is_organizer
+from .selectors import participant_postings
+from .services import event_days, is_organizer
 
 
 @transaction.atomic
@@ -32,12 +33,35 @@ def event_agreement_record(
     amount_wan: Decimal | None = None,
     note: str = "",
 ) -> Agreement:
-    """The organiser records an agreement signed at the event, linking the listings (and so the organisations)."""
+    """The organiser records an agreement signed at the event, linking the listings (and so the organisations).
+
+    The listings are the participants' (published postings of organisations with a confirmed place). The signing
+    date may be one of the event's days even when those are after today, never later than its last day."""
     if not is_organizer(by, event):
         raise PermissionDenied(_("Only the organiser records the event's agreements."))
+    achievements, needs = participant_postings(event)
+    if not achievements.filter(pk=achievement.pk).exists():
+        raise ApplicationError(
+            _("%(title)s is not a published achievement of a participant of this event.")
+            % {"title": achievement.title},
+            field="achievement",
+        )
+    if need is not None and not needs.filter(pk=need.pk).exists():
+        raise ApplicationError(
+            _("%(title)s is not a published need of a participant of this event.") % {"title": need.title},
+            field="need",
+        )
+    first, last = event_days(event)
+    if signed_on > last:
+        raise ApplicationError(
+            _("An agreement signed at this event is dated %(last)s at the latest, its last day.")
+            % {"last": last.isoformat()},
+            field="signed_on",
+        )
     agreement = agreement_create(
-        achievement=achievement, need=need, mode=mode, amount_wan=amount_wan, signed_on=signed_on, note=note, by=by
-    )
+        achievement=achievement, need=need, mode=mode, amount_wan=amount_wan, signed_on=signed_on, note=note, by=by,
+        signed_until=last if signed_on >= first else None,
+    )  # fmt: skip
     EventAgreement.objects.create(event=event, agreement=agreement)
     return agreement
 

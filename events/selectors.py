@@ -12,7 +12,7 @@ for the same people (``can_see_participant_contact``), never for another partici
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime, time, timedelta
 
 from django.contrib.auth.models import AnonymousUser
 from django.db.models import Case, Count, F, IntegerField, OuterRef, Q, QuerySet, Subquery, Value, When
@@ -23,9 +23,18 @@ from accounts.models import Organization, User
 from accounts.selectors import staff_may, user_organization_ids
 from marketplace.models import Achievement, Need
 from marketplace.models import Status as PostingStatus
-from matching.models import Agreement
+from matching.models import Agreement, Match
+from matching.selectors import released_q
 
-from .models import Event, Meeting, MeetingSlot, MeetingTable, PresentationApplication, Registration
+from .models import (
+    Event,
+    Meeting,
+    MeetingSlot,
+    MeetingSuggestions,
+    MeetingTable,
+    PresentationApplication,
+    Registration,
+)
 
 PUBLIC_STATUSES = (Event.Status.PUBLISHED, Event.Status.CANCELLED, Event.Status.FINISHED)
 
@@ -292,3 +301,158 @@ def event_agreements(event: Event) -> QuerySet[Agreement]:
         .select_related("achievement__organization", "need__organization")
         .order_by("-signed_on", "-pk")
     )
+
+
+# --- Participants: their postings, the directory ---------------------------------------------------------------
+
+
+def participant_organization_ids(event: Event) -> QuerySet[Registration]:
+    """The ids of the organisations with a confirmed place at the event (as a subquery)."""
+    return Registration.objects.filter(event=event, status=Registration.Status.CONFIRMED).values("organization_id")
+
+
+def participant_postings(event: Event, *, search: str = "") -> tuple[QuerySet[Achievement], QuerySet[Need]]:
+    """The participants' published achievements and needs (those an agreement at the event may link), narrowed to
+    titles containing ``search`` when given."""
+    organizations = participant_organization_ids(event)
+    achievements = Achievement.objects.filter(organization_id__in=organizations, status=PostingStatus.PUBLISHED)
+    needs = Need.objects.filter(organization_id__in=organizations, status=PostingStatus.PUBLISHED)
+    if search.strip():
+        achievements = achievements.filter(title__icontains=search.strip())
+        needs = needs.filter(title__icontains=search.strip())
+    return (
+        achievements.select_related("organization").order_by("title", "pk"),
+        needs.select_related("organization").order_by("title", "pk"),
+    )
+
+
+def can_see_directory(user: User | AnonymousUser, event: Event) -> bool:
+    """The participant directory: confirmed registrants of the event (members of an organisation with a confirmed
+    place), its organiser's members and staff."""
+    if not user.is_authenticated:
+        return False
+    if is_event_organizer(user, event):
+        return True
+    return Registration.objects.filter(
+        event=event, status=Registration.Status.CONFIRMED, organization_id__in=user_organization_ids(user=user)
+    ).exists()
+
+
+@dataclass(frozen=True)
+class DirectoryEntry:
+    organization: Organization
+    achievements: list[Achievement]
+    needs: list[Need]
+
+
+def participant_directory(event: Event, *, search: str = "") -> list[DirectoryEntry]:
+    """The organisations with a confirmed place at the event, by name, with their published postings; ``search``
+    narrows to organisations whose name, or one of whose published postings' domains, contains it. Contacts are
+    not read: the entries carry names, kinds, regions and posting titles only."""
+    organizations = Organization.objects.filter(pk__in=participant_organization_ids(event)).select_related(
+        "province", "city"
+    )
+    term = search.strip()
+    if term:
+        domain_match = Q(domains__name_zh__icontains=term) | Q(domains__name_en__icontains=term)
+        published = Q(status=PostingStatus.PUBLISHED)
+        organizations = organizations.filter(
+            Q(name__icontains=term)
+            | Q(pk__in=Achievement.objects.filter(published, domain_match).values("organization_id"))
+            | Q(pk__in=Need.objects.filter(published, domain_match).values("organization_id"))
+        )
+    organizations = list(organizations.order_by("name", "pk"))
+    ids = [organization.pk for organization in organizations]
+    achievements: dict[int, list[Achievement]] = {pk: [] for pk in ids}
+    needs: dict[int, list[Need]] = {pk: [] for pk in ids}
+    for achievement in Achievement.objects.filter(organization_id__in=ids, status=PostingStatus.PUBLISHED).order_by(
+        "title", "pk"
+    ):
+        achievements[achievement.organization_id].append(achievement)
+    for need in Need.objects.filter(organization_id__in=ids, status=PostingStatus.PUBLISHED).order_by("title", "pk"):
+        needs[need.organization_id].append(need)
+    return [DirectoryEntry(o, achievements[o.pk], needs[o.pk]) for o in organizations]
+
+
+# --- The month calendar ----------------------------------------------------------------------------------------
+
+
+def events_by_day(user: User | AnonymousUser, first: date, last: date) -> dict[date, list[Event]]:
+    """The events the user may see on each day from ``first`` to ``last`` (in the project's time zone), in start
+    order; an event of several days is on each of them."""
+    zone = timezone.get_default_timezone()
+    start = datetime.combine(first, time.min, tzinfo=zone)
+    end = datetime.combine(last + timedelta(days=1), time.min, tzinfo=zone)
+    days: dict[date, list[Event]] = {}
+    events = event_visible_to(user).filter(starts_at__lt=end, ends_at__gte=start).order_by("starts_at", "pk")
+    for event in events:
+        day = max(timezone.localtime(event.starts_at, zone).date(), first)
+        final = min(timezone.localtime(event.ends_at, zone).date(), last)
+        while day <= final:
+            days.setdefault(day, []).append(event)
+            day += timedelta(days=1)
+    return days
+
+
+# --- The printable per-table meeting schedule ------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ScheduleRow:
+    slot: MeetingSlot
+    meeting: Meeting | None
+    requester_postings: list[Achievement | Need]
+    invitee_postings: list[Achievement | Need]
+
+
+@dataclass(frozen=True)
+class TableSchedule:
+    table: MeetingTable
+    rows: list[ScheduleRow]
+
+
+def table_schedules(event: Event, *, postings_per_party: int = 3) -> list[TableSchedule]:
+    """Each table of a docking event with its slots and the accepted meeting in each: the two parties and, for
+    each, the postings the meeting is about: the pair of the best match between the two organisations (among the
+    matches the event's "whom to meet" reads), else the organisation's first published postings."""
+    grid = meeting_grid(event)
+    organization_ids = {m.requester.organization_id for m in grid.accepted} | {
+        m.invitee.organization_id for m in grid.accepted
+    }
+    matches = (
+        Match.objects.exclude(status__in=[Match.Status.REJECTED, Match.Status.DECLINED, Match.Status.WITHDRAWN])
+        .filter(achievement__organization_id__in=organization_ids, need__organization_id__in=organization_ids)
+        .select_related("achievement", "need")
+    )
+    if event.meeting_suggestions != MeetingSuggestions.ALL:
+        matches = matches.filter(released_q())
+    best: dict[frozenset[int], Match] = {}
+    for match in matches:
+        pair = frozenset((match.achievement.organization_id, match.need.organization_id))
+        if len(pair) == 2 and (pair not in best or match.score > best[pair].score):
+            best[pair] = match
+    published: dict[int, list[Achievement | Need]] = {pk: [] for pk in organization_ids}
+    for model in (Achievement, Need):
+        for posting in model.objects.filter(
+            organization_id__in=organization_ids, status=PostingStatus.PUBLISHED
+        ).order_by("title", "pk"):
+            published[posting.organization_id].append(posting)
+
+    def postings(organization_id: int, other_id: int) -> list[Achievement | Need]:
+        match = best.get(frozenset((organization_id, other_id)))
+        if match is not None:
+            return [match.achievement if match.achievement.organization_id == organization_id else match.need]
+        return published.get(organization_id, [])[:postings_per_party]
+
+    schedules = []
+    for index, table in enumerate(grid.tables):
+        rows = []
+        for row in grid.rows:
+            meeting = row.cells[index]
+            if meeting is None:
+                rows.append(ScheduleRow(row.slot, None, [], []))
+                continue
+            mine, theirs = meeting.requester.organization_id, meeting.invitee.organization_id
+            rows.append(ScheduleRow(row.slot, meeting, postings(mine, theirs), postings(theirs, mine)))
+        schedules.append(TableSchedule(table, rows))
+    return schedules

@@ -19,14 +19,16 @@ from rest_framework import serializers
 from accounts.models import Organization
 from accounts.selectors import user_primary_membership
 from core.api import NamedChoiceField
+from core.limits import BODY_MAX
 from marketplace.models import Achievement, CooperationMode, Need
 from marketplace.models import Status as PostingStatus
 from marketplace.selectors import posting_visible_to
 from marketplace.serializers import PlaceSerializer
 from matching.models import Agreement
 from matching.serializers import AgreementInputSerializer, MatchReasonSerializer, reason_language
+from reference.models import City, Cluster, Domain
 
-from .models import Event, Meeting, MeetingSlot, MeetingTable, PresentationApplication, Registration
+from .models import Event, Meeting, MeetingSlot, MeetingSuggestions, MeetingTable, PresentationApplication, Registration
 from .selectors import can_see_participant_contact, registration_is_open, waiting_position
 
 PRIVATE_FIELDS = ("person_email", "check_in_code")
@@ -83,6 +85,46 @@ class EventSerializer(serializers.ModelSerializer):
     @extend_schema_field(OpenApiTypes.BOOL)
     def get_registration_open(self, event: Event) -> bool:
         return registration_is_open(event)
+
+
+class EventUpdateInputSerializer(serializers.Serializer):
+    """The fields of an event its organiser may change (PATCH: any of them). Shapes only: the rules (times in
+    order, the capacity not below the confirmed places, the kind of a published event kept) are the service's."""
+
+    kind = serializers.ChoiceField(choices=Event.Kind.choices, required=False)
+    title = serializers.CharField(max_length=200, required=False)
+    description = serializers.CharField(max_length=BODY_MAX, required=False, allow_blank=True)
+    domains = serializers.SlugRelatedField(
+        many=True, slug_field="code", queryset=Domain.objects.all(), required=False, help_text=_("Domain codes.")
+    )
+    clusters = serializers.SlugRelatedField(
+        many=True, slug_field="code", queryset=Cluster.objects.all(), required=False,
+        help_text=_("Regional cluster codes."),
+    )  # fmt: skip
+    venue = serializers.CharField(max_length=200, required=False, allow_blank=True)
+    city = serializers.PrimaryKeyRelatedField(
+        queryset=City.objects.all(), required=False, allow_null=True,
+        help_text=_("A city code (see /api/v1/provinces/)."),
+    )  # fmt: skip
+    online_url = serializers.URLField(max_length=200, required=False, allow_blank=True)
+    starts_at = serializers.DateTimeField(required=False)
+    ends_at = serializers.DateTimeField(required=False)
+    registration_opens_at = serializers.DateTimeField(required=False, allow_null=True)
+    registration_closes_at = serializers.DateTimeField(required=False, allow_null=True)
+    capacity = serializers.IntegerField(
+        min_value=1, max_value=1_000_000, required=False,
+        help_text=_("Raising it gives the new places to the waiting list in order; never below the confirmed places."),
+    )  # fmt: skip
+    meeting_suggestions = serializers.ChoiceField(choices=MeetingSuggestions.choices, required=False)
+
+    def service_arguments(self) -> dict[str, Any]:
+        """The keyword arguments of ``services.event_update``."""
+        data = dict(self.validated_data)
+        if "domains" in data:
+            data["domain_codes"] = [domain.code for domain in data.pop("domains")]
+        if "clusters" in data:
+            data["cluster_codes"] = [cluster.code for cluster in data.pop("clusters")]
+        return data
 
 
 class RegistrationEventSerializer(serializers.ModelSerializer):
@@ -381,7 +423,7 @@ class EventReportFiguresSerializer(serializers.Serializer):
     meetings_held = serializers.IntegerField(read_only=True, help_text=_("Accepted 1:1 meetings."))
     agreements = serializers.IntegerField(read_only=True, help_text=_("Agreements signed at the event."))
     agreements_total_wan = serializers.DecimalField(
-        max_digits=14, decimal_places=2, read_only=True, help_text=_("Their total amount, in 万元.")
+        max_digits=14, decimal_places=2, read_only=True, help_text=_("Their total amount, in 10k CNY.")
     )
 
 
@@ -403,12 +445,13 @@ class EventReportSerializer(serializers.Serializer):
 
 class EventAgreementInputSerializer(AgreementInputSerializer):
     achievement = serializers.PrimaryKeyRelatedField(
-        queryset=Achievement.objects.filter(status=PostingStatus.PUBLISHED), help_text=_("Any published achievement.")
+        queryset=Achievement.objects.filter(status=PostingStatus.PUBLISHED),
+        help_text=_("A published achievement of an organisation with a confirmed place at the event."),
     )
     need = serializers.PrimaryKeyRelatedField(
         queryset=Need.objects.filter(status=PostingStatus.PUBLISHED),
         required=False,
         allow_null=True,
         default=None,
-        help_text=_("A published need, if the agreement answers one."),
+        help_text=_("A published need of a participant, if the agreement answers one."),
     )

@@ -1,5 +1,9 @@
-"""Writes with rules for events: create and publish, register within capacity (else the waiting list), cancel with
-first-come first-served promotion, check in.
+"""Writes with rules for events: create, edit and publish, register within capacity (else the waiting list), cancel
+with first-come first-served promotion, check in (on the event's days only).
+
+Creating and editing share one set of checks (``_check_event_fields``). Places left while people wait (a cancelled
+place, a raised capacity) always go to the waiting list first, in queue order (``_fill_places``), so that a newcomer
+never takes a place ahead of those already waiting.
 
 Booking follows the pattern of ticketing systems: one transaction locks the event row as late as possible,
 re-checks the places left and writes; e-mails go out only once it commits. The event's ``confirmed_count`` moves in
@@ -9,30 +13,60 @@ the same transaction, and a database constraint keeps it within the capacity wha
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import datetime, timedelta
+from datetime import date, datetime, time, timedelta
 from typing import Any
 
 from django.core import signing
 from django.db import IntegrityError, transaction
-from django.db.models import F
+from django.db.models import F, Q
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
+from accounts.language import mail_in_language_on_commit
 from accounts.models import Organization, User
 from accounts.selectors import acts_for, staff_may
 from accounts.services import organization_notify
 from core.exceptions import ApplicationError, PermissionDenied
-from core.i18n import bilingual
+from core.i18n import message
 from core.site import absolute_url
-from core.tasks import mail_on_commit
 
 from .models import Event, Registration
 
 
 def is_organizer(user: User, event: Event) -> bool:
     return acts_for(user, event.organizer_id, permission="events.change_event")
+
+
+EDITABLE_FIELDS = frozenset({
+    "kind", "title", "description", "venue", "city", "city_id", "online_url", "starts_at", "ends_at",
+    "registration_opens_at", "registration_closes_at", "capacity", "meeting_suggestions",
+})  # fmt: skip
+
+
+def _check_event_fields(
+    *,
+    title: str,
+    starts_at: datetime,
+    ends_at: datetime,
+    capacity: int,
+    registration_opens_at: datetime | None,
+    registration_closes_at: datetime | None,
+) -> None:
+    """The rules an event's fields meet, whether it is created or edited (``event_create``, ``event_update``)."""
+    if not title.strip():
+        raise ApplicationError(_("The event needs a title."), field="title")
+    if ends_at <= starts_at:
+        raise ApplicationError(_("The event must end after it starts."), field="ends_at")
+    if capacity < 1:
+        raise ApplicationError(_("The capacity is at least one place."), field="capacity")
+    if registration_opens_at and registration_closes_at and registration_closes_at <= registration_opens_at:
+        raise ApplicationError(_("Registration must close after it opens."), field="registration_closes_at")
+    if registration_closes_at and registration_closes_at > ends_at:
+        raise ApplicationError(_("Registration must close by the time the event ends."), field="registration_closes_at")
+    if registration_opens_at and registration_opens_at >= ends_at:
+        raise ApplicationError(_("Registration must open before the event ends."), field="registration_opens_at")
 
 
 @transaction.atomic
@@ -54,14 +88,11 @@ def event_create(
         raise PermissionDenied(_("Events are run by organiser organisations."))
     if not acts_for(by, organizer.pk, permission="events.add_event"):
         raise PermissionDenied(_("Only members of the organiser create its events."))
-    if ends_at <= starts_at:
-        raise ApplicationError(_("The event must end after it starts."), field="ends_at")
-    if capacity < 1:
-        raise ApplicationError(_("The capacity is at least one place."), field="capacity")
-    closes = fields.get("registration_closes_at")
-    opens = fields.get("registration_opens_at")
-    if opens and closes and closes <= opens:
-        raise ApplicationError(_("Registration must close after it opens."), field="registration_closes_at")
+    _check_event_fields(
+        title=title, starts_at=starts_at, ends_at=ends_at, capacity=capacity,
+        registration_opens_at=fields.get("registration_opens_at"),
+        registration_closes_at=fields.get("registration_closes_at"),
+    )  # fmt: skip
     event = Event.objects.create(
         organizer=organizer, created_by=by, kind=kind, title=title.strip(), starts_at=starts_at, ends_at=ends_at,
         capacity=capacity, **fields,
@@ -69,6 +100,69 @@ def event_create(
     event.domains.set(list(domain_codes))
     event.clusters.set(list(cluster_codes))
     return event
+
+
+@transaction.atomic
+def event_update(
+    *,
+    event: Event,
+    by: User,
+    domain_codes: Iterable[str] | None = None,
+    cluster_codes: Iterable[str] | None = None,
+    **fields: Any,
+) -> Event:
+    """The organiser's members (or staff) edit a draft or published event under the rules of creation. The
+    capacity may be raised, which gives the new places to the waiting list in order (its people are told by
+    e-mail), or lowered down to the confirmed places, never below. One transaction locks the event row first, then
+    the waiting registrations, as booking does."""
+    if not is_organizer(by, event):
+        raise PermissionDenied(_("Only the organiser edits the event."))
+    unknown = set(fields) - EDITABLE_FIELDS
+    if unknown:
+        raise ApplicationError(
+            _("These fields are not edited here: %(fields)s.") % {"fields": ", ".join(sorted(unknown))},
+            field=sorted(unknown)[0],
+        )
+    event = Event.objects.select_for_update().get(pk=event.pk)
+    if event.status not in (Event.Status.DRAFT, Event.Status.PUBLISHED):
+        raise ApplicationError(
+            _("A %(status)s event is no longer edited.") % {"status": event.get_status_display()}, field="status"
+        )
+    if "kind" in fields and fields["kind"] != event.kind and event.status != Event.Status.DRAFT:
+        raise ApplicationError(_("The kind of a published event does not change."), field="kind")
+    if "title" in fields:
+        fields["title"] = fields["title"].strip()
+    for name, value in fields.items():
+        setattr(event, name, value)
+    _check_event_fields(
+        title=event.title, starts_at=event.starts_at, ends_at=event.ends_at, capacity=event.capacity,
+        registration_opens_at=event.registration_opens_at, registration_closes_at=event.registration_closes_at,
+    )  # fmt: skip
+    if event.capacity < event.confirmed_count:
+        raise ApplicationError(
+            _("The capacity cannot be lower than the %(count)d confirmed places; cancel registrations first.")
+            % {"count": event.confirmed_count},
+            field="capacity",
+        )
+    _check_scheduled_within(event)
+    event.save()
+    if domain_codes is not None:
+        event.domains.set(list(domain_codes))
+    if cluster_codes is not None:
+        event.clusters.set(list(cluster_codes))
+    _fill_places(event)
+    event.refresh_from_db()
+    return event
+
+
+def _check_scheduled_within(event: Event) -> None:
+    """Meeting slots and accepted presentation slots stay within the event's (new) times."""
+    outside = Q(starts_at__lt=event.starts_at) | Q(ends_at__gt=event.ends_at)
+    if event.meeting_slots.filter(outside).exists():
+        raise ApplicationError(_("Some meeting slots would lie outside the event's new times."), field="starts_at")
+    slots_outside = Q(slot_starts_at__lt=event.starts_at) | Q(slot_ends_at__gt=event.ends_at)
+    if event.applications.filter(slots_outside, status="accepted").exists():
+        raise ApplicationError(_("Some presentations would lie outside the event's new times."), field="starts_at")
 
 
 @transaction.atomic
@@ -83,7 +177,9 @@ def event_set_status(*, event: Event, by: User, status: str) -> Event:
     event = Event.objects.select_for_update().select_related("organizer").get(pk=event.pk)
     if status not in allowed.get(event.status, set()):
         raise ApplicationError(
-            _("A %(current)s event cannot become %(to)s.") % {"current": event.status, "to": status}, field="status"
+            _("A %(current)s event cannot become %(to)s.")
+            % {"current": event.get_status_display(), "to": dict(Event.Status.choices).get(status, status)},
+            field="status",
         )
     if status == Event.Status.PUBLISHED and not event.organizer.verified and not staff_may(by, "events.change_event"):
         # Anyone may sign up an organiser named after a famous institution: its events reach the public only once
@@ -121,7 +217,12 @@ def registration_create(
         raise ApplicationError(
             _("%(email)s is already registered for this event.") % {"email": email}, field="person_email"
         )
-    confirmed = event.confirmed_count < event.capacity
+    # Places freed while people wait (a capacity raised elsewhere, say) go to the waiting list first: a newcomer
+    # never takes a place ahead of those already waiting.
+    _fill_places(event)
+    event.refresh_from_db(fields=["capacity", "confirmed_count"])
+    waiting = event.registrations.filter(status=Registration.Status.WAITING).exists()
+    confirmed = event.confirmed_count < event.capacity and not waiting
     try:
         with transaction.atomic():
             registration = Registration.objects.create(
@@ -160,7 +261,7 @@ def _cancel(event: Event, registration: Registration) -> Registration:
     registration.save(update_fields=["status", "cancelled_at"])
     if was_confirmed:
         Event.objects.filter(pk=event.pk).update(confirmed_count=F("confirmed_count") - 1)
-        _promote_waiting(event)
+        _fill_places(event)
     return registration
 
 
@@ -197,30 +298,54 @@ def registration_disown(*, token: str) -> Registration:
     registration = _cancel(event, registration)
     organization_notify(
         organization=registration.organization,
-        subject=bilingual(gettext_noop("A registration was cancelled by the person it named: %(event)s"),
-                          event=event.title)[:200],
-        body=bilingual(gettext_noop("%(email)s says they did not ask to be registered for this event; the "
-                                    "registration is cancelled."), email=registration.person_email),
+        subject=message(gettext_noop("A registration was cancelled by the person it named: %(event)s"),
+                        event=event.title[:150]),
+        body=message(gettext_noop("%(email)s says they did not ask to be registered for this event; the "
+                                  "registration is cancelled."), email=registration.person_email),
         link=reverse("events:detail", kwargs={"pk": event.pk}),
     )  # fmt: skip
     return registration
 
 
-def _promote_waiting(event: Event) -> Registration | None:
-    """Give the freed place to the first on the waiting list (first come, first served). The event row is locked."""
-    waiting = (
+def _fill_places(event: Event) -> list[Registration]:
+    """Give the places left to the waiting list, first come first served (by ``created_at``, then ``pk``), and
+    tell each promoted person by e-mail once the transaction commits. The caller holds the lock on the event row;
+    the waiting registrations are locked here, in queue order."""
+    capacity, confirmed = Event.objects.filter(pk=event.pk).values_list("capacity", "confirmed_count").get()
+    free = capacity - confirmed
+    if free <= 0:
+        return []
+    promoted = list(
         Registration.objects.select_for_update()
         .filter(event=event, status=Registration.Status.WAITING)
-        .order_by("created_at", "pk")
-        .first()
+        .order_by("created_at", "pk")[:free]
     )
-    if waiting is None:
-        return None
-    waiting.status, waiting.promoted_at = Registration.Status.CONFIRMED, timezone.now()
-    waiting.save(update_fields=["status", "promoted_at"])
-    Event.objects.filter(pk=event.pk).update(confirmed_count=F("confirmed_count") + 1)
-    _mail_on_commit(waiting, confirmed=True, promoted=True)
-    return waiting
+    if not promoted:
+        return []
+    now = timezone.now()
+    for registration in promoted:
+        registration.status, registration.promoted_at = Registration.Status.CONFIRMED, now
+        registration.save(update_fields=["status", "promoted_at"])
+    Event.objects.filter(pk=event.pk).update(confirmed_count=F("confirmed_count") + len(promoted))
+    for registration in promoted:
+        _mail_on_commit(registration, confirmed=True, promoted=True)
+    return promoted
+
+
+def check_in_window(event: Event) -> tuple[datetime, datetime]:
+    """When check-in is open: from the start of the event's first day to the end of its last day, in the
+    project's time zone (``TIME_ZONE``)."""
+    zone = timezone.get_default_timezone()
+    first, last = event_days(event)
+    opens = datetime.combine(first, time.min, tzinfo=zone)
+    closes = datetime.combine(last + timedelta(days=1), time.min, tzinfo=zone)
+    return opens, closes
+
+
+def event_days(event: Event) -> tuple[date, date]:
+    """The event's first and last day, in the project's time zone."""
+    zone = timezone.get_default_timezone()
+    return timezone.localtime(event.starts_at, zone).date(), timezone.localtime(event.ends_at, zone).date()
 
 
 @transaction.atomic
@@ -234,9 +359,17 @@ def registration_check_in(*, event: Event, code: str, by: User) -> Registration:
         raise ApplicationError(
             _('No registration of this event has the code "%(code)s".') % {"code": code}, field="code"
         ) from error
+    opens, closes = check_in_window(event)
+    now = timezone.now()
+    if now < opens:
+        raise ApplicationError(
+            _("Check-in opens on the event's first day, %(day)s.") % {"day": f"{opens:%Y-%m-%d}"}, field="code"
+        )
+    if now >= closes:
+        raise ApplicationError(_("Check-in closed at the end of the event's last day."), field="code")
     if registration.status != Registration.Status.CONFIRMED:
         message = _("This registration is %(status)s; only confirmed places check in.")
-        raise ApplicationError(message % {"status": registration.status}, field="code")
+        raise ApplicationError(message % {"status": registration.get_status_display()}, field="code")
     if registration.checked_in_at is None:
         registration.checked_in_at = timezone.now()
         registration.save(update_fields=["checked_in_at"])
@@ -244,20 +377,25 @@ def registration_check_in(*, event: Event, code: str, by: User) -> Registration:
 
 
 def _mail_on_commit(registration: Registration, *, confirmed: bool, promoted: bool = False) -> None:
+    """E-mail the registered person, in their preferred language when the address has an account (else the
+    language of the request that registered them)."""
     event = registration.event
-    if promoted:
-        subject = f"您已从候补转为正式参会 / A place is yours: {event.title}"
-    elif confirmed:
-        subject = f"报名成功 / Registration confirmed: {event.title}"
-    else:
-        subject = f"已进入候补名单 / On the waiting list: {event.title}"
     not_me = absolute_url(reverse("events:not-me", kwargs={"token": registration_not_me_token(registration)}))
-    body = (
-        f"{registration.person_name}：\n{event.title}\n{timezone.localtime(event.starts_at):%Y-%m-%d %H:%M}\n"
-        f"签到码 / check-in code: {registration.check_in_code if confirmed else '-'}\n\n"
-        + bilingual(
-            gettext_noop("Registered by %(organization)s. Not you, or not asked for? Cancel it here: %(link)s"),
-            separator="\n", organization=registration.organization.name, link=not_me,
-        )
-    )  # fmt: skip
-    mail_on_commit(subject=subject, body=body, recipients=[registration.person_email])
+    starts = f"{timezone.localtime(event.starts_at):%Y-%m-%d %H:%M}"
+
+    def rendered() -> tuple[str, str]:
+        if promoted:
+            subject = _("A place is yours: %(event)s")
+        elif confirmed:
+            subject = _("Registration confirmed: %(event)s")
+        else:
+            subject = _("On the waiting list: %(event)s")
+        body = (
+            _("Dear %(name)s,") % {"name": registration.person_name} + f"\n{event.title}\n{starts}\n"
+            + _("Check-in code: %(code)s") % {"code": registration.check_in_code if confirmed else "-"} + "\n\n"
+            + _("Registered by %(organization)s. Not you, or not asked for? Cancel it here: %(link)s")
+            % {"organization": registration.organization.name, "link": not_me}
+        )  # fmt: skip
+        return subject % {"event": event.title}, body
+
+    mail_in_language_on_commit(recipients=[registration.person_email], rendered=rendered)

@@ -1,18 +1,21 @@
 from django.urls import path, re_path
 
-from . import views, views_meetings, views_programme, views_report
+from . import views, views_calendar, views_meetings, views_participants, views_programme, views_report
 
 app_name = "events"
 
 urlpatterns = [
     path("events/", views.event_list, name="list"),
     path("events/new/", views.event_create, name="create"),
+    path("events/calendar/<int:year>/<int:month>/", views_calendar.month_page, name="month"),
     # The agenda holds the user's events and their accepted 1:1 meetings.
     path("events/my/agenda.ics", views_meetings.my_agenda, name="my-agenda"),
     path("events/<int:pk>/", views.event_detail, name="detail"),
     path("events/registrations/not-me/<str:token>/", views.registration_not_me, name="not-me"),
     path("events/<int:pk>/register/", views.event_register, name="register"),
+    path("events/<int:pk>/edit/", views.event_edit, name="edit"),
     path("events/<int:pk>/status/", views.event_status, name="status"),
+    path("events/<int:pk>/participants/", views_participants.directory_page, name="participants"),
     path("events/<int:pk>/registrations/", views.event_registrations, name="registrations"),
     path(
         "events/<int:pk>/registrations/<int:registration_pk>/cancel/",
@@ -38,6 +41,7 @@ urlpatterns = [
     # Docking meetings
     path("events/<int:pk>/grid/", views_meetings.grid_page, name="grid"),
     path("events/<int:pk>/grid/move/", views_meetings.meeting_move, name="move-meeting"),
+    path("events/<int:pk>/grid/print/", views_meetings.table_schedule_page, name="table-schedule"),
     path("events/<int:pk>/meet/", views_meetings.meet_page, name="meet"),
     path("events/<int:pk>/meet/request/", views_meetings.meeting_request, name="request-meeting"),
     path("events/<int:pk>/meetings/<int:meeting_pk>/accept/", views_meetings.meeting_accept, name="accept-meeting"),

@@ -9,7 +9,8 @@ Who may do what (after the 404 for events the user may not see):
 * calendar, event page, event .ics: anyone;
 * register, the organisation's own registrations, cancel them: members of any organisation;
 * create, publish, cancel and finish events: members of an organiser organisation (staff: for any organiser);
-* registrations list, check-in, attendance exports: the organiser's members and staff (others: 403);
+* edit an event, registrations list, check-in, attendance exports: the organiser's members and staff (others:
+  403);
 * my agenda .ics: logged-in users.
 """
 
@@ -35,10 +36,11 @@ from core.forms import add_application_error
 from . import exports, services
 from .calendar import calendar_for
 from .filters import EventFilterSet
-from .forms import CheckInForm, EventForm, EventStatusForm, RegistrationForm
+from .forms import CheckInForm, EventEditForm, EventForm, EventStatusForm, RegistrationForm
 from .models import Event, Registration
 from .selectors import (
     can_create_events,
+    can_see_directory,
     event_calendar_order,
     event_visible_to,
     is_event_organizer,
@@ -47,6 +49,7 @@ from .selectors import (
     registration_visible_to,
     waiting_position,
 )
+from .views_calendar import month_calendar_url
 
 PAGE_SIZE = 20
 
@@ -69,6 +72,8 @@ def _member_organizations(request: HttpRequest) -> Any:
 
 
 def event_list(request: HttpRequest) -> HttpResponse:
+    if request.GET.get("view") == "month":
+        return redirect(month_calendar_url(request.GET.get("month", "")))
     queryset = event_visible_to(request.user)
     filterset = EventFilterSet(request.GET or None, queryset=queryset, request=request)
     results = filterset.qs if filterset.is_bound and filterset.is_valid() else queryset
@@ -107,6 +112,7 @@ def _detail_context(request: HttpRequest, event: Event, form: RegistrationForm |
         "form": form if is_open else None,
         "own_registrations": own,
         "has_organization": bool(organizations),
+        "can_see_directory": can_see_directory(user, event),
         "status_form": EventStatusForm(),
     }
 
@@ -182,6 +188,23 @@ def event_create(request: HttpRequest) -> HttpResponse:
             messages.success(request, _("Saved as a draft: only your organisation sees it until you publish it."))
             return redirect("events:detail", pk=event.pk)
     return render(request, "events/event_form.html", {"form": form})
+
+
+@login_required
+def event_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    """The organiser's members and staff edit a draft or published event (``services.event_update``)."""
+    event = _organizer_event(request, pk)
+    form = EventEditForm(request.POST or None, event=event)
+    if request.method == "POST" and form.is_valid():
+        try:
+            event = services.event_update(event=event, by=request.user, **form.service_arguments())
+        except ApplicationError as error:
+            add_application_error(form, error)
+        else:
+            messages.success(request, _("The event is saved."))
+            return redirect("events:detail", pk=event.pk)
+    context = {"form": form, "event": event}
+    return render(request, "events/event_form.html", context, status=400 if form.errors else 200)
 
 
 @login_required

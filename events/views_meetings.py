@@ -3,7 +3,8 @@ page (whom to meet, requests, the personal agenda) and the user's agenda as iCal
 
 Who may do what (after the 404 for events the user may not see; only docking events have meetings, a 404 too):
 
-* grid, adding slots and tables, moving meetings: the organiser's members and staff (others: 403);
+* grid, adding slots and tables, moving meetings, the printable per-table schedule: the organiser's members and
+  staff (others: 403);
 * meet page, requesting, accepting and declining: members whose organisation has a confirmed registration at the
   event, acting for it (others: 403); a meeting the user may not see is a 404;
 * my agenda .ics: logged-in users.
@@ -37,6 +38,7 @@ from .selectors import (
     meeting_grid,
     meetings_of,
     meetings_visible_to,
+    table_schedules,
 )
 from .serializers import suggestion_reasons
 from .views import _base_url, _event, _organizer_event
@@ -108,6 +110,13 @@ def meeting_move(request: HttpRequest, pk: int) -> HttpResponse:
             )
             return redirect("events:grid", pk=event.pk)
     return _grid_page(request, event, move_form=form)
+
+
+@login_required
+def table_schedule_page(request: HttpRequest, pk: int) -> HttpResponse:
+    """The printable schedule of each table: its slots and the two parties of each meeting (one page per table)."""
+    event = _docking(_organizer_event(request, pk))
+    return render(request, "events/table_schedule.html", {"event": event, "schedules": table_schedules(event)})
 
 
 # --- The participant's page ------------------------------------------------------------------------------------

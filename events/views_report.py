@@ -25,7 +25,8 @@ from .views import _organizer_event
 @login_required
 def report_page(request: HttpRequest, pk: int) -> HttpResponse:
     event = _organizer_event(request, pk)
-    form = EventAgreementForm(request.POST or None)
+    search = request.GET.get("q", "").strip()[:100]
+    form = EventAgreementForm(request.POST or None, event=event, search=search)
     if request.method == "POST" and form.is_valid():
         try:
             agreement = outcomes.event_agreement_record(event=event, by=request.user, **form.cleaned_data)
@@ -41,6 +42,7 @@ def report_page(request: HttpRequest, pk: int) -> HttpResponse:
         "figures": exports.report_figures(report),
         "agreements": list(event_agreements(event)),
         "form": form,
+        "search": search,
     }
     return render(request, "events/event_report.html", context, status=400 if form.errors else 200)
 

@@ -87,10 +87,11 @@ class AchievementFilterSet(PostingFilterSet):
     readiness_min = ReadinessFilter(label=_("Readiness from"), field_name="trl", lookup_expr="gte")
     readiness_max = ReadinessFilter(label=_("Readiness up to"), field_name="trl", lookup_expr="lte")
     price_min = django_filters.NumberFilter(
-        label=_("Price from (万元)"), method="filter_price_min", help_text=_("Asking price reaching at least this.")
+        label=_("Price from (10k CNY)"), method="filter_price_min", help_text=_("Asking price reaching at least this.")
     )
     price_max = django_filters.NumberFilter(
-        label=_("Price up to (万元)"), method="filter_price_max", help_text=_("Asking price starting at most at this.")
+        label=_("Price up to (10k CNY)"), method="filter_price_max",
+        help_text=_("Asking price starting at most at this."),
     )
     ip_status = django_filters.ChoiceFilter(label=_("IP status"), choices=Achievement.IPStatus.choices)
 
@@ -108,8 +109,12 @@ class AchievementFilterSet(PostingFilterSet):
 class NeedFilterSet(PostingFilterSet):
     readiness_min = ReadinessFilter(label=_("Required readiness from"), field_name="min_trl", lookup_expr="gte")
     readiness_max = ReadinessFilter(label=_("Required readiness up to"), field_name="min_trl", lookup_expr="lte")
-    budget_min = django_filters.NumberFilter(label=_("Budget from (万元)"), field_name="budget_wan", lookup_expr="gte")
-    budget_max = django_filters.NumberFilter(label=_("Budget up to (万元)"), field_name="budget_wan", lookup_expr="lte")
+    budget_min = django_filters.NumberFilter(
+        label=_("Budget from (10k CNY)"), field_name="budget_wan", lookup_expr="gte"
+    )
+    budget_max = django_filters.NumberFilter(
+        label=_("Budget up to (10k CNY)"), field_name="budget_wan", lookup_expr="lte"
+    )
     region_scope = django_filters.ChoiceFilter(label=_("Region scope"), choices=Need.RegionScope.choices)
 
     class Meta:

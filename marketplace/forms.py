@@ -7,6 +7,7 @@ from django import forms
 from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 
+from reference.forms import city_field, clean_place, province_field
 from reference.models import Domain
 
 from .models import MAX_KEYWORDS, Achievement, CooperationMode, Language, Need
@@ -43,8 +44,13 @@ class PostingForm(forms.Form):
         widget=forms.CheckboxSelectMultiple,
     )
     location = forms.CharField(
-        label=_("Location"), max_length=100, help_text=_('e.g. "安徽省合肥市", "合肥", "Hefei".')
+        label=_("Location"),
+        max_length=100,
+        required=False,
+        help_text=_('A city or county, in Chinese or English, e.g. "Hefei".'),
     )
+    province = province_field()
+    city = city_field()
     language = forms.ChoiceField(label=_("Language of the text"), choices=Language.choices)
     contact_name = forms.CharField(label=_("Contact name"), max_length=100, required=False)
     contact_phone = forms.CharField(label=_("Contact phone"), max_length=40, required=False)
@@ -56,14 +62,21 @@ class PostingForm(forms.Form):
             raise forms.ValidationError(_("At most %(max)d keywords."), params={"max": MAX_KEYWORDS})
         return words
 
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        clean_place(self, data)  # typed, or picked from the lists (reference.forms.place_from)
+        return data
+
     def service_fields(self) -> dict[str, Any]:
         data = self.cleaned_data
-        skip = {"domains", "location"}
+        skip = {"domains", "location", "province", "city"}
         return {name: value for name, value in data.items() if name not in skip}
 
     @classmethod
     def initial_from(cls, posting: Achievement | Need) -> dict[str, Any]:
+        picked = {"province", "city"}  # the lists are for a place the text does not name; the text holds it
         initial = {name: getattr(posting, name) for name in cls.base_fields if hasattr(posting, name)}
+        initial = {name: value for name, value in initial.items() if name not in picked}
         initial["keywords"] = "; ".join(posting.keywords)
         initial["domains"] = list(posting.domains.all())
         initial["location"] = posting.province.name_zh + (
@@ -82,8 +95,8 @@ class AchievementForm(PostingForm):
     trl = forms.IntegerField(label=_("Readiness level (1-9)"), min_value=1, max_value=9, required=False)
     ip_status = forms.ChoiceField(label=_("IP status"), choices=Achievement.IPStatus.choices)
     patent_numbers = forms.CharField(label=_("Patent numbers"), required=False)
-    price_min_wan = forms.DecimalField(label=_("Asking price from (万元)"), min_value=0, required=False)
-    price_max_wan = forms.DecimalField(label=_("Asking price up to (万元)"), min_value=0, required=False)
+    price_min_wan = forms.DecimalField(label=_("Asking price from (10k CNY)"), min_value=0, required=False)
+    price_max_wan = forms.DecimalField(label=_("Asking price up to (10k CNY)"), min_value=0, required=False)
 
     field_order = ["title", "summary", "domains", "keywords", "trl", "ip_status", "patent_numbers", "modes"]
 
@@ -105,7 +118,7 @@ class NeedForm(PostingForm):
         help_text=_("The technical problem, the current situation and the target indicators."),
     )
     min_trl = forms.IntegerField(label=_("Lowest acceptable readiness (1-9)"), min_value=1, max_value=9, required=False)
-    budget_wan = forms.DecimalField(label=_("Budget (万元)"), min_value=0, required=False)
+    budget_wan = forms.DecimalField(label=_("Budget (10k CNY)"), min_value=0, required=False)
     region_scope = forms.ChoiceField(label=_("Partners from"), choices=Need.RegionScope.choices)
     deadline = forms.DateField(label=_("Deadline"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
 

@@ -211,10 +211,10 @@ class _RowChecker:
         try:
             number = Decimal(str(value).strip())
         except InvalidOperation:
-            self.error(column, _('"%(value)s" is not a number (in 万元)'), {"value": value})
+            self.error(column, _('"%(value)s" is not a number (in 10k CNY)'), {"value": value})
             return None
         if number < 0 or not number.is_finite():
-            self.error(column, _("%(value)s must be a positive amount (in 万元)"), {"value": value})
+            self.error(column, _("%(value)s must be a positive amount (in 10k CNY)"), {"value": value})
             return None
         return number
 

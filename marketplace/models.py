@@ -99,10 +99,11 @@ class Posting(models.Model):
     contact_email = models.EmailField(_("contact e-mail"), blank=True)
     status = models.CharField(_("status"), max_length=16, choices=Status.choices, default=Status.DRAFT)
     rejection_reason = models.TextField(_("reason for rejection"), blank=True, **bounded(NOTE_MAX))
-    search_document = models.TextField(editable=False, blank=True, default="")
+    search_document = models.TextField(_("search document"), editable=False, blank=True, default="")
     created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+", editable=False
-    )
+        settings.AUTH_USER_MODEL, verbose_name=_("created by"), on_delete=models.SET_NULL, null=True, blank=True,
+        related_name="+", editable=False,
+    )  # fmt: skip
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
     published_at = models.DateTimeField(_("published at"), null=True, blank=True, editable=False)
@@ -170,10 +171,10 @@ class Achievement(Posting):
     ip_status = models.CharField(_("IP status"), max_length=24, choices=IPStatus.choices, default=IPStatus.NONE)
     patent_numbers = models.JSONField(_("patent numbers"), default=list, blank=True)
     price_min_wan = models.DecimalField(
-        _("asking price from (万元)"), max_digits=12, decimal_places=2, null=True, blank=True
+        _("asking price from (10k CNY)"), max_digits=12, decimal_places=2, null=True, blank=True
     )
     price_max_wan = models.DecimalField(
-        _("asking price up to (万元)"), max_digits=12, decimal_places=2, null=True, blank=True
+        _("asking price up to (10k CNY)"), max_digits=12, decimal_places=2, null=True, blank=True
     )
 
     class Meta(Posting.Meta):
@@ -222,7 +223,7 @@ class Need(Posting):
     min_trl = models.PositiveSmallIntegerField(
         _("lowest acceptable readiness level"), null=True, blank=True, validators=TRL_VALIDATORS
     )
-    budget_wan = models.DecimalField(_("budget (万元)"), max_digits=12, decimal_places=2, null=True, blank=True)
+    budget_wan = models.DecimalField(_("budget (10k CNY)"), max_digits=12, decimal_places=2, null=True, blank=True)
     region_scope = models.CharField(
         _("region scope"), max_length=16, choices=RegionScope.choices, default=RegionScope.NATIONAL
     )
@@ -295,9 +296,12 @@ class PostingTransition(models.Model):
     DEADLINE_EXTENDED = gettext_noop("deadline extended")
 
     achievement = models.ForeignKey(
-        Achievement, on_delete=models.CASCADE, null=True, blank=True, related_name="transitions"
+        Achievement, verbose_name=_("achievement"), on_delete=models.CASCADE, null=True, blank=True,
+        related_name="transitions",
+    )  # fmt: skip
+    need = models.ForeignKey(
+        Need, verbose_name=_("need"), on_delete=models.CASCADE, null=True, blank=True, related_name="transitions"
     )
-    need = models.ForeignKey(Need, on_delete=models.CASCADE, null=True, blank=True, related_name="transitions")
     from_status = models.CharField(_("from"), max_length=16, choices=Status.choices, blank=True)
     to_status = models.CharField(_("to"), max_length=16, choices=Status.choices)
     by = models.ForeignKey(
@@ -324,15 +328,15 @@ class PostingTransition(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.from_status or '-'} -> {self.to_status}"
+        return f"{self.get_from_status_display() or '-'} → {self.get_to_status_display()}"
 
 
 class SearchTerm(models.Model):
     """One token of a posting's ranked-search document and its impact (``marketplace.search.document_terms``); the
     rows of a posting are rewritten whenever its text is saved (``marketplace.search_index``)."""
 
-    token = models.CharField(max_length=64)
-    impact = models.FloatField()
+    token = models.CharField(_("token"), max_length=64)
+    impact = models.FloatField(_("impact"))
 
     class Meta:
         abstract = True
@@ -347,10 +351,13 @@ class AchievementSearchTerm(SearchTerm):
     # them against the postings at commit (a deferred check each) was a fifth of a large import. Deleting a posting
     # deletes its rows (Django's cascade).
     posting = models.ForeignKey(
-        Achievement, on_delete=models.CASCADE, related_name="+", db_index=False, db_constraint=False
-    )
+        Achievement, verbose_name=_("achievement"), on_delete=models.CASCADE, related_name="+", db_index=False,
+        db_constraint=False,
+    )  # fmt: skip
 
     class Meta:
+        verbose_name = _("achievement search term")
+        verbose_name_plural = _("achievement search terms")
         indexes = [models.Index(fields=["token", "-impact", "posting"], name="achievement_term_token")]
 
 
@@ -359,9 +366,13 @@ class NeedSearchTerm(SearchTerm):
     # No database constraint: these rows are derived from the posting and rewritten with it; checking millions of
     # them against the postings at commit (a deferred check each) was a fifth of a large import. Deleting a posting
     # deletes its rows (Django's cascade).
-    posting = models.ForeignKey(Need, on_delete=models.CASCADE, related_name="+", db_index=False, db_constraint=False)
+    posting = models.ForeignKey(
+        Need, verbose_name=_("need"), on_delete=models.CASCADE, related_name="+", db_index=False, db_constraint=False
+    )
 
     class Meta:
+        verbose_name = _("need search term")
+        verbose_name_plural = _("need search terms")
         indexes = [models.Index(fields=["token", "-impact", "posting"], name="need_term_token")]
 
 
@@ -384,7 +395,7 @@ class ImportJob(models.Model):
     kind = models.CharField(_("kind"), max_length=16, choices=[("achievements", _("achievements")),
                                                                 ("needs", _("needs"))])  # fmt: skip
     filename = models.CharField(_("file"), max_length=200)
-    data = models.BinaryField(editable=False, blank=True, default=b"")
+    data = models.BinaryField(_("data"), editable=False, blank=True, default=b"")
     organization = models.ForeignKey(
         "accounts.Organization", verbose_name=_("organisation"), on_delete=models.CASCADE, null=True, blank=True,
         related_name="import_jobs", help_text=_("The owner of every row; empty: the rows name their owners."),

@@ -32,7 +32,7 @@ from core.audit import Kind as AuditKind
 from core.audit import audit_record
 from core.contact_details import contact_details_in, contact_labels
 from core.exceptions import ApplicationError, PermissionDenied
-from core.i18n import bilingual
+from core.i18n import message
 from reference.models import Domain
 
 from .models import Achievement, Need, PostingTransition, Status
@@ -306,8 +306,8 @@ def posting_edit_reject(*, posting: P, by: User, reason: str) -> P:
                                      to_status=posting.status, by=by, reason=note)  # fmt: skip
     organization_notify(
         organization=posting.organization,
-        subject=bilingual(gettext_noop("Your edit was not published: %(title)s"), title=posting.title)[:200],
-        body=reason.strip(),
+        subject=message(gettext_noop("Your edit was not published: %(title)s"), title=posting.title[:150]),
+        body=reason.strip(),  # typed by staff: shown as it is
         link=reverse("marketplace:detail", kwargs={"kind": f"{_kind(posting)}s", "pk": posting.pk}),
     )
     return posting
@@ -322,7 +322,8 @@ def posting_transition(*, posting: P, to: str, by: User | None, reason: str = ""
         return posting
     if to not in ALLOWED_MOVES.get(current, set()):
         raise ApplicationError(
-            _("A %(current)s posting cannot become %(to)s.") % {"current": current, "to": to},
+            _("A %(current)s posting cannot become %(to)s.")
+            % {"current": posting.get_status_display(), "to": dict(Status.choices).get(to, to)},
             field="status",
             code="transition",
         )
@@ -358,7 +359,9 @@ def posting_submit(*, posting: P, by: User) -> P:
         raise PermissionDenied(_("Only members of the organisation submit its postings."))
     if posting.status not in (Status.DRAFT, Status.REJECTED):
         raise ApplicationError(
-            _("Only drafts are submitted; this posting is %(status)s.") % {"status": posting.status}, field="status"
+            _("Only drafts are submitted; this posting is %(status)s.")
+            % {"status": posting.get_status_display()},
+            field="status",
         )
     found = contact_details_in(posting.title, posting.body, posting.keywords)
     if settings.MARKETPLACE_VERIFIED_AUTO_PUBLISH and posting.organization.verified and not found:
@@ -373,7 +376,8 @@ def posting_approve(*, posting: P, by: User) -> P:
         raise PermissionDenied(_("Only platform staff approve postings."))
     if posting.status != Status.SUBMITTED:
         raise ApplicationError(
-            _("Only submitted postings are approved; this one is %(status)s.") % {"status": posting.status},
+            _("Only submitted postings are approved; this one is %(status)s.")
+            % {"status": posting.get_status_display()},
             field="status",
         )
     return posting_transition(posting=posting, to=Status.PUBLISHED, by=by)
@@ -386,7 +390,8 @@ def posting_reject(*, posting: P, by: User, reason: str) -> P:
         raise ApplicationError(_("Say why the posting is rejected; the organisation sees the reason."), field="reason")
     if posting.status != Status.SUBMITTED:
         raise ApplicationError(
-            _("Only submitted postings are rejected; this one is %(status)s.") % {"status": posting.status},
+            _("Only submitted postings are rejected; this one is %(status)s.")
+            % {"status": posting.get_status_display()},
             field="status",
         )
     return posting_transition(posting=posting, to=Status.REJECTED, by=by, reason=reason.strip())
@@ -437,13 +442,12 @@ def need_expire_overdue(*, today: date | None = None) -> list[Need]:
         )
         organization_notify(
             organization=need.organization,
-            subject=bilingual(gettext_noop("Need closed, its deadline passed: %(title)s"), title=need.title)[:200],
-            body=bilingual(
+            subject=message(gettext_noop("Need closed, its deadline passed: %(title)s"), title=need.title[:150]),
+            body=message(
                 gettext_noop(
                     "The deadline of your need (%(deadline)s) has passed: it is closed, no longer matched or found "
                     "in search, and its pending suggestions are withdrawn. Extend the deadline to publish it again."
                 ),
-                separator="\n",
                 deadline=need.deadline.isoformat() if need.deadline else "-",
             ),
             link=reverse("marketplace:detail", kwargs={"kind": "needs", "pk": need.pk}),

@@ -22,8 +22,8 @@ from accounts.selectors import user_memberships
 from core.downloads import file_response
 from core.exceptions import ApplicationError
 from core.forms import add_application_error
+from reference.forms import place_from
 from reference.models import Cluster, Domain
-from reference.selectors import place_resolve
 
 from . import hooks, import_jobs, import_results, importers, services
 from .filters import AchievementFilterSet, NeedFilterSet, PostingFilterSet
@@ -187,7 +187,7 @@ def posting_create(request: HttpRequest, kind: str) -> HttpResponse:
     form = spec.form(request.POST or None, initial={"location": organization.location_label, "language": "zh"})
     if request.method == "POST" and form.is_valid():
         try:
-            province, city = place_resolve(text=form.cleaned_data["location"])
+            province, city = place_from(form.cleaned_data)
             posting = services.posting_create(
                 model=spec.model,
                 organization=organization,
@@ -214,7 +214,7 @@ def posting_edit(request: HttpRequest, kind: str, pk: int) -> HttpResponse:
     form = spec.form(request.POST or None, initial=spec.form.initial_from(posting))
     if request.method == "POST" and form.is_valid():
         try:
-            province, city = place_resolve(text=form.cleaned_data["location"])
+            province, city = place_from(form.cleaned_data)
             posting = services.posting_update(
                 posting=posting,
                 by=request.user,

@@ -28,6 +28,20 @@ from .models import Agreement, Match, MatchEvent, MatchingConfig, MatchRun, Pend
 from .selectors import match_statistics
 from .serializers import localized_reasons
 from .tasks import full_rebuild_enqueue
+from .views import ACTION_LABELS, COMPONENT_LABELS, SIDE_LABELS
+
+# What started a matching run (``MatchRun.trigger``), as staff read it.
+TRIGGER_LABELS = {
+    "admin": _("staff, in admin"),
+    "command": _("command line"),
+    "publish": _("publication"),
+    "schedule": _("schedule"),
+    "sweep": _("sweep of waiting publications"),
+    "drift": _("refit after many additions"),
+}
+OUTCOME_LABELS = {
+    "accepted": _("accepted by both sides"), "declined": _("declined"), "rejected": _("rejected by staff"),
+}  # fmt: skip
 
 
 def _bar(value: float, *, broken: bool = False) -> SafeString:
@@ -135,7 +149,7 @@ class ProvinceFilter(admin.SimpleListFilter):
     def lookups(self, request: HttpRequest, model_admin: admin.ModelAdmin) -> list[tuple[str, str]]:
         from reference.models import Province
 
-        return [(p.code, p.name_zh) for p in Province.objects.all()]
+        return [(p.code, p.name) for p in Province.objects.all()]
 
     def queryset(self, request: HttpRequest, queryset: QuerySet) -> QuerySet:
         if not self.value():
@@ -165,8 +179,16 @@ class CrossRegionFilter(admin.SimpleListFilter):
 
 class MatchEventInline(admin.TabularInline):
     model = MatchEvent
-    fields = ("at", "action", "side", "from_status", "to_status", "by", "note")
+    fields = ("at", "action_label", "side_label", "from_status", "to_status", "by", "note")
     readonly_fields = fields
+
+    @admin.display(description=_("action"))
+    def action_label(self, event: MatchEvent) -> str:
+        return str(ACTION_LABELS.get(event.action, event.action))
+
+    @admin.display(description=_("side"))
+    def side_label(self, event: MatchEvent) -> str:
+        return str(SIDE_LABELS.get(event.side, event.side))
     extra = 0
     can_delete = False
 
@@ -237,13 +259,13 @@ class MatchAdmin(admin.ModelAdmin):
         return format_html(
             "<table><tr>{}{}</tr></table>",
             column(need, need.description, [
-                (_("organisation"), need.organization.name), (_("province"), need.province.name_zh),
-                (_("lowest readiness"), need.min_trl), (_("budget (万元)"), need.budget_wan),
+                (_("organisation"), need.organization.name), (_("province"), need.province.name),
+                (_("lowest readiness"), need.min_trl), (_("budget (10k CNY)"), need.budget_wan),
                 (_("modes"), ", ".join(need.mode_labels)), (_("region scope"), need.get_region_scope_display()),
             ]),
             column(achievement, achievement.summary, [
-                (_("organisation"), achievement.organization.name), (_("province"), achievement.province.name_zh),
-                (_("readiness"), achievement.trl), (_("price from (万元)"), achievement.price_min_wan),
+                (_("organisation"), achievement.organization.name), (_("province"), achievement.province.name),
+                (_("readiness"), achievement.trl), (_("price from (10k CNY)"), achievement.price_min_wan),
                 (_("modes"), ", ".join(achievement.mode_labels)),
             ]),
         )  # fmt: skip
@@ -259,7 +281,8 @@ class MatchAdmin(admin.ModelAdmin):
             "",
             "<tr><th>{}</th><td>{}</td><td>{}</td></tr>",
             (
-                (name, _bar(match.components.get(name, 0.0), broken=broken.get(name, False)),
+                (COMPONENT_LABELS.get(name, name),
+                 _bar(match.components.get(name, 0.0), broken=broken.get(name, False)),
                  "; ".join(reasons.get(name, [])))
                 for name in COMPONENTS
             ),
@@ -332,20 +355,43 @@ class MatchAdmin(admin.ModelAdmin):
 
     def statistics_view(self, request: HttpRequest) -> HttpResponse:
         """How each component scored on the matches people accepted, declined and staff rejected."""
+        stats = match_statistics()
+        outcomes = [(OUTCOME_LABELS.get(o, o), stats["counts"].get(o, 0)) for o in stats["outcomes"]]
+        rows = [(COMPONENT_LABELS.get(name, name), [row.get(o) for o in stats["outcomes"]])
+                for name, row in stats["means"].items()]  # fmt: skip
         context = {**self.admin_site.each_context(request), "title": _("Match statistics"), "opts": self.model._meta,
-                   "stats": match_statistics()}  # fmt: skip
+                   "stats": stats, "outcomes": outcomes, "rows": rows}  # fmt: skip
         return render(request, "admin/matching/statistics.html", context)
+
+
+class TriggerFilter(admin.SimpleListFilter):
+    title = _("trigger")
+    parameter_name = "trigger"
+
+    def lookups(self, request: HttpRequest, model_admin: admin.ModelAdmin) -> list[tuple[str, object]]:
+        used = MatchRun.objects.order_by("trigger").values_list("trigger", flat=True).distinct()
+        return [(code, TRIGGER_LABELS.get(code, code)) for code in used]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet) -> QuerySet:
+        return queryset.filter(trigger=self.value()) if self.value() else queryset
 
 
 @admin.register(MatchRun)
 class MatchRunAdmin(admin.ModelAdmin):
-    list_display = ("pk", "kind", "trigger", "status", "progress", "duration_seconds", "created_at")
-    list_filter = ("kind", "status", "trigger")
-    readonly_fields = [f.name for f in MatchRun._meta.fields]
+    list_display = ("id", "kind", "trigger_label", "status", "progress", "duration_seconds", "created_at")
+    list_filter = ("kind", "status", TriggerFilter)
+    # The trigger shown by its label (``TRIGGER_LABELS``), not its code.
+    fields = readonly_fields = [
+        ("trigger_label" if f.name == "trigger" else f.name) for f in MatchRun._meta.fields if f.name != "id"
+    ]
     change_list_template = "admin/matching/matchrun_changelist.html"
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
+
+    @admin.display(description=_("trigger"), ordering="trigger")
+    def trigger_label(self, run: MatchRun) -> str:
+        return str(TRIGGER_LABELS.get(run.trigger, run.trigger))
 
     @admin.display(description=_("progress"))
     def progress(self, run: MatchRun) -> SafeString:

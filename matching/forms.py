@@ -23,7 +23,7 @@ class AgreementForm(forms.Form):
     mode = forms.ChoiceField(label=_("Cooperation mode"), choices=CooperationMode.choices)
     signed_on = forms.DateField(label=_("Signed on"), widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"))
     amount_wan = forms.DecimalField(
-        label=_("Amount (万元)"), min_value=0, max_digits=12, decimal_places=2, required=False
+        label=_("Amount (10k CNY)"), min_value=0, max_digits=12, decimal_places=2, required=False
     )
     note = forms.CharField(
         label=_("Note"), required=False, max_length=NOTE_MAX, widget=forms.Textarea(attrs={"rows": 2})

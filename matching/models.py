@@ -92,10 +92,11 @@ class MatchingConfig(models.Model):
     )
     # When the release rule (or its threshold) last changed: only pairs suggested since are released by runs.
     release_since = models.DateTimeField(_("release rule in force since"), null=True, blank=True, editable=False)
-    updated_at = models.DateTimeField(auto_now=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
     updated_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+", editable=False
-    )
+        settings.AUTH_USER_MODEL, verbose_name=_("updated by"), on_delete=models.SET_NULL, null=True, blank=True,
+        related_name="+", editable=False,
+    )  # fmt: skip
 
     RELEASE_FIELDS = ("release_rule", "release_threshold")
 
@@ -141,8 +142,9 @@ class MatchRun(models.Model):
     kind = models.CharField(_("kind"), max_length=16, choices=Kind.choices)
     trigger = models.CharField(_("trigger"), max_length=32, help_text=_("command, publish, schedule or admin"))
     triggered_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
-    )
+        settings.AUTH_USER_MODEL, verbose_name=_("triggered by"), on_delete=models.SET_NULL, null=True, blank=True,
+        related_name="+",
+    )  # fmt: skip
     status = models.CharField(_("status"), max_length=16, choices=Status.choices, default=Status.PENDING)
     progress_done = models.PositiveIntegerField(_("done"), default=0)
     progress_total = models.PositiveIntegerField(_("total"), default=0)
@@ -151,7 +153,7 @@ class MatchRun(models.Model):
     finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
     duration_seconds = models.FloatField(_("duration (s)"), null=True, blank=True)
     error = models.TextField(_("error"), blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
 
     class Meta:
         ordering = ["-created_at"]
@@ -218,13 +220,17 @@ class Match(models.Model):
     review_reason = models.TextField(_("staff's reason"), blank=True, **bounded(NOTE_MAX))
     decline_reason = models.TextField(_("reason for declining"), blank=True, **bounded(NOTE_MAX))
     reviewed_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
-    )
+        settings.AUTH_USER_MODEL, verbose_name=_("reviewed by"), on_delete=models.SET_NULL, null=True, blank=True,
+        related_name="+",
+    )  # fmt: skip
     reviewed_at = models.DateTimeField(_("reviewed at"), null=True, blank=True)
     contact_revealed_at = models.DateTimeField(_("contacts revealed at"), null=True, blank=True)
-    run = models.ForeignKey(MatchRun, on_delete=models.SET_NULL, null=True, blank=True, related_name="matches")
-    created_at = models.DateTimeField(auto_now_add=True)
-    updated_at = models.DateTimeField(auto_now=True)
+    run = models.ForeignKey(
+        MatchRun, verbose_name=_("matching run"), on_delete=models.SET_NULL, null=True, blank=True,
+        related_name="matches",
+    )  # fmt: skip
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
 
     class Meta:
         ordering = ["-score"]
@@ -252,12 +258,15 @@ class Match(models.Model):
 class MatchEvent(models.Model):
     """One change of a match: who, when, from, to, and why."""
 
-    match = models.ForeignKey(Match, on_delete=models.CASCADE, related_name="events")
+    match = models.ForeignKey(Match, verbose_name=_("match"), on_delete=models.CASCADE, related_name="events")
     from_status = models.CharField(_("from"), max_length=16, choices=Match.Status.choices, blank=True)
     to_status = models.CharField(_("to"), max_length=16, choices=Match.Status.choices)
     side = models.CharField(_("side"), max_length=16, blank=True, help_text=_("achievement, need or staff"))
     action = models.CharField(_("action"), max_length=32)
-    by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("by"), on_delete=models.SET_NULL, null=True, blank=True,
+        related_name="+",
+    )  # fmt: skip
     at = models.DateTimeField(_("at"), auto_now_add=True)
     note = models.TextField(_("note"), blank=True, **bounded(NOTE_MAX))
 
@@ -267,7 +276,7 @@ class MatchEvent(models.Model):
         verbose_name_plural = _("match events")
 
     def __str__(self) -> str:
-        return f"{self.action}: {self.from_status or '-'} -> {self.to_status}"
+        return f"{self.get_from_status_display() or '-'} → {self.get_to_status_display()}"
 
 
 class Agreement(models.Model):
@@ -276,20 +285,24 @@ class Agreement(models.Model):
     match = models.ForeignKey(
         Match, on_delete=models.PROTECT, null=True, blank=True, related_name="agreements", verbose_name=_("match")
     )
-    achievement = models.ForeignKey("marketplace.Achievement", on_delete=models.PROTECT, related_name="agreements")
-    need = models.ForeignKey(
-        "marketplace.Need", on_delete=models.PROTECT, null=True, blank=True, related_name="agreements"
+    achievement = models.ForeignKey(
+        "marketplace.Achievement", verbose_name=_("achievement"), on_delete=models.PROTECT, related_name="agreements"
     )
+    need = models.ForeignKey(
+        "marketplace.Need", verbose_name=_("need"), on_delete=models.PROTECT, null=True, blank=True,
+        related_name="agreements",
+    )  # fmt: skip
     mode = models.CharField(_("cooperation mode"), max_length=16, choices=CooperationMode.choices)
     amount_wan = models.DecimalField(
-        _("amount (万元)"), max_digits=12, decimal_places=2, null=True, blank=True, validators=[MinValueValidator(0)]
+        _("amount (10k CNY)"), max_digits=12, decimal_places=2, null=True, blank=True, validators=[MinValueValidator(0)]
     )
     signed_on = models.DateField(_("signed on"))
     note = models.TextField(_("note"), blank=True, **bounded(NOTE_MAX))
     recorded_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
-    )
-    created_at = models.DateTimeField(auto_now_add=True)
+        settings.AUTH_USER_MODEL, verbose_name=_("recorded by"), on_delete=models.SET_NULL, null=True, blank=True,
+        related_name="+",
+    )  # fmt: skip
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
 
     class Meta:
         ordering = ["-signed_on", "-pk"]
@@ -316,11 +329,11 @@ class RecordTokens(models.Model):
         ACHIEVEMENT = "a", _("achievement")
         NEED = "n", _("need")
 
-    kind = models.CharField(max_length=1, choices=Kind.choices)
-    posting_id = models.PositiveBigIntegerField()
-    fingerprint = models.CharField(max_length=40)
-    bag = models.JSONField(default=dict)
-    updated_at = models.DateTimeField(auto_now=True)
+    kind = models.CharField(_("kind"), max_length=1, choices=Kind.choices)
+    posting_id = models.PositiveBigIntegerField(_("posting ID"))
+    fingerprint = models.CharField(_("fingerprint"), max_length=40)
+    bag = models.JSONField(_("token bag"), default=dict)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
 
     class Meta:
         verbose_name = _("token cache")
@@ -339,8 +352,8 @@ class PendingMatch(models.Model):
 
     SWEEP_ATTEMPTS = 5
 
-    kind = models.CharField(max_length=1, choices=RecordTokens.Kind.choices)
-    posting_id = models.PositiveBigIntegerField()
+    kind = models.CharField(_("kind"), max_length=1, choices=RecordTokens.Kind.choices)
+    posting_id = models.PositiveBigIntegerField(_("posting ID"))
     queued_at = models.DateTimeField(_("queued at"))
     attempts = models.PositiveSmallIntegerField(_("sweep attempts"), default=0)
     last_error = models.TextField(_("last error"), blank=True)

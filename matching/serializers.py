@@ -253,6 +253,6 @@ class AgreementInputSerializer(serializers.Serializer):
     mode = NamedChoiceField(choices=CooperationMode.choices, enum_name="AgreementModeEnum")
     signed_on = serializers.DateField()
     amount_wan = serializers.DecimalField(
-        max_digits=12, decimal_places=2, min_value=0, required=False, allow_null=True, help_text=_("In 万元.")
+        max_digits=12, decimal_places=2, min_value=0, required=False, allow_null=True, help_text=_("In 10k CNY.")
     )
     note = serializers.CharField(required=False, allow_blank=True, default="", max_length=NOTE_MAX)

@@ -40,7 +40,8 @@ from accounts.services import organization_notify
 from core.audit import Kind as AuditKind
 from core.audit import audit_event, audit_record, audit_record_first
 from core.exceptions import ApplicationError, PermissionDenied
-from core.i18n import bilingual
+from core.i18n import Text, message
+from core.i18n import amount_wan as amount_wan_text
 from core.models import AuditEvent
 from marketplace.models import Achievement, CooperationMode, Need
 from marketplace.models import Status as PostingStatus
@@ -113,11 +114,18 @@ def match_contacts_seen(*, user: User, matches: Iterable[Match]) -> None:
     audit_record_first(seen(match) for match in matches)
 
 
-def _notify(organization: Organization, match: Match, subject: str, body: str) -> None:
-    organization_notify(organization=organization, subject=subject, body=body, link=f"/matches/{match.pk}/")
+def _notify(organization: Organization, match: Match, subject: str, body: Text) -> None:
+    """Tell one side about the match: ``subject`` a msgid (``gettext_noop``) taking the two titles, ``body`` a
+    ``core.i18n`` message or typed text; read in each reader's language."""
+    organization_notify(
+        organization=organization,
+        subject=message(subject, need=match.need.title[:90], achievement=match.achievement.title[:90]),
+        body=body,
+        link=f"/matches/{match.pk}/",
+    )
 
 
-def _both(match: Match, subject: str, body: str) -> None:
+def _both(match: Match, subject: str, body: Text) -> None:
     _notify(match.achievement.organization, match, subject, body)
     _notify(match.need.organization, match, subject, body)
 
@@ -130,7 +138,8 @@ def match_approve(*, match: Match, by: User, note: str = "") -> Match:
     match = _lock(match)
     if match.status != Status.SUGGESTED:
         raise ApplicationError(
-            _("Only suggested matches are approved; this one is %(status)s.") % {"status": match.status}, field="status"
+            _("Only suggested matches are approved; this one is %(status)s.") % {"status": match.get_status_display()},
+            field="status",
         )
     _refuse_expired_need(match)
     before = match.status
@@ -139,9 +148,8 @@ def match_approve(*, match: Match, by: User, note: str = "") -> Match:
     _record(match, before=before, action="approve", by=by, side="staff", note=note)
     _both(
         match,
-        f"新的推荐对接 / New suggested match: {match.need.title} ⇄ {match.achievement.title}",
-        "平台为贵机构推荐了一项对接，请查看并决定是否接受。\n"
-        "The platform suggests a match; see it and accept or decline.",
+        gettext_noop("New suggested match: %(need)s ⇄ %(achievement)s"),
+        message(gettext_noop("The platform suggests a match; see it and accept or decline.")),
     )
     return match
 
@@ -155,7 +163,9 @@ def match_reject(*, match: Match, by: User, reason: str) -> Match:
         raise ApplicationError(_("Say why the match is rejected; the reasons tune the engine."), field="reason")
     match = _lock(match)
     if match.status not in (Status.SUGGESTED, Status.APPROVED):
-        raise ApplicationError(_("A %(status)s match cannot be rejected.") % {"status": match.status}, field="status")
+        raise ApplicationError(
+            _("A %(status)s match cannot be rejected.") % {"status": match.get_status_display()}, field="status"
+        )
     before = match.status
     match.status, match.reviewed_by, match.reviewed_at = Status.REJECTED, by, timezone.now()
     match.review_reason = reason.strip()
@@ -177,7 +187,7 @@ def _acting_side(user: User, match: Match) -> str:
         raise PermissionDenied(_("Only members of the two organisations act on a match."))
     if match.status != Status.APPROVED:
         raise ApplicationError(
-            _("This match is %(status)s; only approved matches are answered.") % {"status": match.status},
+            _("This match is %(status)s; only approved matches are answered.") % {"status": match.get_status_display()},
             field="status",
         )
     return side
@@ -198,8 +208,8 @@ def match_accept(*, match: Match, by: User) -> Match:
         _record(match, before=before, action="accept", by=by, side=side)
         _both(
             match,
-            f"双方已接受对接 / Both sides accepted: {match.need.title} ⇄ {match.achievement.title}",
-            "双方均已接受，现在可以查看对方联系方式。\nBoth sides accepted; each now sees the other's contact.",
+            gettext_noop("Both sides accepted: %(need)s ⇄ %(achievement)s"),
+            message(gettext_noop("Both sides accepted; each now sees the other's contact.")),
         )
     else:
         match.save()
@@ -207,8 +217,8 @@ def match_accept(*, match: Match, by: User) -> Match:
         _notify(
             other,
             match,
-            f"对方已接受对接 / The other side accepted: {match.need.title} ⇄ {match.achievement.title}",
-            "对方已接受该对接，等待贵机构答复。\nThe other side accepted this match and awaits your answer.",
+            gettext_noop("The other side accepted: %(need)s ⇄ %(achievement)s"),
+            message(gettext_noop("The other side accepted this match and awaits your answer.")),
         )
     return match
 
@@ -229,19 +239,22 @@ def match_decline(*, match: Match, by: User, reason: str) -> Match:
     _notify(
         other,
         match,
-        f"对方婉拒了对接 / The other side declined: {match.need.title} ⇄ {match.achievement.title}",
-        reason.strip(),
+        gettext_noop("The other side declined: %(need)s ⇄ %(achievement)s"),
+        reason.strip(),  # typed by a person: shown as it is
     )
     return match
 
 
-def agreement_terms_check(*, mode: str, amount_wan: Decimal | None, signed_on: date) -> None:
-    """The rules the terms of every agreement meet, recorded or proposed (a conversation's proposal)."""
+def agreement_terms_check(
+    *, mode: str, amount_wan: Decimal | None, signed_on: date, signed_until: date | None = None
+) -> None:
+    """The rules the terms of every agreement meet, recorded or proposed (a conversation's proposal). The signing
+    date is today at the latest, or ``signed_until`` when the caller allows a later day (an event's last day)."""
     if mode not in CooperationMode.values:
         raise ApplicationError(_("%(mode)s is not a cooperation mode.") % {"mode": mode}, field="mode")
     if amount_wan is not None and amount_wan < 0:
         raise ApplicationError(_("The amount cannot be negative."), field="amount_wan")
-    if signed_on > timezone.localdate():
+    if signed_on > max(timezone.localdate(), signed_until or date.min):
         raise ApplicationError(_("The signing date is in the future."), field="signed_on")
 
 
@@ -255,10 +268,11 @@ def agreement_create(
     amount_wan: Decimal | None = None,
     note: str = "",
     match: Match | None = None,
+    signed_until: date | None = None,
 ) -> Agreement:
     """The rules every agreement meets, wherever it is recorded (on a match, or at an event); callers check who
-    may record it."""
-    agreement_terms_check(mode=mode, amount_wan=amount_wan, signed_on=signed_on)
+    may record it (and whether a signing date after today may stand: ``signed_until``)."""
+    agreement_terms_check(mode=mode, amount_wan=amount_wan, signed_on=signed_on, signed_until=signed_until)
     return Agreement.objects.create(
         match=match, achievement=achievement, need=need, mode=mode, amount_wan=amount_wan, signed_on=signed_on,
         note=note, recorded_by=by,
@@ -286,8 +300,11 @@ def agreement_record(
     _record(match, before=before, action="agreement", by=by, side=side or "staff", note=note)
     _both(
         match,
-        f"已登记合作协议 / Agreement recorded: {match.need.title} ⇄ {match.achievement.title}",
-        f"{CooperationMode(mode).label} · {amount_wan or '-'} 万元 · {signed_on.isoformat()}",
+        gettext_noop("Agreement recorded: %(need)s ⇄ %(achievement)s"),
+        message(
+            gettext_noop("%(mode)s · %(amount)s · signed on %(date)s"),
+            mode=CooperationMode(mode), amount=amount_wan_text(amount_wan), date=signed_on,
+        ),
     )
     return agreement
 
@@ -315,15 +332,8 @@ def matches_withdraw_for_needs(*, need_ids: Iterable[int], note: str = "") -> li
             _notify(
                 match.achievement.organization,
                 match,
-                bilingual(
-                    gettext_noop("Match withdrawn, the need passed its deadline: %(need)s ⇄ %(achievement)s"),
-                    need=match.need.title,
-                    achievement=match.achievement.title,
-                )[:200],
-                bilingual(
-                    gettext_noop("The need's deadline passed and it was closed, so this match is withdrawn."),
-                    separator="\n",
-                ),
+                gettext_noop("Match withdrawn, the need passed its deadline: %(need)s ⇄ %(achievement)s"),
+                message(gettext_noop("The need's deadline passed and it was closed, so this match is withdrawn.")),
             )
     return matches
 
@@ -454,13 +464,12 @@ def _notify_released(counts: Counter[int]) -> None:
         count = counts[organization.pk]
         organization_notify(
             organization=organization,
-            subject=bilingual(gettext_noop("New matches suggested by the platform: %(count)d"), count=count)[:200],
-            body=bilingual(
+            subject=message(gettext_noop("New matches suggested by the platform: %(count)d"), count=count),
+            body=message(
                 gettext_noop(
                     "The platform suggests %(count)d new matches to your organisation; see them and "
                     "accept or decline each."
                 ),
-                separator="\n",
                 count=count,
             ),
             link="/matches/",

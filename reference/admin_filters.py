@@ -19,7 +19,7 @@ class DomainWithSubdomainsFilter(admin.SimpleListFilter):
     domain_lookups: tuple[str, ...] = ("domains__code",)
 
     def lookups(self, request: HttpRequest, model_admin: admin.ModelAdmin) -> list[tuple[str, str]]:
-        return [(d.code, ("— " if d.parent_id else "") + d.name_zh) for d in Domain.objects.all()]
+        return [(d.code, ("— " if d.parent_id else "") + d.name) for d in Domain.objects.all()]
 
     def queryset(self, request: HttpRequest, queryset: QuerySet) -> QuerySet:
         if not self.value():
@@ -39,7 +39,7 @@ class ClusterFilter(admin.SimpleListFilter):
     place_prefixes: tuple[str, ...] = ("",)
 
     def lookups(self, request: HttpRequest, model_admin: admin.ModelAdmin) -> list[tuple[str, str]]:
-        return [(c.code, c.name_zh) for c in Cluster.objects.all()]
+        return [(c.code, c.name) for c in Cluster.objects.all()]
 
     def queryset(self, request: HttpRequest, queryset: QuerySet) -> QuerySet:
         if not self.value():

@@ -1,10 +1,11 @@
 from django.apps import AppConfig
 from django.db.models.signals import post_migrate
+from django.utils.translation import gettext_lazy as _
 
 
 class ReferenceConfig(AppConfig):
     name = "reference"
-    verbose_name = "Reference data: domains and regions"
+    verbose_name = _("Reference data: domains and regions")
 
     def ready(self) -> None:
         from .loaders import load_reference_data_after_migrate

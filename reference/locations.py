@@ -12,13 +12,18 @@ Data, in ``reference/data`` (see its README for sources and licences):
   English names;
 * ``counties.json``: county-level divisions (districts, counties, county-level
   cities, banners), each with its prefecture ``city_code``;
-* ``place_aliases.json``: a few curated names (other romanizations, new areas
-  such as 杨凌 or 雄安, renamed counties).
+* ``place_aliases.json``: a few curated names (other romanizations, renamed
+  counties);
+* ``zones.json``: development zones, national-level new areas, high-tech zones
+  and other well-known areas (苏州工业园区, 雄安新区, 中关村, 光谷...), each in
+  its prefecture-level city (and county, when it lies within one).  A place
+  resolved through a zone says so: :attr:`Place.zone` names it.
 
 Matching rules
 --------------
 Text is normalized first: Unicode compatibility forms are folded (full-width
-letters, spaces and punctuation), accents are dropped (``Xī'ān``, ``Lüliang``),
+letters, spaces and punctuation), traditional characters of place names are
+simplified (``蘇州工業園區``), accents are dropped (``Xī'ān``, ``Lüliang``),
 case is ignored and every character that is not a letter or digit (spaces,
 apostrophes, commas, hyphens, dots) is removed, so ``"Xi'an"``, ``"Xian"`` and
 ``"xi an"`` are the same key.  A leading or trailing "中国"/"China" is ignored.
@@ -28,7 +33,14 @@ city, 2 for a county-level division or a curated area, 3 for a county's name
 with another administrative suffix (``梁平区`` for ``梁平县``, since counties
 keep being turned into districts and cities).  English names are also indexed
 with their usual suffixes ("Anhui Province", "Hefei City", "Haidian District").
-Six-digit GB/T 2260 codes are accepted as names.
+Six-digit GB/T 2260 codes are accepted as names.  A zone is indexed like a
+county (tier 2), under its names and their usual suffix variants
+(高新区/高新技术产业开发区, 经开区/经济技术开发区, 工业园区/工业园,
+"Hi-tech Zone"/"High-tech Zone", "New Area"/"New District"...).
+
+Error messages go through Django's gettext when Django is configured (the
+product: they are built in the active language when raised), and stay English
+otherwise (benchmarks run without Django).
 
 The text is split into one to three consecutive known names (whole text first)
 in any order ("安徽省合肥市", "Hefei, Anhui", "江苏苏州昆山").  A split counts
@@ -56,7 +68,7 @@ import functools
 import json
 import unicodedata
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from itertools import product
 from pathlib import Path
 from typing import Any
@@ -107,6 +119,64 @@ _AREA_SUFFIXES = (
 )
 # Chinese suffixes a county-level name may carry instead of its official one.
 _AREA_ZH_SUFFIXES = ("区", "县", "市")
+# Suffixes people add to a zone's English name or leave out ("Zhongguancun Science Park", "Qianhai Zone").
+_ZONE_SUFFIXES = (
+    "district",
+    "zone",
+    "newarea",
+    "newdistrict",
+    "area",
+    "park",
+    "sciencepark",
+    "sciencecity",
+    "hightechzone",
+    "hitechzone",
+    "industrialpark",
+    "developmentzone",
+    "specialarea",
+    "cooperationzone",
+)
+# Names of one kind of zone written in different ways: a zone named with one is also found with the others.
+_ZH_ZONE_FAMILIES = (
+    ("高新技术产业开发区", "高新技术开发区", "高新技术产业园区", "高新技术园区", "高新开发区", "高新园区", "高新区"),
+    ("经济技术开发区", "经济开发区", "经开区", "开发区"),
+    ("工业园区", "工业园"),
+    ("高科技园区", "高科技园", "科技园区", "科技园"),
+)
+_EN_ZONE_FAMILIES = (
+    (
+        "hightechindustrialdevelopmentzone",
+        "hitechindustrialdevelopmentzone",
+        "hightechindustriesdevelopmentzone",
+        "hitechindustriesdevelopmentzone",
+        "hightechdevelopmentzone",
+        "hitechdevelopmentzone",
+        "hightechindustrialzone",
+        "hitechindustrialzone",
+        "hightechindustrialpark",
+        "hitechindustrialpark",
+        "hightechdistrict",
+        "hitechdistrict",
+        "hightechpark",
+        "hitechpark",
+        "hightechzone",
+        "hitechzone",
+    ),
+    (
+        "economicandtechnologicaldevelopmentzone",
+        "economicandtechnologicaldevelopmentarea",
+        "economicandtechnologicaldevelopmentdistrict",
+        "economictechnologicaldevelopmentzone",
+        "economictechnologicaldevelopmentarea",
+        "economicdevelopmentzone",
+        "developmentzone",
+        "developmentarea",
+        "developmentdistrict",
+    ),
+    ("industrialpark", "industrialzone"),
+    ("newarea", "newdistrict", "newzone"),
+    ("sciencepark", "scitechpark", "scienceandtechnologypark", "technologypark", "techpark"),
+)
 
 _COUNTRY_KEYS = ("中华人民共和国", "中国", "peoplesrepublicofchina", "prchina", "china")
 # Values of a record field that mean "not given" (resolve_parts only).
@@ -119,10 +189,32 @@ _CACHE_SIZE = 20_000
 
 @dataclass(frozen=True)
 class Place:
-    """A resolved place: provincial-level division and prefecture-level city."""
+    """A resolved place: provincial-level division and prefecture-level city.
+
+    ``zone`` is the Chinese name of the development zone or new area the text named (a key of
+    :meth:`LocationResolver.zone`), None otherwise; it does not take part in comparisons."""
 
     province_code: str
     city_code: str | None  # prefecture-level city code (or the division's single city)
+    zone: str | None = field(default=None, compare=False)
+
+
+def _(message: str) -> str:
+    """``message`` in the active language through Django's gettext when Django is configured, else as written."""
+    try:
+        from django.conf import settings
+
+        if settings.configured:
+            from django.utils.translation import gettext
+
+            return gettext(message)
+    except ImportError:  # pragma: no cover - Django is always installed with the product
+        pass
+    return message
+
+
+# ``UnknownPlace.reason``: why a text is unknown (stable codes; the message is translated).
+UNKNOWN, COUNTRY, EMPTY, NOT_IN_PROVINCE = "unknown", "country", "empty", "not in province"
 
 
 class PlaceError(ValueError):
@@ -130,15 +222,27 @@ class PlaceError(ValueError):
 
     def __init__(self, text: str, message: str | None = None) -> None:
         self.text = text
-        super().__init__(message or f'Invalid place "{text}"')
+        super().__init__(message or _('Invalid place "%(text)s"') % {"text": text})
 
 
 class UnknownPlace(PlaceError):
-    """No province, city or county of that name."""
+    """No province, city or county of that name; ``reason`` is one of UNKNOWN, COUNTRY, EMPTY, NOT_IN_PROVINCE."""
 
-    def __init__(self, text: str, reason: str = "not a known province, city or county of China") -> None:
+    def __init__(self, text: str, reason: str = UNKNOWN, province_text: str = "") -> None:
         self.reason = reason
-        super().__init__(text, f'Unknown place "{text}": {reason}')
+        self.province_text = province_text
+        if reason == EMPTY:
+            message = _('Unknown place "%(text)s": empty; give a province, city or county')
+        elif reason == COUNTRY:
+            message = _('Unknown place "%(text)s": a country, not a province or city')
+        elif reason == NOT_IN_PROVINCE:
+            message = _('Unknown place "%(text)s": not a known city, county or district of "%(province)s"')
+        else:
+            message = _(
+                'Unknown place "%(text)s": not a known province, city, county or development zone of China; '
+                "choose the province and city from the lists instead"
+            )
+        super().__init__(text, message % {"text": text, "province": province_text})
 
 
 class AmbiguousPlace(PlaceError):
@@ -146,11 +250,14 @@ class AmbiguousPlace(PlaceError):
 
     def __init__(self, text: str, candidates: Sequence[str], context: str = "") -> None:
         self.candidates = list(candidates)
-        where = f' in "{context}"' if context else ""
-        super().__init__(
-            text,
-            f'Ambiguous place "{text}"{where}: could be {_or_list(self.candidates)}; add the province or city',
-        )
+        values = {"text": text, "context": context, "candidates": _or_list(self.candidates)}
+        if context:
+            message = _(
+                'Ambiguous place "%(text)s" in "%(context)s": could be %(candidates)s; add the province or city'
+            )
+        else:
+            message = _('Ambiguous place "%(text)s": could be %(candidates)s; add the province or city')
+        super().__init__(text, message % values)
 
 
 class PlaceConflict(PlaceError):
@@ -159,16 +266,16 @@ class PlaceConflict(PlaceError):
     def __init__(self, text: str, province_text: str, candidates: Sequence[str]) -> None:
         self.province_text = province_text
         self.candidates = list(candidates)
+        message = _('City "%(text)s" is not in province "%(province)s" (it is %(candidates)s)')
         super().__init__(
-            text,
-            f'City "{text}" is not in province "{province_text}" (it is {_or_list(self.candidates)})',
+            text, message % {"text": text, "province": province_text, "candidates": _or_list(self.candidates)}
         )
 
 
 def _or_list(items: Sequence[str]) -> str:
     if len(items) <= 1:
         return "".join(items)
-    return ", ".join(items[:-1]) + " or " + items[-1]
+    return _("%(first)s or %(last)s") % {"first": ", ".join(items[:-1]), "last": items[-1]}
 
 
 @dataclass(frozen=True, slots=True)
@@ -177,11 +284,26 @@ class _Entry:
     province_code: str
     city_code: str | None
     label: str
+    zone: str | None = None
+
+
+# Traditional characters of place names and zones, read as their simplified forms ("蘇州工業園區", "臺灣", "瀋陽").
+# None of them occurs in a simplified name of the data (tests/reference/test_zones.py checks).
+_TRADITIONAL = str.maketrans(
+    "蘇區業園開發經濟術產關張灣廣東門漢陽慶龍華遼寧黃島臺陝貴雲齊濱滬瀋長興鄭廈鎮縣鄉嶺峽橋溝湯濰煙臨崗錫蕪揚連鹽紹溫"
+    "麗義烏魯綿瀘兩順頭農學試驗貿創環蘭銀樂亞滄陸豐瀾灃崑澤歷壽鐵撫錦鶴雞綏紅寶隴靈壩灘樓閔嶼閘靜驛盧鳳鄒羅萊蕭餘橫"
+    "場際國團廠號雙萬濤鄲遷嶽衛賓荊隨岡鍾婁懷贛饒鷹潁馬銅諸閩晉瀏畢賀欽瓊墾總邊鄖瀕遠運達進鄰郵勝澱淪陰陳劉楊趙莊觀"
+    "體館廳漁礦鋼鹵塢鳥鳴鴻鵬彎禮檔燈爾衝盤虛蓋",
+    "苏区业园开发经济术产关张湾广东门汉阳庆龙华辽宁黄岛台陕贵云齐滨沪沈长兴郑厦镇县乡岭峡桥沟汤潍烟临岗锡芜扬连盐绍温"
+    "丽义乌鲁绵泸两顺头农学试验贸创环兰银乐亚沧陆丰澜沣昆泽历寿铁抚锦鹤鸡绥红宝陇灵坝滩楼闵屿闸静驿卢凤邹罗莱萧余横"
+    "场际国团厂号双万涛郸迁岳卫宾荆随冈钟娄怀赣饶鹰颍马铜诸闽晋浏毕贺钦琼垦总边郧濒远运达进邻邮胜淀沦阴陈刘杨赵庄观"
+    "体馆厅渔矿钢卤坞鸟鸣鸿鹏弯礼档灯尔冲盘虚盖",
+)
 
 
 def normalize(text: str) -> str:
-    """The lookup key of ``text``: folded, lower-case, letters and digits only."""
-    decomposed = unicodedata.normalize("NFKD", text)
+    """The lookup key of ``text``: folded, lower-case, letters and digits only, traditional characters simplified."""
+    decomposed = unicodedata.normalize("NFKD", text if text.isascii() else text.translate(_TRADITIONAL))
     return "".join(ch for ch in decomposed if ch.isalnum() and not unicodedata.combining(ch)).casefold()
 
 
@@ -209,8 +331,10 @@ class LocationResolver:
         regions: Mapping[str, Any],
         counties: Iterable[Mapping[str, Any]] = (),
         aliases: Mapping[str, Any] | None = None,
+        zones: Mapping[str, Any] | None = None,
     ) -> None:
         self._provinces: dict[str, Mapping[str, Any]] = {}
+        self._zones: dict[str, Mapping[str, Any]] = {}
         self._cities: dict[str, Mapping[str, Any]] = {}
         self._city_province: dict[str, str] = {}
         self._single_city: dict[str, str] = {}
@@ -234,6 +358,18 @@ class LocationResolver:
                 ccode = city["code"]
                 entry = _Entry(CITY, pcode, ccode, self._label(pcode, ccode))
                 self._add((city["zh"], city["short"], city["en"], ccode), entry, _CITY_SUFFIXES)
+
+        # Zones before counties: a zone that is also a county's name (浦东新区) keeps its zone; a zone's own name
+        # ("Xixian New Area") beats a county's name with a suffix added (隰县 Xixian + "new area").
+        zone_keys: set[str] = set()
+        for zone in (zones or {}).get("zones", ()):
+            ccode = zone["city_code"]
+            pcode = self._city_province[ccode]
+            self._zones[zone["zh"]] = zone
+            entry = _Entry(AREA, pcode, ccode, self._label(pcode, ccode, zone["zh"], zone["en"]), zone["zh"])
+            names = self._zone_names(zone, self._cities[ccode])
+            self._add(names, entry, _ZONE_SUFFIXES)
+            zone_keys.update(normalize(name) for name in names)
 
         for county in counties:
             ccode = county["city_code"]
@@ -266,6 +402,8 @@ class LocationResolver:
         # Freeze: one entry per (tier, place) for each key, best tier first.
         self._index: dict[str, tuple[_Entry, ...]] = {}
         for key, entries in self._index_lists.items():
+            if key in zone_keys:
+                entries = [e for e in entries if e.zone is not None or e.tier < AREA]
             seen: set[tuple[int, str, str | None]] = set()
             unique: list[_Entry] = []
             for e in sorted(entries, key=lambda e: e.tier):
@@ -288,11 +426,13 @@ class LocationResolver:
         regions_path: Path,
         counties_path: Path | None = None,
         aliases_path: Path | None = None,
+        zones_path: Path | None = None,
     ) -> LocationResolver:
         regions = json.loads(Path(regions_path).read_text(encoding="utf-8"))
         counties = json.loads(Path(counties_path).read_text(encoding="utf-8")) if counties_path else []
         aliases = json.loads(Path(aliases_path).read_text(encoding="utf-8")) if aliases_path else None
-        return cls(regions, counties, aliases)
+        zones = json.loads(Path(zones_path).read_text(encoding="utf-8")) if zones_path else None
+        return cls(regions, counties, aliases, zones)
 
     # -- building ---------------------------------------------------------
 
@@ -308,6 +448,27 @@ class LocationResolver:
                 keys += [k + s for k in list(keys) for s in suffixes]
             for k in keys:
                 self._index_lists.setdefault(k, []).append(entry)
+
+    @staticmethod
+    def _zone_names(zone: Mapping[str, Any], city: Mapping[str, Any]) -> list[str]:
+        """A zone's names with their suffix variants, and with its city's full name where one starts with the
+        city's short name ("苏州高新区", "苏州市高新区")."""
+        names: list[str] = []
+        for name in (zone["zh"], zone["en"], *zone.get("names", ())):
+            names.append(name)
+            key = normalize(name)
+            families = _EN_ZONE_FAMILIES if _is_latin(key) else _ZH_ZONE_FAMILIES
+            endings = sorted(((m, f) for f in families for m in f), key=lambda item: -len(item[0]))
+            for member, family in endings:
+                if key.endswith(member) and len(key) > len(member):
+                    names += [key[: -len(member)] + other for other in family if other != member]
+                    break
+        short, full = city["short"], city["zh"]
+        if short != full:
+            names += [full + n[len(short) :] for n in list(names) if n.startswith(short) and not n.startswith(full)]
+        # As looked up: without "中国"/"China" before or after ("中国(上海)自由贸易试验区", "Optics Valley of China").
+        names += [_strip_country(normalize(n)) for n in names if _strip_country(normalize(n)) != normalize(n)]
+        return names
 
     def _label(self, pcode: str, ccode: str | None = None, area: str | None = None, area_en: str = "") -> str:
         province = self._provinces[pcode]
@@ -393,15 +554,15 @@ class LocationResolver:
         return _best(combos, need_city)
 
     def _place_of(self, entry: _Entry) -> Place:
-        return Place(entry.province_code, entry.city_code)
+        return Place(entry.province_code, entry.city_code, entry.zone)
 
     def resolve(self, text: str) -> Place:
         """Resolve one free-text place ("安徽合肥", "Hefei, Anhui", "昆山", ...)."""
         key = self._key(text)
         if not key:
             if normalize(text):
-                raise UnknownPlace(text, "a country, not a province or city")
-            raise UnknownPlace(text, "empty")
+                raise UnknownPlace(text, COUNTRY)
+            raise UnknownPlace(text, EMPTY)
         found = self._candidates(key)
         if not found:
             raise UnknownPlace(text)
@@ -429,7 +590,7 @@ class LocationResolver:
             city_key = ""
         if not province_key:
             if not city_key:
-                raise UnknownPlace(f"{province_text} {city_text}".strip(), "empty")
+                raise UnknownPlace(f"{province_text} {city_text}".strip(), EMPTY)
             return self.resolve(city_text)
         base = self.resolve(province_text)
         if not city_key:
@@ -451,11 +612,11 @@ class LocationResolver:
             single = self._single_city.get(pcode)
             if single is not None:
                 return Place(pcode, single)  # a district or area of a municipality / SAR
-            raise UnknownPlace(city_text, f'not a known city, county or district of "{province_text}"') from None
+            raise UnknownPlace(city_text, NOT_IN_PROVINCE, province_text) from None
         if elsewhere.province_code == pcode:
             return base  # the province repeated in the city field
         label = self.label(elsewhere)
-        raise PlaceConflict(city_text, province_text, [f"in {label}"])
+        raise PlaceConflict(city_text, province_text, [_("in %(place)s") % {"place": label}])
 
     # -- names ------------------------------------------------------------
 
@@ -466,6 +627,10 @@ class LocationResolver:
     def city_name(self, code: str, lang: str = "zh") -> str:
         """Name of a prefecture-level city code; ``lang`` is "zh", "short" or "en"."""
         return str(self._cities[code][lang])
+
+    def zone(self, name: str) -> Mapping[str, Any]:
+        """The record of a zone (``Place.zone``) in ``zones.json``: ``zh``, ``en``, ``kind``, ``city_code``..."""
+        return self._zones[name]
 
     def city_province(self, city_code: str) -> str:
         """Province code of a prefecture-level city code."""
@@ -522,7 +687,7 @@ def _merge(combo: tuple[_Entry, ...]) -> _Entry | None:
         if e.tier > finest.tier:
             finest = e
     if finest.city_code is None and city is not None:
-        finest = _Entry(finest.tier, province, city, finest.label)
+        finest = _Entry(finest.tier, province, city, finest.label, finest.zone)
     return finest
 
 
@@ -533,4 +698,5 @@ def get_resolver(data_dir: Path = DATA_DIR) -> LocationResolver:
         data_dir / "regions.json",
         data_dir / "counties.json",
         data_dir / "place_aliases.json",
+        data_dir / "zones.json",
     )

@@ -20,7 +20,7 @@ class BilingualName(models.Model):
         abstract = True
 
     def __str__(self) -> str:
-        return f"{self.name_zh} / {self.name_en}"
+        return self.name  # in the reader's language: one language at a time
 
     @property
     def name(self) -> str:
@@ -78,7 +78,9 @@ class City(BilingualName):
         verbose_name_plural = _("cities")
 
     def __str__(self) -> str:
-        return f"{self.name_zh} / {self.name_en} ({self.province.short_zh})"
+        if (get_language() or "zh-hans").startswith("zh"):
+            return f"{self.name_zh}（{self.province.short_zh}）"
+        return f"{self.name_en} ({self.province.name_en})"
 
 
 class Cluster(BilingualName):
@@ -109,12 +111,12 @@ class PartnerLink(models.Model):
     city_b = models.ForeignKey(
         City, on_delete=models.CASCADE, null=True, blank=True, related_name="+", verbose_name=_("city B")
     )
-    key_a = models.CharField(max_length=6, editable=False)
-    key_b = models.CharField(max_length=6, editable=False)
+    key_a = models.CharField(_("key A"), max_length=6, editable=False)
+    key_b = models.CharField(_("key B"), max_length=6, editable=False)
     title = models.CharField(_("agreement"), max_length=200, blank=True)
     signed_on = models.DateField(_("signed on"), null=True, blank=True)
     note = models.TextField(_("note"), blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
 
     class Meta:
         ordering = ["key_a", "key_b"]
@@ -127,7 +129,7 @@ class PartnerLink(models.Model):
 
     def __str__(self) -> str:
         def label(province: Province, city: City | None) -> str:
-            return city.name_zh if city else province.name_zh
+            return city.name if city else province.name
 
         return f"{label(self.province_a, self.city_a)} ⇄ {label(self.province_b, self.city_b)}"
 

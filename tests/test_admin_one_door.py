@@ -30,10 +30,13 @@ def test_records_with_rules_are_not_added_in_admin(admin_client, model):
     assert admin_client.get(reverse(f"admin:{model}_add")).status_code == 403
 
 
-def test_an_events_status_and_places_are_not_edited_in_admin(admin_client, make_event):
+def test_an_events_status_and_confirmed_places_are_not_edited_in_admin(admin_client, make_event):
+    """The status moves by the actions and the places by registrations; the capacity is edited through
+    ``event_update`` (tests/events/test_event_admin.py)."""
     event = make_event(capacity=2)
     page = admin_client.get(reverse("admin:events_event_change", args=[event.pk])).content.decode()
-    assert 'name="capacity"' not in page and 'name="status"' not in page
+    assert 'name="status"' not in page and 'name="confirmed_count"' not in page
+    assert 'name="capacity"' in page
 
 
 def test_cancelling_in_admin_gives_the_place_to_the_waiting_list(admin_client, make_event):

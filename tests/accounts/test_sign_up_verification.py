@@ -76,7 +76,8 @@ def test_the_link_verifies_activates_and_signs_in_once(client, committed):
     sign_up(client, committed)
     link = link_in(mail.outbox[0])
     response = client.get(link, follow=True)
-    assert response.redirect_chain == [(reverse("accounts:profile"), 302)]
+    organization = Organization.objects.get(name="合肥工业大学")
+    assert response.redirect_chain == [(f"{reverse('accounts:welcome')}?org={organization.pk}", 302)]  # first step
     assert response.context["user"].email == "chen@hfut.edu.cn"
     assert "confirmed" in response.content.decode()
     user = User.objects.get(email="chen@hfut.edu.cn")

@@ -38,7 +38,8 @@ def test_sign_up_flow_mails_a_link_that_activates_and_signs_the_new_owner_in(cli
     assert "owner@sdu.edu.cn" in response.content.decode()
     link = re.search(r"http://testserver(/accounts/verify/\S+/)", mail.outbox[0].body).group(1)
     response = client.get(link, follow=True)
-    assert response.redirect_chain[-1][0] == reverse("accounts:profile")
+    organization = Organization.objects.get(name="山东大学")
+    assert response.redirect_chain[-1][0] == f"{reverse('accounts:welcome')}?org={organization.pk}"  # its first step
     assert response.context["user"].email == "owner@sdu.edu.cn"
     page = response.content.decode()
     assert "山东大学" in page

@@ -67,7 +67,7 @@ def test_enquiries_are_held_for_staff(
     asker = MembershipFactory(organization=organization).user
     owner = world["users"]["achievement"]
     thread = services.enquiry_send(posting=world["achievement"], by=asker, body=body)
-    assert thread.state == Thread.State.HELD and why in thread.held_reason
+    assert thread.state == Thread.State.HELD and why in thread.held_reason_text
     # the owner sees nothing of it, anywhere
     assert not thread_visible_to(user=owner).filter(pk=thread.pk).exists()
     assert unread_count(user=owner) == 0

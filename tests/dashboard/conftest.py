@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime
 from decimal import Decimal
+from unittest import mock
 
 import pytest
 from django.core.cache import cache
@@ -110,7 +111,8 @@ def events_world(market, make_event, organiser_member):
     event_services.registration_create(
         event=event, organization=beijing.organizations.get(), person_name="赵", person_email="z@bj.cn", by=beijing
     )
-    event_services.registration_check_in(event=event, code=first.check_in_code, by=organiser_member)
+    with mock.patch("django.utils.timezone.now", return_value=event.starts_at):  # check-in opens on the event's day
+        event_services.registration_check_in(event=event, code=first.check_in_code, by=organiser_member)
     outcomes.event_agreement_record(
         event=event, by=organiser_member, achievement=market["a2"], need=market["n2"], mode="transfer",
         signed_on=timezone.localdate(),

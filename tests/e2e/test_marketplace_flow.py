@@ -35,7 +35,7 @@ def test_sign_up_post_submit_and_find_without_the_contact(page, staff_user, live
     [message] = [m for m in mail.outbox if m.to == ["owner@hfut.edu.cn"]]
     link = re.search(r"https?://[^/\s]+(/accounts/verify/\S+/)", message.body).group(1)
     page.goto(link)
-    page.wait_for_url("**/accounts/profile/")
+    page.wait_for_url("**/accounts/welcome/?org=*")  # the first step: complete the organisation
     assert "合肥工业大学" in page.content()
 
     page.goto("/achievements/new/")

@@ -20,6 +20,7 @@ from events import services
 from events.models import Registration
 from tests.factories import MembershipFactory, OrganizationFactory, UserFactory
 
+from .clock import run_today
 from .test_views import PARTICIPANT_EMAIL, RIVAL_EMAIL, new_event, register
 
 pytestmark = pytest.mark.django_db
@@ -211,6 +212,7 @@ def test_an_events_registrations_are_scoped(world, who, status, emails):
 
 
 def test_the_organiser_checks_in_by_code(world):
+    world["event"] = run_today(world["event"])  # check-in opens on the event's day
     client = api(world, "organiser")
     code = world["mine"].check_in_code
     response = client.post(event_url("check-in", world["event"]), {"code": code.lower()}, format="json")

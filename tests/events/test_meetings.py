@@ -15,6 +15,8 @@ from matching.models import Match
 from matching.runs import match_run_full
 from tests.factories import MembershipFactory, OrganizationFactory, achievement, need
 
+from .clock import run_today
+
 pytestmark = pytest.mark.django_db
 
 
@@ -28,6 +30,10 @@ def participants(event, count):  # type: ignore[no-untyped-def]
         )  # fmt: skip
         people.append((member, registration))
     return people
+
+
+def publish(posting):  # type: ignore[no-untyped-def]
+    return posting_services.posting_transition(posting=posting, to=PostingStatus.PUBLISHED, by=None)
 
 
 def grid(event, organiser_member, slots=2, tables=("A1", "A2")):  # type: ignore[no-untyped-def]
@@ -136,11 +142,12 @@ def test_roadshow_programme_one_presenter_per_slot(organiser_member):
 def test_outcomes_and_report(make_event, organiser_member):
     event = make_event(capacity=2)
     people = participants(event, 3)
-    services.registration_check_in(event=event, code=people[0][1].check_in_code, by=organiser_member)
     grid(event, organiser_member, slots=1, tables=("A1",))
+    event = run_today(event)  # check-in opens on the event's day
+    services.registration_check_in(event=event, code=people[0][1].check_in_code, by=organiser_member)
     meetings.meeting_accept(meeting=meetings.meeting_request(requester=people[0][1], invitee=people[1][1],
                                                              by=people[0][0]), by=people[1][0])  # fmt: skip
-    listing = achievement(people[0][0].organizations.get())
+    listing = publish(achievement(people[0][0].organizations.get()))
     outcomes.event_agreement_record(event=event, by=organiser_member, achievement=listing, need=None, mode="license",
                                     signed_on=datetime.date(2026, 11, 20), amount_wan=Decimal("80"))  # fmt: skip
     with pytest.raises(PermissionDenied):
@@ -161,7 +168,8 @@ def test_event_admin_pages_open_for_staff(client, staff_user, make_event, model)
 
 def test_agreements_at_events_follow_the_same_rules_as_on_matches(make_event, organiser_member):
     event = make_event()
-    listing = achievement(OrganizationFactory())
+    participant = participants(event, 1)[0][0]
+    listing = publish(achievement(participant.organizations.get()))
     tomorrow = timezone.localdate() + datetime.timedelta(days=1)
     with pytest.raises(ApplicationError) as error:
         outcomes.event_agreement_record(event=event, by=organiser_member, achievement=listing, need=None,

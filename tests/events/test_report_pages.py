@@ -21,6 +21,7 @@ from events import meetings, outcomes, services
 from matching.models import Agreement
 from tests.factories import MembershipFactory, OrganizationFactory, achievement, need
 
+from .clock import run_today
 from .test_meeting_pages import aligned_event, define_grid, publish, register
 
 pytestmark = pytest.mark.django_db
@@ -28,11 +29,11 @@ pytestmark = pytest.mark.django_db
 ORGANISER_ONLY = [("anonymous", 302), ("organiser", 200), ("participant", 403), ("outsider", 403), ("staff", 200)]
 FIGURES = [
     "Registrations", "Confirmed", "Waiting list", "Cancelled", "Attended", "Meetings held", "Agreements signed",
-    "Agreements total (万元)",
+    "Agreements total (10k CNY)",
 ]  # fmt: skip
 AGREEMENT_HEADER = [
     "Signed on", "Achievement", "Achievement's organisation", "Need", "Need's organisation", "Cooperation mode",
-    "Amount (万元)", "Note",
+    "Amount (10k CNY)", "Note",
 ]  # fmt: skip
 
 
@@ -47,8 +48,9 @@ def world(organiser_member, staff_user):
     register(event, outsider, "候补", "waiting@o.example.cn")
     cancelled = register(event, outsider, "取消者", "gone@o.example.cn")
     services.registration_cancel(registration=cancelled, by=outsider)
-    services.registration_check_in(event=event, code=mine.check_in_code, by=organiser_member)
     define_grid(event, organiser_member, slots=1, tables=("A1",))
+    event = run_today(event)  # check-in opens on the event's day
+    services.registration_check_in(event=event, code=mine.check_in_code, by=organiser_member)
     meetings.meeting_accept(meeting=meetings.meeting_request(requester=mine, invitee=theirs, by=participant), by=rival)
     return {
         "organiser": organiser_member, "participant": participant, "rival": rival, "outsider": outsider,

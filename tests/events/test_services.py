@@ -10,6 +10,8 @@ from events import services
 from events.models import Event, Registration
 from tests.factories import MembershipFactory, UserFactory
 
+from .clock import run_today
+
 pytestmark = pytest.mark.django_db
 
 
@@ -66,6 +68,7 @@ def test_registration_rules(make_event, member, organiser_member):
 def test_check_in_by_code_for_confirmed_places_only(make_event, member, organiser_member):
     event = make_event(capacity=1)
     confirmed, waiting = register(event, member, 1), register(event, member, 2)
+    event = run_today(event)  # check-in opens on the event's day
     with pytest.raises(PermissionDenied):
         services.registration_check_in(event=event, code=confirmed.check_in_code, by=member)
     checked = services.registration_check_in(event=event, code=confirmed.check_in_code.lower(), by=organiser_member)

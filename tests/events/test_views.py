@@ -23,6 +23,8 @@ from events import services
 from events.models import Event, Registration
 from tests.factories import MembershipFactory, OrganizationFactory
 
+from .clock import run_today
+
 pytestmark = pytest.mark.django_db
 
 ROLES = ("anonymous", "organiser", "participant", "outsider", "staff")
@@ -237,6 +239,7 @@ def test_registrations_page_lists_everyone_with_contacts_for_the_organiser(clien
 
 
 def test_check_in_by_code(client, world):
+    world["event"] = run_today(world["event"])  # check-in opens on the event's day
     client.force_login(world["organiser"])
     target = url("registrations", world["event"])
     response = client.post(target, {"code": f" {world['mine'].check_in_code.lower()} "})
@@ -269,6 +272,7 @@ def test_only_the_organiser_checks_in(client, world, who):
 
 
 def _attendance_world(world):
+    world["event"] = run_today(world["event"])
     services.registration_check_in(event=world["event"], code=world["mine"].check_in_code, by=world["organiser"])
     register(world["event"], world["outsider"], "候补者", "waiting@o.example.cn")
     world["mine"].refresh_from_db()

@@ -113,6 +113,9 @@ class Command(BaseCommand):
                     "credit_code": credit_code,
                     "website": spec.get("website", ""),
                     "description": spec.get("description", ""),
+                    # The demo's owners are their organisations' contacts: the first step is done, login lands home.
+                    "contact_name": spec["full_name"],
+                    "contact_email": spec["email"],
                 },
             )
             user = User.objects.filter(email=spec["email"]).first()

@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.utils.translation import gettext as _
 
 from accounts.models import Organization
 from core.audit import audit_command_export
@@ -36,7 +37,7 @@ class Command(BaseCommand):
         if options["org"]:
             queryset = queryset.filter(organization__name__iexact=options["org"])
         if options["format"] == "xlsx" and not options["output"]:
-            raise CommandError("XLSX is binary: give --output FILE.")
+            raise CommandError(_("XLSX is binary: give --output FILE."))
         data = export_records(
             queryset, kind=options["kind"], fmt=options["format"], include_contacts=options["with_contacts"]
         )

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.utils.translation import gettext as _
 
 from marketplace.models import Achievement, Need
 from marketplace.search_index import index_rebuild
@@ -24,7 +25,9 @@ class Command(BaseCommand):
     def handle(self, *args: Any, **options: Any) -> None:
         unknown = set(options["kinds"]) - set(MODELS)
         if unknown:
-            raise CommandError(f"Unknown kind(s): {', '.join(sorted(unknown))}; say achievements or needs.")
+            raise CommandError(
+                _("Unknown kind(s): %(kinds)s; say achievements or needs.") % {"kinds": ", ".join(sorted(unknown))}
+            )
         for kind in options["kinds"] or list(MODELS):
             done = index_rebuild(MODELS[kind])
             self.stdout.write(f"{kind}: {done} postings indexed")
