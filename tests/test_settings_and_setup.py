@@ -85,15 +85,18 @@ def test_the_api_documentation_loads_nothing_from_another_host(client):
 
 
 @pytest.mark.django_db
-def test_demo_loader_creates_logins_and_a_staff_account_and_is_idempotent():
+def test_demo_loader_creates_logins_and_a_staff_account_and_is_idempotent(settings, django_capture_on_commit_callbacks):
     from django.core.management import CommandError, call_command
+
+    settings.MATCHING_ON_PUBLISH = True  # as in ``make run``: the demo's meetings follow its matches
 
     from accounts.models import Membership, Organization, User
 
     with pytest.raises(CommandError, match="development"):
         call_command("load_demo")  # the test runner runs with DEBUG off, like production
     out = io.StringIO()
-    call_command("load_demo", "--force", stdout=out)
+    with django_capture_on_commit_callbacks(execute=True):  # matching runs once the postings' transaction commits
+        call_command("load_demo", "--force", stdout=out)
     call_command("load_demo", "--force", stdout=out)
     assert "admin@demo.techmatch.cn" in out.getvalue()
     kinds = set(Organization.objects.values_list("kind", flat=True))
@@ -104,3 +107,12 @@ def test_demo_loader_creates_logins_and_a_staff_account_and_is_idempotent():
 
     event = Event.objects.get()  # one demo event, however often the loader runs
     assert (event.status, event.meeting_slots.count(), event.meeting_tables.count()) == ("published", 6, 4)
+    # Every organisation but the organiser has its owner registered, and the universities and institutes meet their
+    # best-matched enterprises on the grid (once, however often the loader runs).
+    participants = Organization.objects.exclude(kind="organiser").count()
+    assert event.registrations.filter(status="confirmed").count() == participants
+    placed = event.meetings.filter(status="accepted", slot__isnull=False, table__isnull=False)
+    assert placed.count() >= 2
+    assert all(meeting.requester.organization.kind in ("university", "research_institute") for meeting in placed)
+    # The demo's owners are their organisations' contacts: their first step is done and login lands on /home/.
+    assert not Organization.objects.filter(contact_name="").exists()

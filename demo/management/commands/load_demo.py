@@ -29,9 +29,9 @@ from accounts.models import Membership, Organization, User
 from accounts.services import organization_set_verified
 from accounts.validators import credit_code_check_character
 from core.tasks import background_join
-from events.meetings import meeting_grid_define
+from events.meetings import meeting_accept, meeting_grid_define, meeting_request, whom_to_meet
 from events.models import Event
-from events.services import event_create, event_set_status
+from events.services import event_create, event_set_status, registration_create
 from marketplace.models import Achievement, Need, Status
 from marketplace.services import posting_create, posting_transition
 from matching.models import Match, MatchingConfig, ReleaseRule
@@ -76,6 +76,7 @@ class Command(BaseCommand):
         with transaction.atomic():
             self._load_outcomes()
             self._load_conversations()
+            self._load_meetings()
         self.stdout.write(self.style.SUCCESS(f"Demo data loaded ({postings} new postings)."))
         self.stdout.write("")
         self.stdout.write(self.style.WARNING("Staff (admin) account:"))
@@ -216,6 +217,42 @@ class Command(BaseCommand):
         step = datetime.timedelta(minutes=20)
         slots = [(afternoon + step * i, afternoon + step * (i + 1)) for i in range(6)]
         meeting_grid_define(event=event, by=staff, slots=slots, tables=["A1", "A2", "A3", "A4"])
+
+    def _load_meetings(self) -> None:
+        """Every demo organisation but the organiser registers its owner for the docking event (once), and each
+        university or institute meets its best-matched enterprise there, requested, accepted and placed on the grid
+        (once there are matches to go by), so that the organiser's registrations, directory and printed table
+        schedule have people on them."""
+        event = Event.objects.filter(organizer__kind="organiser").order_by("pk").first()
+        if event is None:
+            return
+        if not event.registrations.exists():
+            for organization in Organization.objects.exclude(kind="organiser").order_by("pk"):
+                membership = organization.memberships.select_related("user").order_by("pk").first()
+                if membership is not None:
+                    user = membership.user
+                    registration_create(event=event, organization=organization, person_name=user.full_name,
+                                        person_email=user.email, by=user)  # fmt: skip
+        if event.meetings.exists():
+            return
+        owners = {
+            m.organization_id: m.user
+            for m in Membership.objects.filter(role=Membership.Role.OWNER).select_related("user").order_by("-pk")
+        }
+        met: set[int] = set()
+        offerers = event.registrations.filter(
+            status="confirmed", organization__kind__in=["university", "research_institute"]
+        ).select_related("organization").order_by("pk")
+        for registration in offerers:
+            for suggestion in whom_to_meet(registration=registration, limit=5):
+                other = suggestion.registration
+                if suggestion.score <= 0 or other.organization_id in met:
+                    continue
+                requester = owners[registration.organization_id]
+                meeting = meeting_request(requester=registration, invitee=other, by=requester)
+                meeting_accept(meeting=meeting, by=owners[other.organization_id])
+                met.add(other.organization_id)
+                break
 
     def _load_postings(self, staff: User) -> int:
         """Publish the demo achievements (spread over the universities and institutes) and needs (enterprises)."""
