@@ -9,17 +9,9 @@ from django.core import mail
 from core.exceptions import ApplicationError
 from events import services
 from events.models import Event, Registration
-from tests.factories import MembershipFactory
+from tests.events.people import register
 
 pytestmark = pytest.mark.django_db
-
-
-def register(event, n):  # type: ignore[no-untyped-def]
-    member = MembershipFactory().user
-    return services.registration_create(
-        event=event, organization=member.organizations.get(), person_name=f"参会者{n}",
-        person_email=f"p{n}@example.cn", by=member,
-    )  # fmt: skip
 
 
 def statuses(event):  # type: ignore[no-untyped-def]

@@ -7,19 +7,10 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from events import services
 from events.models import Registration
-from tests.factories import MembershipFactory
+from tests.events.people import register
 
 pytestmark = pytest.mark.django_db
-
-
-def register(event, n):  # type: ignore[no-untyped-def]
-    member = MembershipFactory().user
-    return services.registration_create(
-        event=event, organization=member.organizations.get(), person_name=f"参会者{n}",
-        person_email=f"p{n}@example.cn", by=member,
-    )  # fmt: skip
 
 
 def admin_post(client, event, **changes):  # type: ignore[no-untyped-def]

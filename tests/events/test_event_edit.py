@@ -13,19 +13,12 @@ from rest_framework.test import APIClient
 from core.exceptions import ApplicationError, PermissionDenied
 from events import services
 from events.models import Event, Registration
+from tests.events.people import register
 from tests.factories import MembershipFactory, OrganizationFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
 
 FMT = "%Y-%m-%dT%H:%M"
-
-
-def register(event, n):  # type: ignore[no-untyped-def]
-    member = MembershipFactory().user
-    return services.registration_create(
-        event=event, organization=member.organizations.get(), person_name=f"参会者{n}",
-        person_email=f"p{n}@example.cn", by=member,
-    )  # fmt: skip
 
 
 @pytest.fixture
