@@ -21,7 +21,7 @@ from knox.models import AuthToken
 
 from core.audit import Kind as AuditKind
 from core.audit import audit_record
-from core.exceptions import ApplicationError, PermissionDenied
+from core.exceptions import ApplicationError, PermissionDenied, model_validate
 from core.i18n import Text, render
 from core.site import absolute_url
 from core.tasks import mail_on_commit
@@ -37,13 +37,7 @@ from .validators import normalize_credit_code
 
 
 def _full_clean(obj: User | Organization | Membership, **options: Any) -> None:
-    """Model validation (``options`` as ``full_clean`` takes them) turned into the domain error, naming the first
-    field at fault."""
-    try:
-        obj.full_clean(**options)
-    except ValidationError as error:
-        field, messages = next(iter(error.message_dict.items()))
-        raise ApplicationError(" ".join(messages), field=None if field == "__all__" else field) from error
+    model_validate(obj, **options)
 
 
 def _mail_due(kind: str, email: str) -> bool:

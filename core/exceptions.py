@@ -3,6 +3,10 @@ place (the DRF exception handler, the form mixin for pages, the command error fo
 
 from __future__ import annotations
 
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.db import models
 from django.utils.translation import gettext
 
 
@@ -22,3 +26,13 @@ class ApplicationError(Exception):
 class PermissionDenied(ApplicationError):
     def __init__(self, message: str | None = None, *, field: str | None = None) -> None:
         super().__init__(message or gettext("You may not do that."), field=field, code="permission_denied")
+
+
+def model_validate(obj: models.Model, **options: Any) -> None:
+    """Model validation (``full_clean``, with ``options`` as it takes them: lengths, choices, URLs, constraints)
+    turned into the domain error, naming the first field at fault; services call it before they save."""
+    try:
+        obj.full_clean(**options)
+    except ValidationError as error:
+        field, messages = next(iter(error.message_dict.items()))
+        raise ApplicationError(" ".join(messages), field=None if field == "__all__" else field) from error

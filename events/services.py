@@ -28,7 +28,7 @@ from accounts.language import mail_in_language_on_commit
 from accounts.models import Organization, User
 from accounts.selectors import acts_for, staff_may
 from accounts.services import organization_notify
-from core.exceptions import ApplicationError, PermissionDenied
+from core.exceptions import ApplicationError, PermissionDenied, model_validate
 from core.i18n import message
 from core.site import absolute_url
 
@@ -93,10 +93,12 @@ def event_create(
         registration_opens_at=fields.get("registration_opens_at"),
         registration_closes_at=fields.get("registration_closes_at"),
     )  # fmt: skip
-    event = Event.objects.create(
+    event = Event(
         organizer=organizer, created_by=by, kind=kind, title=title.strip(), starts_at=starts_at, ends_at=ends_at,
         capacity=capacity, **fields,
     )  # fmt: skip
+    model_validate(event, exclude=["organizer", "created_by"])  # lengths, choices, the online link
+    event.save()
     event.domains.set(list(domain_codes))
     event.clusters.set(list(cluster_codes))
     return event
@@ -145,6 +147,7 @@ def event_update(
             field="capacity",
         )
     _check_scheduled_within(event)
+    model_validate(event, exclude=["organizer", "created_by"])
     event.save()
     if domain_codes is not None:
         event.domains.set(list(domain_codes))

@@ -17,7 +17,6 @@ from decimal import Decimal
 from typing import Any, TypeVar
 
 from django.conf import settings
-from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Model
 from django.urls import reverse
@@ -31,7 +30,7 @@ from accounts.services import organization_notify
 from core.audit import Kind as AuditKind
 from core.audit import audit_record
 from core.contact_details import contact_details_in, contact_labels
-from core.exceptions import ApplicationError, PermissionDenied
+from core.exceptions import ApplicationError, PermissionDenied, model_validate
 from core.i18n import message
 from reference.models import Domain
 
@@ -128,11 +127,7 @@ def can_edit(user: User, posting: Posting) -> bool:
 
 
 def _validate(posting: Posting) -> None:
-    try:
-        posting.full_clean(exclude=["organization", "created_by"])
-    except ValidationError as error:
-        field, messages = next(iter(error.message_dict.items()))
-        raise ApplicationError(" ".join(messages), field=None if field == "__all__" else field) from error
+    model_validate(posting, exclude=["organization", "created_by"])
     if posting.external_ref:
         taken = type(posting).objects.filter(organization_id=posting.organization_id, external_ref=posting.external_ref)
         if taken.exclude(pk=posting.pk).exists():

@@ -129,7 +129,7 @@ class World:
         event = services.event_create(
             organizer=self.organiser.organizations.get(), by=self.organiser, kind="docking",
             title="2026长三角G60科创走廊新能源与先进材料领域科技成果转化暨产学研精准对接会（第十二场）",
-            description=f"议程与报名说明：{LONG_URL}", online_url=LONG_URL, starts_at=start,
+            description=f"议程与报名说明：{LONG_URL}", online_url=LONG_URL[:200], starts_at=start,
             ends_at=start + datetime.timedelta(hours=4), capacity=3, city_id="310100",
             venue="上海市松江区G60科创云廊3号楼B座一层多功能厅", domain_codes=["battery_materials"],
         )  # fmt: skip

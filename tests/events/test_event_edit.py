@@ -253,3 +253,18 @@ def test_patch_is_for_the_organiser_and_staff(make_event, people, who, status):
     assert _api().patch(f"/api/v1/events/{event.pk}/", {"title": "改"}, format="json").status_code in (401, 403)
     draft = make_event(publish=False)
     assert _api(people["outsider"]).patch(f"/api/v1/events/{draft.pk}/", {}, format="json").status_code == 404
+
+
+def test_a_field_longer_than_it_may_be_is_an_error_on_that_field(make_event, organiser_member):
+    """Checked before anything is written (PostgreSQL refuses a long value; SQLite would keep it): on creation and
+    on edit, the error names the field."""
+    long_link = "https://meeting.example.cn/j/" + "9" * 200
+    with pytest.raises(ApplicationError) as created:
+        make_event(online_url=long_link)
+    assert created.value.field == "online_url"
+    event = make_event()
+    with pytest.raises(ApplicationError) as edited:
+        services.event_update(event=event, by=organiser_member, title="对接会" * 70)
+    assert edited.value.field == "title"
+    event.refresh_from_db()
+    assert event.title == "长三角新材料成果对接会"
