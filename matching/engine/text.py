@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import gzip
 import re
+import threading
 import unicodedata
 from collections.abc import Collection, Iterable
 from dataclasses import dataclass, field
@@ -52,7 +53,9 @@ BIGRAM = "#"
 _CEDICT_SENSES = 2
 _CEDICT_MAX_STEMS = 4
 
-_stemmer = snowballstemmer.stemmer("english")
+# A Snowball stemmer keeps the word it works on in itself: one per thread (a worker loads the kept state in a
+# background thread while its task tokenises; sharing one stemmer garbled words and raised IndexError).
+_stemmers = threading.local()
 
 
 def normalize(text: str) -> str:
@@ -61,7 +64,10 @@ def normalize(text: str) -> str:
 
 @cache
 def stem(word: str) -> str:
-    return _stemmer.stemWord(word)
+    stemmer = getattr(_stemmers, "english", None)
+    if stemmer is None:
+        stemmer = _stemmers.english = snowballstemmer.stemmer("english")
+    return stemmer.stemWord(word)
 
 
 def english_words(text: str) -> list[tuple[str, str]]:
