@@ -32,7 +32,7 @@ from core.exceptions import ApplicationError, PermissionDenied, model_validate
 from core.i18n import message
 from core.site import absolute_url
 
-from .models import Event, Registration
+from .models import Event, Meeting, MeetingSeat, Registration
 
 
 def is_organizer(user: User, event: Event) -> bool:
@@ -262,10 +262,45 @@ def _cancel(event: Event, registration: Registration) -> Registration:
     was_confirmed = registration.status == Registration.Status.CONFIRMED
     registration.status, registration.cancelled_at = Registration.Status.CANCELLED, timezone.now()
     registration.save(update_fields=["status", "cancelled_at"])
+    _meetings_cancel_for(registration)
     if was_confirmed:
         Event.objects.filter(pk=event.pk).update(confirmed_count=F("confirmed_count") - 1)
         _fill_places(event)
     return registration
+
+
+def _meetings_cancel_for(registration: Registration) -> None:
+    """Whoever no longer comes meets nobody: the cancelled registration's requests and accepted meetings are
+    cancelled, their seats freed (the slot and table are free for others; the record keeps where it was), and the
+    other side's organisation is told of each accepted meeting. Runs under the event's lock, as booking does."""
+    meetings = list(
+        Meeting.objects.select_for_update()
+        .filter(Q(requester=registration) | Q(invitee=registration),
+                status__in=[Meeting.Status.REQUESTED, Meeting.Status.ACCEPTED])
+        .select_related("requester", "invitee", "slot", "table")
+    )  # fmt: skip
+    if not meetings:
+        return
+    MeetingSeat.objects.filter(meeting__in=meetings).delete()
+    Meeting.objects.filter(pk__in=[m.pk for m in meetings]).update(
+        status=Meeting.Status.CANCELLED, responded_at=timezone.now()
+    )
+    for meeting in meetings:
+        if meeting.status != Meeting.Status.ACCEPTED:
+            continue
+        other = meeting.invitee if meeting.requester_id == registration.pk else meeting.requester
+        organization_notify(
+            organization=other.organization,
+            subject=message(gettext_noop("A meeting at %(event)s is cancelled"), event=registration.event.title),
+            body=message(
+                gettext_noop("%(name)s of %(organization)s no longer comes to %(event)s: your meeting at %(time)s, "
+                             "table %(table)s, is cancelled and the slot is free again."),
+                name=registration.person_name, organization=registration.organization.name,
+                event=registration.event.title, time=timezone.localtime(meeting.slot.starts_at).strftime("%m-%d %H:%M"),
+                table=meeting.table.name,
+            ),
+            link=reverse("events:meet", args=[registration.event_id]),
+        )  # fmt: skip
 
 
 # --- "Not me": the person a registration names disowns it ------------------------------------------------------

@@ -175,3 +175,30 @@ def test_agreements_at_events_follow_the_same_rules_as_on_matches(make_event, or
         outcomes.event_agreement_record(event=event, by=organiser_member, achievement=listing, need=None,
                                         mode="license", signed_on=tomorrow)  # fmt: skip
     assert error.value.field == "signed_on"
+
+
+def test_a_cancelled_registration_cancels_its_meetings_and_frees_their_places(make_event, organiser_member,
+                                                                             django_capture_on_commit_callbacks):
+    """Whoever no longer comes meets nobody: the accepted meeting and the open request go, the seats are freed for
+    others and the other side of the accepted meeting is told (in their own language)."""
+    from accounts.models import Notification
+    from core.i18n import render_in
+
+    event = make_event(capacity=10)
+    grid(event, organiser_member, slots=1, tables=("A1",))
+    (a, ra), (b, rb), (c, rc), (d, rd) = participants(event, 4)
+    placed = meetings.meeting_accept(meeting=meetings.meeting_request(requester=ra, invitee=rb, by=a), by=b)
+    waiting = meetings.meeting_request(requester=rc, invitee=ra, by=c)
+    with pytest.raises(ApplicationError, match="No slot"):  # the one table of the one slot is taken
+        meetings.meeting_accept(meeting=meetings.meeting_request(requester=rd, invitee=rb, by=d), by=b)
+    with django_capture_on_commit_callbacks(execute=True):
+        services.registration_cancel(registration=ra, by=a)
+    placed.refresh_from_db(), waiting.refresh_from_db()
+    assert (placed.status, waiting.status) == ("cancelled", "cancelled")
+    assert not placed.seats.exists()
+    told = Notification.objects.get(organization=rb.organization)
+    assert "人0" in render_in("en", told.text["body"]) and "A1" in render_in("en", told.text["body"])
+    assert "取消" in render_in("zh-hans", told.text["subject"])
+    assert not Notification.objects.filter(organization=rc.organization).exists()  # only a request: nothing to tell
+    again = meetings.meeting_accept(meeting=Meeting.objects.get(requester=rd, invitee=rb), by=b)
+    assert (again.status, again.table.name) == ("accepted", "A1")  # the freed slot and table serve others
