@@ -1,7 +1,8 @@
 """Docking events' 1:1 meetings (services): slots and tables, whom to meet, requests, booking without double-booking.
 
-Booking locks the event row, so that two acceptances at the same event never race; the seat and table constraints
-hold the line in the database as well.
+Requests and acceptances lock the event row (as registrations and cancellations do: the event row first, always),
+so that two of them at the same event never race; the seat, table and pair constraints hold the line in the
+database as well.
 """
 
 from __future__ import annotations
@@ -104,21 +105,29 @@ def whom_to_meet(*, registration: Registration, limit: int = 20) -> list[Suggest
 
 @transaction.atomic
 def meeting_request(*, requester: Registration, invitee: Registration, by: User, note: str = "") -> Meeting:
+    """The requester asks the invitee for a meeting. Requests, acceptances and cancellations at one event wait for
+    each other on the event row, so the two are still confirmed and have no open request between them (whoever
+    asked) when the request is written; the pair constraint holds the line in the database as well."""
     _acting_registration(by, requester)
     if requester.event_id != invitee.event_id:
         raise ApplicationError(_("Both participants must be at the same event."), field="invitee")
     if requester.pk == invitee.pk or requester.organization_id == invitee.organization_id:
         raise ApplicationError(_("Meetings are between two organisations."), field="invitee")
-    for registration in (requester, invitee):
-        if registration.status != Registration.Status.CONFIRMED:
-            raise ApplicationError(_("Only confirmed participants meet."), field="invitee")
+    event = Event.objects.select_for_update().get(pk=requester.event_id)
+    statuses = dict(Registration.objects.filter(pk__in=[requester.pk, invitee.pk]).values_list("pk", "status"))
+    if any(statuses.get(r.pk) != Registration.Status.CONFIRMED for r in (requester, invitee)):
+        raise ApplicationError(_("Only confirmed participants meet."), field="invitee")
     open_request = Meeting.objects.filter(
         Q(requester=requester, invitee=invitee) | Q(requester=invitee, invitee=requester),
         status__in=[Meeting.Status.REQUESTED, Meeting.Status.ACCEPTED],
     )
     if open_request.exists():
         raise ApplicationError(_("These two already have a meeting or a request."), field="invitee")
-    return Meeting.objects.create(event=requester.event, requester=requester, invitee=invitee, note=note)
+    try:
+        with transaction.atomic():
+            return Meeting.objects.create(event=event, requester=requester, invitee=invitee, note=note)
+    except IntegrityError as error:  # meeting_one_open_per_pair
+        raise ApplicationError(_("These two already have a meeting or a request."), field="invitee") from error
 
 
 def _free_place(event: Event, meeting: Meeting, slot: MeetingSlot | None) -> tuple[MeetingSlot, MeetingTable]:
@@ -152,6 +161,9 @@ def meeting_accept(*, meeting: Meeting, by: User, slot: MeetingSlot | None = Non
         raise ApplicationError(
             _("This meeting is %(status)s.") % {"status": meeting.get_status_display()}, field="status"
         )
+    if any(r.status != Registration.Status.CONFIRMED for r in (meeting.requester, meeting.invitee)):
+        # One of the two cancelled since the request (cancelling waits on the same event row).
+        raise ApplicationError(_("Only confirmed participants meet."), field="status")
     return _place(meeting, slot)
 
 

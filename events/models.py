@@ -8,6 +8,7 @@ from datetime import datetime
 from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
+from django.db.models.functions import Greatest, Least
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
@@ -289,6 +290,13 @@ class Meeting(models.Model):
             models.CheckConstraint(
                 condition=~Q(status="accepted") | Q(slot__isnull=False, table__isnull=False),
                 name="meeting_accepted_is_placed",
+            ),
+            # Two participants have at most one open request or meeting between them, whoever asked.
+            models.UniqueConstraint(
+                Least("requester", "invitee"),
+                Greatest("requester", "invitee"),
+                condition=Q(status__in=["requested", "accepted"]),
+                name="meeting_one_open_per_pair",
             ),
         ]
 

@@ -274,7 +274,7 @@ def _meetings_cancel_for(registration: Registration) -> None:
     cancelled, their seats freed (the slot and table are free for others; the record keeps where it was), and the
     other side's organisation is told of each accepted meeting. Runs under the event's lock, as booking does."""
     meetings = list(
-        Meeting.objects.select_for_update()
+        Meeting.objects.select_for_update(of=("self",))
         .filter(Q(requester=registration) | Q(invitee=registration),
                 status__in=[Meeting.Status.REQUESTED, Meeting.Status.ACCEPTED])
         .select_related("requester", "invitee", "slot", "table")
