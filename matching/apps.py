@@ -11,10 +11,10 @@ class MatchingAppConfig(AppConfig):
 
         from core.tasks import enqueue
         from marketplace.models import Achievement, Need
-        from marketplace.services import on_publish, on_publish_many
+        from marketplace.services import on_publish_many
         from marketplace.signals import need_expired, posting_published, postings_published
 
-        from .models import RecordTokens
+        from .models import Match, RecordTokens
         from .pending import pending_add, pending_add_many
         from .services import matches_restore_for_need, matches_withdraw_for_needs
         from .tasks import match_postings_task
@@ -36,12 +36,17 @@ class MatchingAppConfig(AppConfig):
             record_pending_many, weak=False, dispatch_uid="matching.record_pending_publications"
         )
 
-        def restore_matches(posting: object) -> None:
-            # Called after the publishing transaction commits (marketplace.services runs it on commit).
-            if isinstance(posting, Need):
-                # A need published again (its deadline extended) gets back the matches its closing withdrew,
-                # before the run below re-scores them.
-                matches_restore_for_need(need=posting)
+        def restore_matches(postings: list[object]) -> None:
+            # Called after the publishing transaction commits (marketplace.services runs it on commit), before
+            # ``enqueue_matches``. A need published again (its deadline extended) gets back the matches its closing
+            # withdrew, before the run below re-scores them. One query finds the needs that have any (a bulk
+            # import publishing 20,000 needs made a query for each).
+            needs = {p.pk: p for p in postings if isinstance(p, Need)}  # type: ignore[attr-defined]
+            if not needs:
+                return
+            withdrawn = Match.objects.filter(need_id__in=list(needs), status=Match.Status.WITHDRAWN)
+            for need_id in sorted(set(withdrawn.values_list("need_id", flat=True))):
+                matches_restore_for_need(need=needs[need_id])
 
         def enqueue_matches(postings: list[object]) -> None:
             # Called once after a transaction that published postings commits, after ``restore_matches``: one run
@@ -52,7 +57,7 @@ class MatchingAppConfig(AppConfig):
                 # Not waiting on a broker that does not answer: the outbox row stays and the sweep matches it.
                 enqueue(match_postings_task, achievements, needs)
 
-        on_publish(restore_matches)
+        on_publish_many(restore_matches)
         on_publish_many(enqueue_matches)
 
         def withdraw_matches(sender: object, *, needs: list[Need], reason: str = "", **kwargs: object) -> None:
