@@ -1,7 +1,9 @@
 """Celery tasks: thin wrappers over ``matching.runs``, safe to run twice and to retry.
 
 Tasks take plain ids, acknowledge late (a task whose worker dies is delivered again) and retry with backoff on
-database errors. A full rebuild fans its tokenising chunks out over the workers (a chord) and finishes in one task.
+database errors. A full rebuild fans out over the workers twice (``matching.fanout``): its tokenising chunks (a
+chord), then, after one task fits the engine and saves the fitted state to the store every worker reads, its scoring
+blocks (a second chord), whose callback finishes the run once; a block that fails for good fails the run.
 Publications are matched in batches (``match_postings_task``: every posting one transaction published, in one run,
 against the state the worker keeps); a batch that leaves the kept state drifted past the refit rule enqueues one
 full rebuild (``refit_enqueue``), unless one is already on its way.
@@ -18,7 +20,7 @@ from django.db import InterfaceError, OperationalError, transaction
 from accounts.models import User
 from core.tasks import enqueue
 
-from . import explaining, incremental, pending, runs
+from . import explaining, fanout, incremental, pending, runs
 from .models import MatchingConfig, MatchRun
 
 RETRYING = {
@@ -76,13 +78,59 @@ def refit_enqueue(*, trigger: str = "drift") -> MatchRun | None:
 
 @shared_task(**RETRYING)
 def tokenize_chunk_task(self, run_id: int, kind: str, posting_ids: list[int]) -> int:  # type: ignore[no-untyped-def]
+    _after_warming()
     runs.run_tokenize_chunk(run_id=run_id, kind=kind, posting_ids=posting_ids)
     return len(posting_ids)
 
 
 @shared_task(**RETRYING)
 def finish_run_task(self, *_results: object, run_id: int) -> int:  # type: ignore[no-untyped-def]
+    """Finish a run in one task (kept for messages queued before rebuilds fanned their scoring out)."""
     return runs.run_finish(run_id=run_id).pk
+
+
+@shared_task(**RETRYING)
+def rebuild_fit_task(self, *_results: object, run_id: int) -> int:  # type: ignore[no-untyped-def]
+    """Fit once, save the fitted state and the plan, then fan the scoring blocks out; the finish follows them."""
+    _after_warming()
+    blocks = fanout.rebuild_fit(run_id=run_id)
+    if blocks or MatchRun.objects.filter(pk=run_id).exclude(status=MatchRun.Status.DONE).exists():
+        rebuild_side_task.delay(run_id=run_id, side="n")
+    return blocks
+
+
+@shared_task(**RETRYING)
+def rebuild_side_task(self, *_results: object, run_id: int, side: str) -> int:  # type: ignore[no-untyped-def]
+    """Fan out the blocks of one side (needs, then achievements), followed by the next side or the finish."""
+    plan = fanout.read_plan(run_id)
+    after = (rebuild_side_task.si(run_id=run_id, side="a") if side == "n" else rebuild_finish_task.si(run_id=run_id))
+    after = after.on_error(rebuild_fail_task.s(run_id=run_id))
+    indexes = fanout.phase_blocks(plan, side)
+    if indexes:
+        chord(group(rebuild_block_task.si(run_id, index) for index in indexes), after).delay()
+    else:
+        after.delay()
+    return len(indexes)
+
+
+@shared_task(**RETRYING)
+def rebuild_block_task(self, run_id: int, index: int) -> dict:  # type: ignore[no-untyped-def]
+    """One block of a rebuild's scoring: rank, explain, write (safe to repeat)."""
+    _after_warming()
+    return fanout.rebuild_block(run_id=run_id, index=index)
+
+
+@shared_task(**RETRYING)
+def rebuild_finish_task(self, *_results: object, run_id: int) -> int:  # type: ignore[no-untyped-def]
+    _after_warming()
+    return fanout.rebuild_finish(run_id=run_id).pk
+
+
+@shared_task
+def rebuild_fail_task(*args: object, run_id: int) -> None:
+    """A block (or the finish) failed for good: the run is failed, never left running or marked done."""
+    error = next((a for a in args if isinstance(a, BaseException)), None)
+    fanout.rebuild_fail(run_id=run_id, error=f"a block failed: {error!r}" if error else "a block failed")
 
 
 @shared_task(**RETRYING)
@@ -103,17 +151,21 @@ def explain_matches_task(self, match_ids: list[int]) -> int:  # type: ignore[no-
 
 @shared_task(**RETRYING)
 def full_rebuild_task(self, run_id: int | None = None, trigger: str = "schedule") -> int:  # type: ignore[no-untyped-def]
-    """Fan the rebuild out: one task per chunk of postings, then the finish once every chunk is done."""
+    """Fan the rebuild out: one task per chunk of postings, then the fit once every chunk is done, which fans the
+    scoring blocks out (``matching.fanout``). Where tasks run eagerly the same steps run here, one after the other."""
     run = MatchRun.objects.get(pk=run_id) if run_id else runs.run_start(kind=MatchRun.Kind.FULL, trigger=trigger)
     if run.status == MatchRun.Status.DONE:
         return run.pk
     chunks = runs.run_chunks(run)
     MatchRun.objects.filter(pk=run.pk).update(progress_total=len(chunks) + 1, progress_done=0)
-    finish = finish_run_task.si(run_id=run.pk)
+    if explaining.tasks_run_eagerly():
+        fanout.rebuild_inline(run_id=run.pk)
+        return run.pk
+    fit = rebuild_fit_task.si(run_id=run.pk).on_error(rebuild_fail_task.s(run_id=run.pk))
     if chunks:
-        chord(group(tokenize_chunk_task.si(run.pk, kind, ids) for kind, ids in chunks), finish).delay()
+        chord(group(tokenize_chunk_task.si(run.pk, kind, ids) for kind, ids in chunks), fit).delay()
     else:
-        finish.delay()
+        fit.delay()
     return run.pk
 
 
@@ -125,8 +177,20 @@ def full_rebuild_enqueue(*, trigger: str = "admin", by: User | None = None) -> M
     return run
 
 
+_warming: threading.Thread | None = None
+
+
 @worker_process_init.connect
 def keep_state_warm(**_kwargs: object) -> None:
     """A worker process loads the kept matching state as it starts, in the background (a publication arriving
     meanwhile waits for it), so that publications do not pay for loading it."""
-    threading.Thread(target=incremental.warm, name="matching-state", daemon=True).start()
+    global _warming
+    _warming = threading.Thread(target=incremental.warm, name="matching-state", daemon=True)
+    _warming.start()
+
+
+def _after_warming() -> None:
+    """Wait for the loading of the kept state before a rebuild step: both tokenise and explain in this process, with
+    engines of their own, and would only compete for it (shared stemmers once garbled each other's words)."""
+    if _warming is not None:
+        _warming.join()

@@ -102,7 +102,8 @@ def test_full_rebuild_task_fans_out_and_records_progress(market):
     run_id = full_rebuild_task.delay(trigger="admin").get()
     run = MatchRun.objects.get(pk=run_id)
     assert run.status == MatchRun.Status.DONE
-    assert run.progress_done == run.progress_total == 3  # two chunks (achievements, needs) and the finish
+    # two chunks (achievements, needs), the fit, two scoring blocks (needs, achievements) and the finish
+    assert run.progress_done == run.progress_total == 6
     assert Match.objects.filter(need=market["need"], achievement=market["fit"]).exists()
     assert full_rebuild_task.delay(run_id).get() == run_id  # a finished run is not run again
 
