@@ -150,7 +150,7 @@ USE_TZ = True
 
 # --- Static files ---------------------------------------------------------------------------------------------
 STATIC_URL = "static/"
-STATIC_ROOT = BASE_DIR / "staticfiles"
+STATIC_ROOT = env.path("STATIC_ROOT", default=BASE_DIR / "staticfiles")  # where collectstatic writes
 STATICFILES_DIRS = [BASE_DIR / "static"]
 WHITENOISE_AUTOREFRESH = DEBUG  # development: serve from the finders, no collectstatic needed
 STORAGES = {
@@ -321,6 +321,8 @@ MATCHING_ON_PUBLISH: bool = env.bool("MATCHING_ON_PUBLISH", default=True)
 # A full rebuild every night at 02:30 (Celery beat), when on.
 # Postings per tokenising chunk of a full rebuild (one Celery task each).
 MATCHING_CHUNK_SIZE: int = env.int("MATCHING_CHUNK_SIZE", default=2000)
+# Rows of one side (needs or achievements) per scoring block of a rebuild on the workers (matching/fanout.py).
+MATCHING_REBUILD_BLOCK: int = env.int("MATCHING_REBUILD_BLOCK", default=2000)
 MATCHING_NIGHTLY_REBUILD: bool = env.bool("MATCHING_NIGHTLY_REBUILD", default=False)
 # Incremental matching (docs/matching.md): every full run saves the fitted engine here, and workers keep it in memory
 # to match each publication without a re-fit. Workers on several machines share it (or each refits once).

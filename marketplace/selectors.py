@@ -11,20 +11,27 @@ public does not see it (its page is a 404, as a closed need's is; one rule, and 
 
 from __future__ import annotations
 
+import hashlib
+import time
 from datetime import date
 from typing import TypeVar
 
 from django.contrib.auth.models import AnonymousUser
 from django.contrib.postgres.search import SearchQuery, SearchVector
-from django.db import connection
+from django.core.cache import cache
+from django.core.exceptions import EmptyResultSet
+from django.core.paginator import Paginator
+from django.db import connection, transaction
 from django.db.models import OuterRef, Q, QuerySet, Subquery, TextField, Value
 from django.db.models.functions import Concat
+from django.utils.functional import cached_property
 
 from accounts.models import User
 from accounts.selectors import staff_may, user_organization_ids
 
 from .models import Achievement, Need, PostingTransition, Status
 from .search import TermGroup, query_groups, to_tsquery
+from .search_index import in_order, posting_similar
 
 P = TypeVar("P", Achievement, Need)
 
@@ -97,3 +104,90 @@ def _group_condition(group: TermGroup) -> Q:
     for part in group.parts:
         parts &= Q(padded__contains=f" {part} ")
     return whole | parts
+
+
+# --- Counts and similar postings, cached briefly -------------------------------------------------------------------
+# Counting every published posting (the home page, a list page's "N results") reads the whole table or index at
+# 10^5 rows; the counts are kept in the shared cache (Redis in production) for COUNT_SECONDS under a key made of the
+# query's SQL and the postings' version. Saving or deleting a posting through the ORM (every service) bumps the
+# version (``postings_changed``, connected in ``MarketplaceConfig.ready``), so that a change shows at once; rows
+# written in bulk without signals (``marketplace.bulk`` sends its own) show within COUNT_SECONDS. A count depends on
+# nothing but its SQL, so users of one role share it and a user never sees a count of what another may see.
+
+COUNT_SECONDS = 60
+SIMILAR_SECONDS = 600
+POSTINGS_VERSION_KEY = "marketplace:postings-version"
+
+
+def postings_version() -> int:
+    version = cache.get(POSTINGS_VERSION_KEY)
+    if version is None:
+        cache.add(POSTINGS_VERSION_KEY, int(time.time()), None)
+        version = cache.get(POSTINGS_VERSION_KEY) or 0
+    return int(version)
+
+
+def postings_changed(**kwargs: object) -> None:
+    """A posting was saved, deleted or its domains changed (or a batch published, needs expired): cached counts and
+    similar lists are read again, now and once more when the transaction commits (a request that read the old rows
+    in between must not keep them)."""
+    _bump_postings_version()
+    transaction.on_commit(_bump_postings_version)
+
+
+def _bump_postings_version() -> None:
+    try:
+        cache.incr(POSTINGS_VERSION_KEY)
+    except ValueError:
+        cache.set(POSTINGS_VERSION_KEY, int(time.time()), None)
+
+
+def cached_count(queryset: QuerySet) -> int:
+    """``queryset.count()``, kept for COUNT_SECONDS (or until a posting changes) under the query's SQL."""
+    try:
+        sql, params = queryset.query.sql_with_params()
+    except EmptyResultSet:
+        return 0
+    digest = hashlib.sha256(repr((sql, params)).encode()).hexdigest()[:32]
+    key = f"marketplace:count:{postings_version()}:{digest}"
+    count = cache.get(key)
+    if count is None:
+        count = queryset.count()
+        cache.set(key, count, COUNT_SECONDS)
+    return count
+
+
+def live_counts() -> dict[str, int]:
+    """How many achievements and needs are on the market (the home page's figures)."""
+    return {
+        "achievements": cached_count(posting_live(Achievement.objects.all())),
+        "needs": cached_count(posting_live(Need.objects.all())),
+    }
+
+
+class CachedCountPaginator(Paginator):
+    """A paginator whose total comes from ``cached_count`` (a list page's "N results" and its page numbers)."""
+
+    @cached_property
+    def count(self) -> int:
+        object_list = self.object_list
+        if isinstance(object_list, QuerySet) and type(object_list).count is QuerySet.count:
+            return cached_count(object_list)
+        return super().count
+
+
+def posting_similar_cached(*, posting: P, limit: int = 5) -> list[P]:
+    """``search_index.posting_similar`` among the postings on the market: the same for every reader (what is live is
+    public), so the ids are kept for SIMILAR_SECONDS (or until a posting changes) and read back in one query."""
+    model = type(posting)
+    rows = model.objects.select_related("organization", "province", "city").prefetch_related("domains")
+    on_market = posting_live(rows)
+    key = f"marketplace:similar:{postings_version()}:{model._meta.model_name}:{posting.pk}:{limit}"
+    ids = cache.get(key)
+    if ids is None:
+        found = posting_similar(posting=posting, queryset=on_market, limit=limit)
+        cache.set(key, [similar.pk for similar in found], SIMILAR_SECONDS)
+        return found
+    if not ids:
+        return []
+    return list(in_order(on_market, ids))

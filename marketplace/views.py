@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.paginator import Page, Paginator
+from django.core.paginator import Page
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
@@ -22,8 +22,8 @@ from accounts.selectors import user_memberships
 from core.downloads import file_response
 from core.exceptions import ApplicationError
 from core.forms import add_application_error
+from reference import cache as reference_cache
 from reference.forms import place_from
-from reference.models import Cluster, Domain
 
 from . import hooks, import_jobs, import_results, importers, services
 from .filters import AchievementFilterSet, NeedFilterSet, PostingFilterSet
@@ -31,8 +31,16 @@ from .forms import AchievementForm, CloseForm, ExtendDeadlineForm, ImportForm, N
 from .highlight import highlight
 from .models import Achievement, Need, Status
 from .search import query_terms
-from .search_index import posting_similar
-from .selectors import can_see_contact, needs_with_last_reason, posting_live, posting_visible_to
+from .search_index import NEWEST_ORDER
+from .selectors import (
+    CachedCountPaginator,
+    can_see_contact,
+    live_counts,
+    needs_with_last_reason,
+    posting_live,
+    posting_similar_cached,
+    posting_visible_to,
+)
 
 PAGE_SIZE = 20
 
@@ -69,15 +77,14 @@ def _posting(request: HttpRequest, kind: Kind, pk: int) -> Achievement | Need:
 
 def home(request: HttpRequest) -> HttpResponse:
     newest = {
-        slug: posting_live(posting_visible_to(model=kind.model, user=request.user))[:6] for slug, kind in KINDS.items()
+        slug: posting_live(posting_visible_to(model=kind.model, user=request.user)).order_by(*NEWEST_ORDER)[:6]
+        for slug, kind in KINDS.items()
     }
-    counts = {slug: posting_live(kind.model.objects.all()).count() for slug, kind in KINDS.items()}
     context = {
         "newest": newest,
-        "counts": counts,
-        "top_domains": Domain.objects.filter(parent__isnull=True).prefetch_related("children"),
-        "clusters": Cluster.objects.all(),
-        "search_form": AchievementFilterSet().form,
+        "counts": live_counts(),  # cached briefly (marketplace.selectors)
+        "top_domains": reference_cache.top_domains(),  # reference data, kept by the process (reference.cache)
+        "clusters": reference_cache.clusters(),
     }
     return render(request, "home.html", context)
 
@@ -91,8 +98,8 @@ def posting_list(request: HttpRequest, kind: str) -> HttpResponse:
     valid = filterset.is_bound and filterset.is_valid()
     results = filterset.qs if valid else queryset
     if not results.query.order_by:  # a search or a chosen sort orders the results; otherwise newest first
-        results = results.order_by("-published_at", "-pk")
-    page = Paginator(results, PAGE_SIZE).get_page(request.GET.get("page"))
+        results = results.order_by(*NEWEST_ORDER)  # the order an index serves (migration 0011)
+    page = CachedCountPaginator(results, PAGE_SIZE).get_page(request.GET.get("page"))
     searched = (filterset.form.cleaned_data.get("q") or "").strip() if valid else ""
     if searched:
         _highlight(page, searched)
@@ -163,9 +170,9 @@ def _highlight(page: Page, query: str) -> None:
 
 
 def _similar(request: HttpRequest, spec: Kind, posting: Achievement | Need) -> list[Achievement | Need]:
-    """The postings of the same kind most like this one, among those on the market the user may see."""
-    on_market = posting_live(posting_visible_to(model=spec.model, user=request.user))
-    return posting_similar(posting=posting, queryset=on_market)
+    """The postings of the same kind most like this one, among those on the market (what is on the market is public,
+    so every reader sees the same list, which is cached)."""
+    return posting_similar_cached(posting=posting)
 
 
 def _organization_for(request: HttpRequest) -> Organization:

@@ -15,6 +15,17 @@ from events.models import Event
 from .factories import MembershipFactory, OrganizationFactory, UserFactory
 
 
+@pytest.fixture(autouse=True)
+def _fresh_read_caches():
+    """What a process keeps of reference data and the postings' cached counts start fresh in every test (a test's
+    rows are rolled back; the caches are not)."""
+    from marketplace.selectors import _bump_postings_version
+    from reference import cache as reference_cache
+
+    reference_cache.reference_changed()
+    _bump_postings_version()
+
+
 @pytest.fixture
 def user(db) -> User:
     return UserFactory()

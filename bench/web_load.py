@@ -1,0 +1,359 @@
+"""The web tier under load: gunicorn with production settings on PostgreSQL, driven by locust (headless, bounded).
+
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/techmatch_gen_full .venv/bin/python bench/web_load.py \
+        [--users 50] [--spawn-rate 10] [--time 60s] [--workers 4] [--port 8201] [--redis-db 12] \
+        [--password bench-pass-14] [--set-passwords] [--wait 0.1,0.4]
+
+The database is one ``bench/generate.py`` filled (its members log in with its ``--password``; ``--set-passwords``
+gives a few members that password first, for a database filled otherwise). Migrations are applied first. Then:
+
+* static files are collected into a temporary folder (served by whitenoise, as in production);
+* gunicorn starts ``config.wsgi`` with ``--workers`` sync workers, preloaded (the master builds the search tokenizer
+  before forking, see ``GUNICORN_CONFIG``), in production mode: DEBUG off, a random
+  ``SECRET_KEY``, ``ALLOWED_HOSTS``, the database, the cache in Redis (``CACHE_URL``, DB ``--redis-db``, emptied
+  first so that every run starts cold), plain HTTP (no TLS redirect, cookies not marked secure), one trusted proxy
+  (``NUM_PROXIES=1``: each simulated user sends its own address, so the API's per-address throttle counts users
+  apart);
+* locust runs ``bench/locustfile.py`` headless for ``--time`` with ``--users`` users (7 anonymous to 3 members;
+  each waits ``--wait`` seconds, uniformly, between requests): home, lists (plain, domain and province), ranked
+  search in Chinese and English, achievement and need pages, events, the API's lists and details; members log in
+  once and also read their dashboard and match list.
+
+Prints, per endpoint: requests, requests/s, median, p95 and p99 in ms, failures; then the totals against the goals
+of issue #14 (at least 150 requests/s at 50 users; p95 under 150 ms for lists and details, under 300 ms for search;
+no failure). gunicorn and locust share the machine (2 cores here). Everything it started is stopped at the end.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import os
+import secrets
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+BIN = Path(sys.executable).parent
+
+GOAL_RPS = 150.0
+GOAL_P95_PAGE = 150.0  # ms: lists and details
+GOAL_P95_SEARCH = 300.0  # ms
+SEARCH_NAMES = ("search zh", "search en")
+NOT_GOALED = ("login page", "login")  # once per member, at the start
+
+
+def _arguments() -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--users", type=int, default=50)
+    parser.add_argument("--spawn-rate", type=float, default=10)
+    parser.add_argument("--time", default="60s", help="locust's --run-time (60s, 2m)")
+    parser.add_argument("--workers", type=int, default=4, help="gunicorn sync workers")
+    parser.add_argument("--port", type=int, default=8201)
+    parser.add_argument("--redis-db", type=int, default=12)
+    parser.add_argument("--password", default="bench-pass-14", help="the members' password (generate.py's)")
+    parser.add_argument("--set-passwords", action="store_true", help="give the chosen members --password first")
+    parser.add_argument("--members", type=int, default=40, help="how many members the logged-in users log in as")
+    parser.add_argument("--wait", default="0.1,0.4", help="each user's pause between requests: min,max seconds")
+    parser.add_argument("--out", default="", help="folder for locust's CSV files (default: a temporary one)")
+    return parser.parse_args()
+
+
+def _setup_django() -> None:
+    """This process reads the database (ids to visit, members) with development settings; the server runs with
+    production ones."""
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+    os.environ.setdefault("DEBUG", "true")
+    os.environ.pop("CACHE_URL", None)
+    import django
+
+    django.setup()
+
+
+def _targets(args: argparse.Namespace) -> dict:
+    from django.contrib.auth.hashers import make_password
+    from django.core.management import call_command
+    from django.db import connection
+
+    from accounts.models import Membership, User
+    from events.models import Event
+    from marketplace.models import Achievement, Need, Status
+    from reference.models import Domain, Province
+
+    if connection.vendor != "postgresql":
+        raise SystemExit("Run this on PostgreSQL: set DATABASE_URL (a database bench/generate.py filled).")
+    call_command("migrate", verbosity=0)
+
+    def sample(model: type, limit: int = 500) -> list[int]:
+        ids = model.objects.filter(status=Status.PUBLISHED).order_by("?").values_list("pk", flat=True)[:limit]
+        return list(ids)
+
+    member_ids = (
+        Membership.objects.filter(user__is_active=True, user__is_staff=False)
+        .order_by("user_id")
+        .values_list("user_id", flat=True)
+        .distinct()[: args.members]
+    )
+    members = list(User.objects.filter(pk__in=list(member_ids)).values_list("email", flat=True))
+    if args.set_passwords and members:
+        User.objects.filter(email__in=members).update(password=make_password(args.password))
+    # Filters as people pick them: a top-level domain and a province where postings are.
+    provinces = list(
+        Achievement.objects.filter(status=Status.PUBLISHED)
+        .values_list("province_id", flat=True)
+        .order_by("province_id")
+        .distinct()
+    )
+    targets = {
+        "achievements": sample(Achievement),
+        "needs": sample(Need),
+        "events": list(Event.objects.filter(status=Event.Status.PUBLISHED).values_list("pk", flat=True)[:100]),
+        "domains": list(Domain.objects.filter(parent__isnull=True).values_list("code", flat=True)),
+        "provinces": provinces or list(Province.objects.values_list("code", flat=True)),
+        "members": members,
+        "password": args.password,
+    }
+    counts = {
+        "achievements": Achievement.objects.count(),
+        "needs": Need.objects.count(),
+        "events": Event.objects.count(),
+        "users": User.objects.count(),
+    }
+    print("database: " + ", ".join(f"{count:,} {name}" for name, count in counts.items()))
+    if not members:
+        print("no member users: the logged-in users' logins will fail")
+    return targets
+
+
+def _server_env(args: argparse.Namespace, static_root: str) -> dict[str, str]:
+    env = {key: value for key, value in os.environ.items() if key not in ("DEBUG", "DJANGO_SETTINGS_MODULE")}
+    env.update(
+        DEBUG="false",
+        DJANGO_SETTINGS_MODULE="config.settings",
+        SECRET_KEY=secrets.token_urlsafe(50),
+        ALLOWED_HOSTS="127.0.0.1,localhost",
+        CACHE_URL=f"redis://127.0.0.1:6379/{args.redis_db}",
+        STATIC_ROOT=static_root,
+        SECURE_SSL_REDIRECT="false",
+        SESSION_COOKIE_SECURE="false",
+        CSRF_COOKIE_SECURE="false",
+        SECURE_HSTS_SECONDS="0",
+        NUM_PROXIES="1",
+        CELERY_BROKER_URL="",
+        MATCHING_ON_PUBLISH="false",
+        LOG_LEVEL="WARNING",
+    )
+    return env
+
+
+# gunicorn's configuration: the application is imported once in the master (``--preload``), which also builds
+# what every worker would otherwise build on its first request (the search tokenizer and its lexicon: 6-7 s, and the
+# URLs and templates), so that the forked workers share it and the first searches of a run do not wait seconds.
+GUNICORN_CONFIG = """
+preload_app = True
+
+
+def when_ready(server):
+    from django.db import connections
+    from django.template.loader import get_template
+    from django.urls import get_resolver
+
+    from marketplace.search import query_terms, tokenizer
+
+    tokenizer()
+    query_terms("固态电池 sodium-ion battery")
+    get_resolver().url_patterns
+    for name in ("home.html", "marketplace/posting_list.html", "marketplace/posting_detail.html"):
+        get_template(name)
+    connections.close_all()  # no connection crosses the fork
+"""
+
+
+def _empty_redis(db: int) -> None:
+    import redis
+
+    redis.Redis(host="127.0.0.1", port=6379, db=db).flushdb()
+
+
+def _wait_for(url: str, process: subprocess.Popen, seconds: float = 60) -> None:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise SystemExit(f"gunicorn stopped (exit {process.returncode})")
+        try:
+            with urllib.request.urlopen(url, timeout=5) as response:  # noqa: S310 - our own server
+                if response.status == 200:
+                    return
+        except OSError:
+            time.sleep(0.5)
+    raise SystemExit(f"gunicorn did not answer {url} within {seconds:.0f} s")
+
+
+def _stop(process: subprocess.Popen | None) -> None:
+    if process is None or process.poll() is not None:
+        return
+    os.killpg(process.pid, signal.SIGTERM)
+    try:
+        process.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signal.SIGKILL)
+        process.wait()
+
+
+def _cpu_seconds(pid: int) -> float:
+    """CPU time (user + system) of a process and its children, alive ones (gunicorn's master and workers)."""
+    import psutil
+
+    try:
+        parent = psutil.Process(pid)
+        processes = [parent, *parent.children(recursive=True)]
+    except psutil.NoSuchProcess:
+        return 0.0
+    total = 0.0
+    for process in processes:
+        try:
+            times = process.cpu_times()
+        except psutil.NoSuchProcess:
+            continue
+        total += times.user + times.system
+    return total
+
+
+def _database_backends(name: str) -> dict[int, float]:
+    """CPU seconds of each PostgreSQL backend serving the database (same machine)."""
+    import psutil
+
+    found = {}
+    for process in psutil.process_iter(["cmdline"]):
+        try:
+            line = " ".join(process.info["cmdline"] or [])
+            if line.startswith("postgres: ") and f" {name} " in line:
+                times = process.cpu_times()
+                found[process.pid] = times.user + times.system
+        except (psutil.NoSuchProcess, psutil.AccessDenied):
+            continue
+    return found
+
+
+def _wait_counting_cpu(process: subprocess.Popen, database: str) -> tuple[float, float]:
+    """Wait for locust to finish; its CPU seconds, and those of the database's backends meanwhile."""
+    used = 0.0
+    before = _database_backends(database)
+    last = dict(before)
+    while process.poll() is None:
+        used = max(used, _cpu_seconds(process.pid))
+        last.update(_database_backends(database))
+        time.sleep(0.5)
+    return used, sum(seconds - before.get(pid, 0.0) for pid, seconds in last.items())
+
+
+def _database_name() -> str:
+    from django.db import connection
+
+    return connection.settings_dict["NAME"]
+
+
+def _report_cpu(stats_csv: Path, server_cpu: float, locust_cpu: float, database_cpu: float) -> None:
+    """CPU per request: what says the capacity on a machine that others share (wall-clock figures do not)."""
+    rows = [row for row in csv.DictReader(stats_csv.open(encoding="utf-8")) if row["Name"] == "Aggregated"]
+    requests = int(rows[0]["Request Count"]) if rows else 0
+    if not requests:
+        return
+    per_server, per_locust = 1000 * server_cpu / requests, 1000 * locust_cpu / requests
+    per_database = 1000 * database_cpu / requests
+    cores = os.cpu_count() or 1
+    print(
+        f"CPU a request: gunicorn {per_server:.1f} ms ({server_cpu:.1f} s), PostgreSQL {per_database:.1f} ms "
+        f"({database_cpu:.1f} s), locust {per_locust:.1f} ms ({locust_cpu:.1f} s); {cores} cores alone would serve "
+        f"about {cores * 1000 / (per_server + per_locust + per_database):.0f} requests/s"
+    )
+
+
+def _report(stats_csv: Path, seconds: float) -> bool:
+    rows = list(csv.DictReader(stats_csv.open(encoding="utf-8")))
+    print(f"\n{'endpoint':<24}{'requests':>9}{'req/s':>8}{'median':>8}{'p95':>7}{'p99':>7}{'fail':>6}  goal")
+    ok = True
+    total = None
+    for row in rows:
+        name = row["Name"]
+        if row["Type"] == "" and name == "Aggregated":
+            total = row
+            continue
+        requests, failures = int(row["Request Count"]), int(row["Failure Count"])
+        p95, p99 = float(row["95%"] or 0), float(row["99%"] or 0)
+        goal = "" if name in NOT_GOALED else (GOAL_P95_SEARCH if name in SEARCH_NAMES else GOAL_P95_PAGE)
+        met = "" if goal == "" else ("ok" if p95 < goal and not failures else f"MISSED (p95 < {goal:.0f} ms)")
+        ok = ok and met in ("", "ok")
+        print(
+            f"{name:<24}{requests:>9}{float(row['Requests/s']):>8.1f}{float(row['Median Response Time']):>8.0f}"
+            f"{p95:>7.0f}{p99:>7.0f}{failures:>6}  {met}"
+        )
+    if total is None:
+        print("locust wrote no totals")
+        return False
+    rps, failures = float(total["Requests/s"]), int(total["Failure Count"])
+    print(
+        f"{'total':<24}{int(total['Request Count']):>9}{rps:>8.1f}{float(total['Median Response Time']):>8.0f}"
+        f"{float(total['95%'] or 0):>7.0f}{float(total['99%'] or 0):>7.0f}{failures:>6}"
+    )
+    print(f"\nthroughput {rps:.1f} requests/s over {seconds:.0f} s (goal >= {GOAL_RPS:.0f}): "
+          f"{'ok' if rps >= GOAL_RPS else 'MISSED'}")  # fmt: skip
+    print(f"failures: {failures} (goal 0): {'ok' if failures == 0 else 'MISSED'}")
+    return ok and rps >= GOAL_RPS and failures == 0
+
+
+def main() -> None:
+    args = _arguments()
+    _setup_django()
+    targets = _targets(args)
+    work = Path(tempfile.mkdtemp(prefix="web_load_"))
+    out = Path(args.out) if args.out else work
+    out.mkdir(parents=True, exist_ok=True)
+    (work / "targets.json").write_text(json.dumps(targets), encoding="utf-8")
+    static_root = str(work / "static")
+    env = _server_env(args, static_root)
+    collect = [str(BIN / "python"), "manage.py", "collectstatic", "--noinput", "-v", "0"]
+    subprocess.run(collect, cwd=ROOT, env=env, check=True)  # noqa: S603 - our own commands
+    _empty_redis(args.redis_db)
+    config = work / "gunicorn.conf.py"
+    config.write_text(GUNICORN_CONFIG, encoding="utf-8")
+    server = None
+    try:
+        access_log = "-" if os.environ.get("WEB_LOAD_ACCESS_LOG") else "/dev/null"
+        server = subprocess.Popen(  # noqa: S603 - our own commands
+            [str(BIN / "gunicorn"), "config.wsgi", "--config", str(config), "--workers", str(args.workers), "--bind",
+             f"127.0.0.1:{args.port}", "--access-logfile", access_log, "--timeout", "60"],
+            cwd=ROOT, env=env, start_new_session=True,
+        )  # fmt: skip
+        host = f"http://127.0.0.1:{args.port}"
+        _wait_for(f"{host}/", server)
+        print(f"gunicorn: {args.workers} sync workers on {host}, production settings, Redis cache DB {args.redis_db}")
+        locust_env = {**os.environ, "WEB_LOAD_TARGETS": str(work / "targets.json"), "WEB_LOAD_WAIT": args.wait}
+        started = time.monotonic()
+        server_cpu = _cpu_seconds(server.pid)
+        load = subprocess.Popen(  # noqa: S603 - our own commands
+            [str(BIN / "locust"), "-f", str(ROOT / "bench" / "locustfile.py"), "--headless", "-u", str(args.users),
+             "-r", str(args.spawn_rate), "-t", args.time, "-H", host, "--csv", str(out / "web_load"), "--only-summary",
+             "--stop-timeout", "10", "--loglevel", "WARNING"],
+            cwd=ROOT, env=locust_env, stdout=subprocess.DEVNULL,
+        )  # fmt: skip
+        locust_cpu, database_cpu = _wait_counting_cpu(load, _database_name())
+        seconds = time.monotonic() - started
+        server_cpu = _cpu_seconds(server.pid) - server_cpu
+    finally:
+        _stop(server)
+    print(f"locust: {args.users} users (spawn {args.spawn_rate}/s) for {args.time}, pause {args.wait} s; CSV in {out}")
+    met = _report(out / "web_load_stats.csv", seconds)
+    _report_cpu(out / "web_load_stats.csv", server_cpu, locust_cpu, database_cpu)
+    print("all goals met" if met else "some goals missed")
+
+
+if __name__ == "__main__":
+    main()
