@@ -6,7 +6,6 @@ Run with DATABASE_URL pointing at PostgreSQL. Without it the test is skipped, ex
 
 from __future__ import annotations
 
-import os
 import threading
 from concurrent.futures import ThreadPoolExecutor
 
@@ -18,17 +17,6 @@ from events.models import Event, Registration
 from tests.factories import MembershipFactory
 
 pytestmark = pytest.mark.integration
-
-
-@pytest.fixture
-def postgres(transactional_db) -> None:  # type: ignore[no-untyped-def]
-    if connection.vendor != "postgresql":
-        if os.environ.get("CI"):
-            pytest.fail("PostgreSQL (DATABASE_URL) is required for the locking tests")
-        pytest.skip("PostgreSQL (DATABASE_URL) is not available here")
-    from celery._state import _set_task_join_will_block
-
-    _set_task_join_will_block(False)  # eager e-mail tasks in several threads (see tests/integration/conftest.py)
 
 
 def _register(event: Event, member, n: int) -> str:  # type: ignore[no-untyped-def]
