@@ -1,7 +1,7 @@
 """Capacity raised while people register, on PostgreSQL with real threads and connections: the event row is locked
 first, then the waiting registrations, so nobody is overbooked and nobody skips the queue.
 
-Run with DATABASE_URL pointing at PostgreSQL. Without it the test is skipped, except in CI (CI set), where it fails.
+Run with DATABASE_URL pointing at PostgreSQL (tests/integration/conftest.py: skipped without it, failed in CI).
 """
 
 from __future__ import annotations
@@ -34,8 +34,9 @@ def _queue(event: Event) -> list[str]:
     return list(Registration.objects.filter(event=event).order_by("created_at", "pk").values_list("status", flat=True))
 
 
+@pytest.mark.usefixtures("services")  # PostgreSQL (tests/integration/conftest.py)
 def test_capacity_raises_and_registrations_at_once_never_overbook_nor_skip_the_queue(
-    postgres, make_event, organiser_member
+    make_event, organiser_member
 ):  # type: ignore[no-untyped-def]
     event = make_event(capacity=5)
     members = [MembershipFactory().user for _ in range(12)]

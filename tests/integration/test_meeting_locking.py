@@ -2,7 +2,7 @@
 is in two meetings in one slot, no table holds two meetings in one slot, and two participants have at most one open
 request or meeting between them, whichever of them asks and however many times at once.
 
-Run with DATABASE_URL pointing at PostgreSQL. Without it the test is skipped, except in CI (CI set), where it fails.
+Run with DATABASE_URL pointing at PostgreSQL (tests/integration/conftest.py: skipped without it, failed in CI).
 """
 
 from __future__ import annotations
@@ -76,7 +76,8 @@ def _assert_nobody_double_booked(event: Event) -> None:
     assert seats == set(people), "the seats are the accepted meetings' participants and slots"
 
 
-def test_the_same_two_ask_each_other_at_once_and_get_one_request(postgres, make_event, organiser_member):  # type: ignore[no-untyped-def]
+@pytest.mark.usefixtures("services")  # PostgreSQL (tests/integration/conftest.py)
+def test_the_same_two_ask_each_other_at_once_and_get_one_request(make_event, organiser_member):  # type: ignore[no-untyped-def]
     event = make_event(capacity=10)
     (a, ra), (b, rb) = _participants(event, 2)
     calls = [
@@ -99,7 +100,8 @@ def test_the_same_two_ask_each_other_at_once_and_get_one_request(postgres, make_
     assert again.status == Meeting.Status.REQUESTED
 
 
-def test_acceptances_at_once_fill_the_last_places_and_never_double_book(postgres, make_event, organiser_member):  # type: ignore[no-untyped-def]
+@pytest.mark.usefixtures("services")
+def test_acceptances_at_once_fill_the_last_places_and_never_double_book(make_event, organiser_member):  # type: ignore[no-untyped-def]
     event = make_event(capacity=40)
     _grid(event, organiser_member, slots=2, tables=["A1", "A2"])  # four places
     people = _participants(event, 25)
