@@ -15,6 +15,7 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 from django.db import connection
 from django.db.models import Q
+from django.utils import translation
 
 from core.exceptions import ApplicationError
 from events import meetings, services
@@ -126,6 +127,7 @@ def test_acceptances_at_once_fill_the_last_places_and_never_double_book(make_eve
 
 @pytest.mark.django_db
 def test_a_request_is_not_accepted_once_one_of_the_two_cancelled(make_event, organiser_member):  # type: ignore[no-untyped-def]
+    translation.activate("en")  # the messages below are read in English, whatever an earlier test left active
     event = make_event(capacity=10)
     _grid(event, organiser_member, slots=2, tables=["A1"])
     (a, ra), (b, rb), (c, rc) = _participants(event, 3)
