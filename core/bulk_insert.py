@@ -19,16 +19,11 @@ def insert_rows(model: type[models.Model], fields: Sequence[str], rows: Iterable
     columns = ", ".join(quote(model._meta.get_field(name).column) for name in fields)
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
-            # COPY's text format written in blocks: for millions of small rows, far cheaper than a call per row.
+            # COPY, each row written by psycopg (its C adapters escape and format): for millions of small rows far
+            # cheaper than a call per row, and than formatting the rows' text here.
             with cursor.cursor.copy(f"COPY {table} ({columns}) FROM STDIN") as copy:
-                block: list[str] = []
                 for row in rows:
-                    block.append("\t".join(_copy_value(value) for value in row))
-                    if len(block) >= 20_000:
-                        copy.write("\n".join(block) + "\n")
-                        block.clear()
-                if block:
-                    copy.write("\n".join(block) + "\n")
+                    copy.write_row(row)
             return
         marks = ", ".join(["%s"] * len(fields))
         sql = f"INSERT INTO {table} ({columns}) VALUES ({marks})"  # noqa: S608 - names from the model's metadata
@@ -49,12 +44,3 @@ def copy_text(value: str) -> str:
 
 _NEEDS_ESCAPE = re.compile(r"[\\\t\n\r]")
 _ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
-
-
-def _copy_value(value: Any) -> str:
-    """A value in COPY's text format: None as \\N, text with its backslashes, tabs and line breaks escaped."""
-    if value is None:
-        return "\\N"
-    if isinstance(value, str):
-        return copy_text(value)
-    return str(value)
