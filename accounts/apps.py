@@ -19,3 +19,9 @@ class AccountsConfig(AppConfig):
         from .language import on_logged_in as language_on_logged_in
 
         user_logged_in.connect(language_on_logged_in, dispatch_uid="accounts.language.logged_in")
+        # Organisations' names and places show on visitors' kept pages (core.page_cache).
+        from core.page_cache import pages_show
+
+        from .models import Organization
+
+        pages_show(Organization)

@@ -20,6 +20,8 @@ from typing import Any
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from django.utils import translation
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_POST
 from django.views.i18n import set_language as django_set_language
 
 from core.tasks import mail_on_commit
@@ -39,9 +41,7 @@ def language_of(user: User | None) -> str:
     return language if language in language_codes() else settings.LANGUAGE_CODE
 
 
-def mail_in_language_on_commit(
-    *, recipients: Iterable[User | str], rendered: Callable[[], tuple[str, str]]
-) -> None:
+def mail_in_language_on_commit(*, recipients: Iterable[User | str], rendered: Callable[[], tuple[str, str]]) -> None:
     """E-mail each recipient (a user, or an address) in their preferred language once the transaction commits:
     ``rendered`` returns the subject and body in the active language, and is called once per language, under
     ``translation.override``. An address is a user's when an account has it; otherwise the active language (or the
@@ -49,9 +49,7 @@ def mail_in_language_on_commit(
     recipients = list(recipients)
     by_language: dict[str, list[str]] = {}
     addresses = [normalize_email(r) for r in recipients if isinstance(r, str)]
-    known = (
-        dict(User.objects.filter(email__in=addresses).values_list("email", "language")) if addresses else {}
-    )
+    known = dict(User.objects.filter(email__in=addresses).values_list("email", "language")) if addresses else {}
     fallback = translation.get_language() or settings.LANGUAGE_CODE
     for recipient in recipients:
         if isinstance(recipient, User):
@@ -121,3 +119,12 @@ def set_language(request: HttpRequest) -> HttpResponse:
     if language in language_codes() and user is not None and user.is_authenticated:
         user_language_set(user=user, language=language)
     return response
+
+
+@csrf_exempt
+@require_POST
+def set_language_visitor(request: HttpRequest) -> HttpResponse:
+    """The language switcher of pages kept whole for visitors (``core.page_cache``), which carry no form token: it
+    only sets the language cookie, so a forged request could change nothing but the language the next page is read
+    in. A signed-in user's switcher posts to ``set_language`` (token checked, the choice saved)."""
+    return django_set_language(request)

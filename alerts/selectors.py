@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.db.models import Exists, OuterRef, QuerySet
 from django.utils import timezone
 
 from accounts.models import User
@@ -22,7 +22,7 @@ from accounts.selectors import user_organization_ids
 from marketplace.models import Achievement, Need
 from marketplace.selectors import posting_live, posting_visible_to
 from matching.models import Match, MatchEvent
-from matching.selectors import match_visible_to
+from matching.selectors import match_visible_to, organizations_matches_q
 
 from .criteria import filterset_class
 from .models import Follow, Frequency, SavedSearch
@@ -70,7 +70,7 @@ def matches_released(*, user: User, since: datetime, until: datetime) -> QuerySe
     organizations = user_organization_ids(user=user)  # staff see every match; their digest lists their own
     return (
         match_visible_to(user=user)
-        .filter(Q(achievement__organization_id__in=organizations) | Q(need__organization_id__in=organizations))
+        .filter(organizations_matches_q(organizations))
         .filter(status__in=DIGEST_STATUSES)
         .filter(Exists(released))
         .order_by("-reviewed_at", "-pk")

@@ -42,6 +42,7 @@ urlpatterns = [
     path("alerts/", include("alerts.urls")),
     path("accounts/", include("accounts.urls")),
     path("i18n/setlang/", language.set_language, name="set_language"),  # also saves a signed-in user's choice
+    path("i18n/visitor/", language.set_language_visitor, name="set_language_visitor"),  # pages kept for visitors
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
     path("api/v1/", include((api_v1, "api"), namespace="api")),

@@ -32,6 +32,7 @@ from accounts.selectors import user_memberships
 from core.downloads import file_response
 from core.exceptions import ApplicationError
 from core.forms import add_application_error
+from core.page_cache import public_page
 
 from . import exports, services
 from .calendar import calendar_for
@@ -71,6 +72,7 @@ def _member_organizations(request: HttpRequest) -> Any:
     return Organization.objects.filter(pk__in=ids).order_by("name")
 
 
+@public_page
 def event_list(request: HttpRequest) -> HttpResponse:
     if request.GET.get("view") == "month":
         return redirect(month_calendar_url(request.GET.get("month", "")))
@@ -117,6 +119,7 @@ def _detail_context(request: HttpRequest, event: Event, form: RegistrationForm |
     }
 
 
+@public_page
 def event_detail(request: HttpRequest, pk: int) -> HttpResponse:
     event = _event(request, pk)
     return render(request, "events/event_detail.html", _detail_context(request, event))

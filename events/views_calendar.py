@@ -17,6 +17,8 @@ from django.shortcuts import render
 from django.urls import reverse
 from django.utils import timezone
 
+from core.page_cache import public_page
+
 from .models import Event
 from .selectors import events_by_day
 
@@ -47,6 +49,7 @@ def _shift(year: int, month: int, by: int) -> tuple[int, int]:
     return index // 12, index % 12 + 1
 
 
+@public_page
 def month_page(request: HttpRequest, year: int, month: int) -> HttpResponse:
     if not (1 <= month <= 12 and 1 <= year <= 9998):
         raise Http404

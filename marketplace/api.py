@@ -29,6 +29,7 @@ from rest_framework.serializers import BaseSerializer
 
 from core.api import ErrorSerializer, FieldErrorsSerializer, PageNumberPagination
 from core.exceptions import PermissionDenied
+from core.page_cache import public_data
 
 from . import services
 from .filters import AchievementFilterSet, NeedFilterSet
@@ -68,6 +69,15 @@ class PostingViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
         return posting_visible_to(model=self.model, user=self.request.user).order_by(
             F("published_at").desc(nulls_last=True), "-created_at", "-pk"
         )
+
+    # A visitor's lists and postings are everybody's: their data is kept (core.page_cache), after authentication and
+    # throttling have run for the request.
+    def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        return Response(public_data(request, lambda: super(PostingViewSet, self).list(request, *args, **kwargs).data))
+
+    def retrieve(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        build = lambda: super(PostingViewSet, self).retrieve(request, *args, **kwargs).data  # noqa: E731
+        return Response(public_data(request, build))
 
     def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         serializer = self.input_serializer_class(data=request.data, context=self.get_serializer_context())

@@ -22,6 +22,7 @@ from accounts.selectors import user_memberships
 from core.downloads import file_response
 from core.exceptions import ApplicationError
 from core.forms import add_application_error
+from core.page_cache import public_page
 from reference import cache as reference_cache
 from reference.forms import place_from
 
@@ -75,6 +76,7 @@ def _posting(request: HttpRequest, kind: Kind, pk: int) -> Achievement | Need:
     return get_object_or_404(posting_visible_to(model=kind.model, user=request.user), pk=pk)
 
 
+@public_page
 def home(request: HttpRequest) -> HttpResponse:
     newest = {
         slug: posting_live(posting_visible_to(model=kind.model, user=request.user)).order_by(*NEWEST_ORDER)[:6]
@@ -89,6 +91,7 @@ def home(request: HttpRequest) -> HttpResponse:
     return render(request, "home.html", context)
 
 
+@public_page
 def posting_list(request: HttpRequest, kind: str) -> HttpResponse:
     spec = _kind(kind)
     queryset = posting_visible_to(model=spec.model, user=request.user)
@@ -112,6 +115,7 @@ def posting_list(request: HttpRequest, kind: str) -> HttpResponse:
     )
 
 
+@public_page
 def posting_detail(request: HttpRequest, kind: str, pk: int) -> HttpResponse:
     spec = _kind(kind)
     return _detail(request, spec, _posting(request, spec, pk))

@@ -48,8 +48,9 @@ def match_queryset(*, user: Any) -> QuerySet[Match]:
     """``match_visible_to`` with what the output reads, best first."""
     return (
         match_visible_to(user=user)
-        .select_related("achievement__city", "need__city")
         .prefetch_related(
+            "achievement__city",  # not joined: see matching.views._visible
+            "need__city",
             "achievement__domains",
             "need__domains",
             "agreements",

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from django.contrib.auth.models import AnonymousUser
 from django.db.models import Q, QuerySet
 
@@ -31,6 +33,20 @@ def released_matches() -> QuerySet[Match]:
     return Match.objects.filter(released_q())
 
 
+def organizations_matches_q(organizations: Iterable[int]) -> Q:
+    """Matches where either side is one of ``organizations``' postings, as one condition on the match's id: the
+    matches of their achievements and of their needs, each found through its index, then united. (Written as
+    "achievement's organisation in … or need's organisation in …", PostgreSQL joined every match to both postings
+    before it could test the "or": 350 ms for one organisation among 130,000 matches, against under 1 ms.)"""
+    organizations = list(organizations)
+    matches = Match.objects.order_by()  # no ORDER BY inside the union
+    by_achievement = matches.filter(
+        achievement_id__in=Achievement.objects.filter(organization_id__in=organizations).values("pk")
+    ).values("pk")
+    by_need = matches.filter(need_id__in=Need.objects.filter(organization_id__in=organizations).values("pk"))
+    return Q(pk__in=by_achievement.union(by_need.values("pk"), all=True))
+
+
 def match_visible_to(*, user: User | AnonymousUser) -> QuerySet[Match]:
     """The one scoping function for matches: staff see all; members see their organisations' approved matches."""
     queryset = Match.objects.select_related(
@@ -41,10 +57,7 @@ def match_visible_to(*, user: User | AnonymousUser) -> QuerySet[Match]:
     if staff_may(user, "matching.view_match"):
         return queryset
     organizations = user_organization_ids(user=user)
-    return queryset.filter(
-        Q(achievement__organization_id__in=organizations) | Q(need__organization_id__in=organizations),
-        released_q(),
-    )
+    return queryset.filter(organizations_matches_q(organizations), released_q())
 
 
 def posting_contact(posting: Achievement | Need) -> dict[str, str]:

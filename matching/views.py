@@ -84,7 +84,9 @@ def _side(user: User, match: Match) -> str | None:
 
 
 def _visible(request: HttpRequest) -> QuerySet[Match]:
-    return match_visible_to(user=request.user).select_related("achievement__city", "need__city")
+    # Cities in a query of their own: joined too, they made ten relations, past which PostgreSQL plans the joins in
+    # the written order and read every released match before the organisation's few (450 ms, against 1 ms).
+    return match_visible_to(user=request.user).prefetch_related("achievement__city", "need__city")
 
 
 @login_required

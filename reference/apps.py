@@ -18,3 +18,7 @@ class ReferenceConfig(AppConfig):
         for model in REFERENCE_MODELS:
             for signal in (post_save, post_delete):
                 signal.connect(reference_changed, sender=model, dispatch_uid=f"reference-cache-{model.__name__}")
+
+        from core.page_cache import pages_show
+
+        pages_show(*REFERENCE_MODELS)  # names of domains and places on visitors' kept pages (core.page_cache)

@@ -381,6 +381,7 @@ PAGES: dict[str, Args] = {
     "accounts:password_change": NO_ARGS,
     "accounts:welcome": NO_ARGS,
     "set_language": NO_ARGS,
+    "set_language_visitor": NO_ARGS,
     "api-docs": NO_ARGS,  # walked; its text is not checked (ENGLISH_BY_DESIGN)
     "api-schema": NO_ARGS,  # a YAML document for programs: walked, and not text for readers
 }

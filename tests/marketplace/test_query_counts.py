@@ -131,6 +131,7 @@ def test_detail_pages_cost_the_same_queries_for_few_or_many_postings(client, own
 def test_list_pages_read_no_reference_table(client, owner, staff_user):
     """Domains, provinces and clusters of the filter form come from what the process keeps (reference.cache)."""
     fill(owner, staff_user, 2)
+    client.force_login(UserFactory())  # a member's page is built at every request (a visitor's is kept whole)
     url = reverse("marketplace:list", kwargs={"kind": "needs"}) + f"?domain=ai&province={PROVINCE}&cluster=yrd"
     client.get(url)
     with CaptureQueriesContext(connection) as captured:
@@ -239,6 +240,7 @@ def test_list_pages_are_newest_first_drafts_last(client, owner, staff_user):
 
 def test_similar_postings_are_cached_and_recomputed_after_a_change(client, owner, staff_user):
     rows = market(owner, staff_user, 2)
+    client.force_login(UserFactory())  # a member's page is built at every request (a visitor's is kept whole)
     url = reverse("marketplace:detail", kwargs={"kind": "achievements", "pk": rows[0].pk})
     shown = [p.pk for p in client.get(url).context["similar"]]
     assert shown and rows[0].pk not in shown

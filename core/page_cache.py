@@ -1,0 +1,134 @@
+"""Public pages kept whole for visitors: what an anonymous visitor sees of the market is the same for every visitor,
+so it is rendered once and served from the shared cache (Redis in production) until something it shows changes.
+
+Kept: the answer to a GET by a visitor without a session (no session cookie, no pending message, no credentials),
+when it is a 200 that sets no cookie and did not use a CSRF token (a form's token is one visitor's own: such a page is
+never kept). The key is the path with its query, the language and two version numbers: the postings' version
+(``marketplace.selectors.postings_version``, bumped whenever a posting changes) and the pages' version (bumped
+whenever an organisation, an event or a registration changes, ``pages_changed``, connected in ``CoreConfig.ready``).
+So a change shows at once; what changes without signals (bulk updates) shows within ``PAGE_SECONDS``. Members'
+pages are never kept: they depend on who asks.
+
+``public_page`` wraps a view; ``public_data`` does the same for an API view's data (after authentication and
+throttling ran, so the API's limits still count every request).
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import time
+from collections.abc import Callable
+from typing import Any
+
+from django.conf import settings
+from django.core.cache import cache
+from django.db import transaction
+from django.http import HttpRequest, HttpResponse
+from django.utils.translation import get_language
+
+PAGE_SECONDS = 60
+PAGES_VERSION_KEY = "pages:version"
+# Response headers kept with a page (the rest are set again by the middleware on every answer).
+KEPT_HEADERS = ("Content-Type", "Content-Language")
+
+
+def pages_version() -> int:
+    version = cache.get(PAGES_VERSION_KEY)
+    if version is None:
+        cache.add(PAGES_VERSION_KEY, int(time.time()), None)
+        version = cache.get(PAGES_VERSION_KEY) or 0
+    return int(version)
+
+
+def pages_changed(**kwargs: object) -> None:
+    """Something public pages show changed: they are built again, now and once more when the transaction commits (a
+    request that read the old rows in between must not keep its page)."""
+    _bump()
+    transaction.on_commit(_bump)
+
+
+def _bump() -> None:
+    try:
+        cache.incr(PAGES_VERSION_KEY)
+    except ValueError:
+        cache.set(PAGES_VERSION_KEY, int(time.time()), None)
+
+
+def is_visitor(request: HttpRequest) -> bool:
+    """A visitor whose pages are everybody's: a GET without a session, a pending message or credentials."""
+    return (
+        request.method in ("GET", "HEAD")
+        and settings.SESSION_COOKIE_NAME not in request.COOKIES
+        and "messages" not in request.COOKIES
+        and "HTTP_AUTHORIZATION" not in request.META
+        and not request.user.is_authenticated
+    )
+
+
+def _key(request: HttpRequest, kind: str) -> str:
+    from marketplace.selectors import postings_version
+
+    digest = hashlib.sha256(request.get_full_path().encode()).hexdigest()[:32]
+    return f"{kind}:{postings_version()}:{pages_version()}:{get_language()}:{digest}"
+
+
+def public_page(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    """Serve visitors the page kept for them, else build it and keep it (see the module's note)."""
+
+    @functools.wraps(view)
+    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        if not is_visitor(request):
+            return view(request, *args, **kwargs)
+        key = _key(request, "page")
+        kept = cache.get(key)
+        if kept is not None:
+            content, headers = kept
+            response = HttpResponse(content)
+            for name, value in headers:
+                response[name] = value
+            return response
+        response = view(request, *args, **kwargs)
+        if _keepable(request, response):
+            headers = [(name, response[name]) for name in KEPT_HEADERS if response.has_header(name)]
+            cache.set(key, (response.content, headers), PAGE_SECONDS)
+        return response
+
+    return wrapper
+
+
+def public_data(request: HttpRequest, build: Callable[[], Any]) -> Any:
+    """An API view's data for a visitor, kept as ``public_page`` keeps pages; built by ``build`` when not kept."""
+    if not is_visitor(request):
+        return build()
+    key = _key(request, "data")
+    kept = cache.get(key)
+    if kept is not None:
+        return kept
+    data = build()
+    cache.set(key, data, PAGE_SECONDS)
+    return data
+
+
+def _keepable(request: HttpRequest, response: HttpResponse) -> bool:
+    return (
+        response.status_code == 200
+        and not response.streaming
+        and not response.cookies
+        and not request.META.get("CSRF_COOKIE_NEEDS_UPDATE")  # the page carries a visitor's own form token
+        and not request.session.modified
+        and not response.has_header("Cache-Control")  # a view that said how it may be kept decides
+    )
+
+
+def pages_show(*models: type) -> None:
+    """Public pages show these models: saving or deleting one (or changing its many-to-many links) changes the
+    pages' version. Called by each app for its own models (``AppConfig.ready``)."""
+    from django.db.models.signals import m2m_changed, post_delete, post_save
+
+    for model in models:
+        label = model._meta.label
+        for signal in (post_save, post_delete):
+            signal.connect(pages_changed, sender=model, dispatch_uid=f"pages-{label}-{id(signal)}")
+        for field in model._meta.local_many_to_many:
+            m2m_changed.connect(pages_changed, sender=field.remote_field.through, dispatch_uid=f"pages-{label}-m2m")
