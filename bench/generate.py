@@ -25,7 +25,8 @@ data: taxonomy, provinces, cities, clusters), then writes, each phase timed:
   the engine's (components, reasons) between needs and achievements of the same domain, in every status, written
   with COPY (``core.bulk_insert``), with agreements for the deals;
 * events (roadshows, docking, financing) by the organisers, with registrations (confirmed up to capacity, then a
-  waiting list), and for docking events meeting slots, tables and accepted 1:1 meetings (seats) and requests.
+  waiting list), and for docking events meeting slots, tables and accepted 1:1 meetings (seats) and requests;
+* the tables vacuumed and analysed (statistics and the visibility map, as after any bulk load).
 
 Prints the wall time and per-phase times and row counts. ``--workers 2`` shares the posting batches among two forked
 processes (for an otherwise idle machine: on a busy one it is slower). Deterministic for a ``--seed`` (apart from
@@ -199,9 +200,17 @@ def generate(options: Options) -> Report:
         else:
             _phase(report, "matches", lambda: _matches(rng, options, achievements, needs, orgs))
         _phase(report, "events and registrations", lambda: _events(rng, options, orgs))
-    with connection.cursor() as cursor:
-        cursor.execute("ANALYZE")  # the planner's statistics of the new rows, as autovacuum would in a while
+    _phase(report, "vacuum and analyze", _vacuum)
     return report
+
+
+def _vacuum() -> tuple[None, dict[str, int]]:
+    """What autovacuum would do in a while, done now, as after any bulk load: the planner's statistics of the new
+    rows, and on PostgreSQL the visibility map, without which every index-only scan (the search index's document
+    frequencies) reads the table's pages too (4.5 ms against 0.2 ms a token at 10^5 postings)."""
+    with connection.cursor() as cursor:
+        cursor.execute("VACUUM (ANALYZE)" if connection.vendor == "postgresql" else "ANALYZE")
+    return None, {}
 
 
 @contextmanager

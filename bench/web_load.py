@@ -2,7 +2,7 @@
 
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/techmatch_gen_full .venv/bin/python bench/web_load.py \
         [--users 50] [--spawn-rate 10] [--time 60s] [--workers 4] [--port 8201] [--redis-db 12] \
-        [--password bench-pass-14] [--set-passwords] [--wait 0.1,0.4]
+        [--password bench-pass-14] [--set-passwords] [--wait 0.1,0.4] [--warm-up 60s]
 
 The database is one ``bench/generate.py`` filled (its members log in with its ``--password``; ``--set-passwords``
 gives a few members that password first, for a database filled otherwise). Migrations are applied first. Then:
@@ -14,6 +14,8 @@ gives a few members that password first, for a database filled otherwise). Migra
   first so that every run starts cold), plain HTTP (no TLS redirect, cookies not marked secure), one trusted proxy
   (``NUM_PROXIES=1``: each simulated user sends its own address, so the API's per-address throttle counts users
   apart);
+* with ``--warm-up``, locust runs the same load for that long first, not measured (a server that has run a while
+  has its caches filled; the figures of the warm-up run are printed on one line: the first minutes after a restart);
 * locust runs ``bench/locustfile.py`` headless for ``--time`` with ``--users`` users (7 anonymous to 3 members;
   each waits ``--wait`` seconds, uniformly, between requests): home, lists (plain, domain and province), ranked
   search in Chinese and English, achievement and need pages, events, the API's lists and details; members log in
@@ -62,6 +64,7 @@ def _arguments() -> argparse.Namespace:
     parser.add_argument("--set-passwords", action="store_true", help="give the chosen members --password first")
     parser.add_argument("--members", type=int, default=40, help="how many members the logged-in users log in as")
     parser.add_argument("--wait", default="0.1,0.4", help="each user's pause between requests: min,max seconds")
+    parser.add_argument("--warm-up", default="", help="run the same load this long first, not measured (60s)")
     parser.add_argument("--out", default="", help="folder for locust's CSV files (default: a temporary one)")
     return parser.parse_args()
 
@@ -276,6 +279,15 @@ def _report_cpu(stats_csv: Path, server_cpu: float, locust_cpu: float, database_
     )
 
 
+def _report_line(name: str, stats_csv: Path, duration: str) -> None:
+    rows = [row for row in csv.DictReader(stats_csv.open(encoding="utf-8")) if row["Name"] == "Aggregated"]
+    if rows:
+        row = rows[0]
+        print(f"{name} ({duration}, not counted): {int(row['Request Count']):,} requests, "
+              f"{float(row['Requests/s']):.1f} requests/s, median {float(row['Median Response Time']):.0f} ms, "
+              f"p95 {float(row['95%'] or 0):.0f} ms, {int(row['Failure Count'])} failures")  # fmt: skip
+
+
 def _report(stats_csv: Path, seconds: float) -> bool:
     rows = list(csv.DictReader(stats_csv.open(encoding="utf-8")))
     print(f"\n{'endpoint':<24}{'requests':>9}{'req/s':>8}{'median':>8}{'p95':>7}{'p99':>7}{'fail':>6}  goal")
@@ -336,14 +348,23 @@ def main() -> None:
         _wait_for(f"{host}/", server)
         print(f"gunicorn: {args.workers} sync workers on {host}, production settings, Redis cache DB {args.redis_db}")
         locust_env = {**os.environ, "WEB_LOAD_TARGETS": str(work / "targets.json"), "WEB_LOAD_WAIT": args.wait}
+
+        def run_locust(duration: str, csv_prefix: Path) -> subprocess.Popen:
+            return subprocess.Popen(  # noqa: S603 - our own commands
+                [str(BIN / "locust"), "-f", str(ROOT / "bench" / "locustfile.py"), "--headless", "-u",
+                 str(args.users), "-r", str(args.spawn_rate), "-t", duration, "-H", host, "--csv", str(csv_prefix),
+                 "--only-summary", "--stop-timeout", "10", "--loglevel", "WARNING"],
+                cwd=ROOT, env=locust_env, stdout=subprocess.DEVNULL,
+            )  # fmt: skip
+
+        if args.warm_up:
+            # The same traffic first, not measured: a server that has run a while has its caches filled (the
+            # similar postings of the pages read, counts, visitors' pages); the first minutes after a restart do not.
+            run_locust(args.warm_up, out / "warm_up").wait()
+            _report_line("warm-up", out / "warm_up_stats.csv", args.warm_up)
         started = time.monotonic()
         server_cpu = _cpu_seconds(server.pid)
-        load = subprocess.Popen(  # noqa: S603 - our own commands
-            [str(BIN / "locust"), "-f", str(ROOT / "bench" / "locustfile.py"), "--headless", "-u", str(args.users),
-             "-r", str(args.spawn_rate), "-t", args.time, "-H", host, "--csv", str(out / "web_load"), "--only-summary",
-             "--stop-timeout", "10", "--loglevel", "WARNING"],
-            cwd=ROOT, env=locust_env, stdout=subprocess.DEVNULL,
-        )  # fmt: skip
+        load = run_locust(args.time, out / "web_load")
         locust_cpu, database_cpu = _wait_counting_cpu(load, _database_name())
         seconds = time.monotonic() - started
         server_cpu = _cpu_seconds(server.pid) - server_cpu

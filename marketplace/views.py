@@ -9,6 +9,7 @@ from dataclasses import dataclass
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.contrib.auth.models import AnonymousUser
 from django.core.paginator import Page
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -94,9 +95,12 @@ def home(request: HttpRequest) -> HttpResponse:
 @public_page
 def posting_list(request: HttpRequest, kind: str) -> HttpResponse:
     spec = _kind(kind)
-    queryset = posting_visible_to(model=spec.model, user=request.user)
-    if not request.GET.get("status"):
-        queryset = posting_live(queryset)
+    if request.GET.get("status"):
+        queryset = posting_visible_to(model=spec.model, user=request.user)
+    else:
+        # What is on the market is public: the same rows for every reader, asked in the same SQL (one cached count
+        # for all, where a member's "published or ours" made one per organisation, each reading every row).
+        queryset = posting_live(posting_visible_to(model=spec.model, user=AnonymousUser()))
     filterset = spec.filterset(request.GET or None, queryset=queryset, request=request)
     valid = filterset.is_bound and filterset.is_valid()
     results = filterset.qs if valid else queryset
