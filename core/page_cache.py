@@ -17,15 +17,15 @@ from __future__ import annotations
 
 import functools
 import hashlib
-import time
 from collections.abc import Callable
 from typing import Any
 
 from django.conf import settings
 from django.core.cache import cache
-from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 from django.utils.translation import get_language
+
+from .versions import SharedVersion
 
 PAGE_SECONDS = 60
 PAGES_VERSION_KEY = "pages:version"
@@ -33,26 +33,10 @@ PAGES_VERSION_KEY = "pages:version"
 KEPT_HEADERS = ("Content-Type", "Content-Language")
 
 
-def pages_version() -> int:
-    version = cache.get(PAGES_VERSION_KEY)
-    if version is None:
-        cache.add(PAGES_VERSION_KEY, int(time.time()), None)
-        version = cache.get(PAGES_VERSION_KEY) or 0
-    return int(version)
-
-
-def pages_changed(**kwargs: object) -> None:
-    """Something public pages show changed: they are built again, now and once more when the transaction commits (a
-    request that read the old rows in between must not keep its page)."""
-    _bump()
-    transaction.on_commit(_bump)
-
-
-def _bump() -> None:
-    try:
-        cache.incr(PAGES_VERSION_KEY)
-    except ValueError:
-        cache.set(PAGES_VERSION_KEY, int(time.time()), None)
+PAGES_VERSION = SharedVersion(PAGES_VERSION_KEY)
+pages_version = PAGES_VERSION.get
+# Something public pages show changed: they are built again (now and once more at commit).
+pages_changed = PAGES_VERSION.changed
 
 
 def is_visitor(request: HttpRequest) -> bool:

@@ -12,7 +12,6 @@ public does not see it (its page is a 404, as a closed need's is; one rule, and 
 from __future__ import annotations
 
 import hashlib
-import time
 from datetime import date
 from typing import TypeVar
 
@@ -21,13 +20,14 @@ from django.contrib.postgres.search import SearchQuery, SearchVector
 from django.core.cache import cache
 from django.core.exceptions import EmptyResultSet
 from django.core.paginator import Paginator
-from django.db import connection, transaction
+from django.db import connection
 from django.db.models import OuterRef, Q, QuerySet, Subquery, TextField, Value
 from django.db.models.functions import Concat
 from django.utils.functional import cached_property
 
 from accounts.models import User
 from accounts.selectors import staff_may, user_organization_ids
+from core.versions import SharedVersion
 
 from .models import Achievement, Need, PostingTransition, Status
 from .search import TermGroup, query_groups, to_tsquery
@@ -117,29 +117,12 @@ def _group_condition(group: TermGroup) -> Q:
 COUNT_SECONDS = 60
 SIMILAR_SECONDS = 6 * 3600
 POSTINGS_VERSION_KEY = "marketplace:postings-version"
-
-
-def postings_version() -> int:
-    version = cache.get(POSTINGS_VERSION_KEY)
-    if version is None:
-        cache.add(POSTINGS_VERSION_KEY, int(time.time()), None)
-        version = cache.get(POSTINGS_VERSION_KEY) or 0
-    return int(version)
-
-
-def postings_changed(**kwargs: object) -> None:
-    """A posting was saved, deleted or its domains changed (or a batch published, needs expired): cached counts and
-    similar lists are read again, now and once more when the transaction commits (a request that read the old rows
-    in between must not keep them)."""
-    _bump_postings_version()
-    transaction.on_commit(_bump_postings_version)
-
-
-def _bump_postings_version() -> None:
-    try:
-        cache.incr(POSTINGS_VERSION_KEY)
-    except ValueError:
-        cache.set(POSTINGS_VERSION_KEY, int(time.time()), None)
+POSTINGS_VERSION = SharedVersion(POSTINGS_VERSION_KEY)
+postings_version = POSTINGS_VERSION.get
+# A posting was saved, deleted or its domains changed (or a batch published, needs expired): cached counts and
+# visitors' pages are read again, now and once more when the transaction commits.
+postings_changed = POSTINGS_VERSION.changed
+_bump_postings_version = POSTINGS_VERSION.bump
 
 
 def cached_count(queryset: QuerySet) -> int:
