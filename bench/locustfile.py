@@ -6,8 +6,9 @@ password) to a JSON file named by ``WEB_LOAD_TARGETS``. Each simulated user come
 per-address throttle counts each user apart, as it would count real visitors.
 
 Anonymous visitors: home, the lists (plain, and with a domain and a province), ranked search in Chinese and English,
-achievement and need pages, event list and pages, the API's lists and details. Members log in once, then read their
-dashboard and match list besides the same pages.
+achievement and need pages, event list and pages, the API's lists and details. Members read their
+dashboard and match list besides the same pages; they arrive signed in (a session bench/web_load.py made) or, with
+its ``--log-in``, sign in through the form first.
 """
 
 from __future__ import annotations
@@ -16,7 +17,8 @@ import json
 import os
 import random
 import re
-from urllib.parse import urlencode
+from http.cookiejar import Cookie
+from urllib.parse import urlencode, urlparse
 
 from locust import FastHttpUser, between, task
 
@@ -108,6 +110,10 @@ class Member(Visitor):
     def on_start(self) -> None:
         super().on_start()
         email = random.choice(TARGETS["members"])
+        sessions = TARGETS.get("sessions") or {}
+        if email in sessions:  # signed in already (bench/web_load.py made the session)
+            self.client.cookiejar.set_cookie(_cookie("sessionid", sessions[email], self.host))
+            return
         with self.client.get("/accounts/login/", name="login page", headers=self.headers, catch_response=True) as r:
             found = CSRF.search(r.text or "")
             if not found:
@@ -126,3 +132,12 @@ class Member(Visitor):
     @task(2)
     def matches(self) -> None:
         self.get("/matches/", "member matches")
+
+
+def _cookie(name: str, value: str, host: str) -> Cookie:
+    domain = urlparse(host).hostname or "127.0.0.1"
+    return Cookie(
+        version=0, name=name, value=value, port=None, port_specified=False, domain=domain, domain_specified=False,
+        domain_initial_dot=False, path="/", path_specified=True, secure=False, expires=None, discard=True,
+        comment=None, comment_url=None, rest={}, rfc2109=False,
+    )

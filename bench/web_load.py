@@ -18,8 +18,9 @@ gives a few members that password first, for a database filled otherwise). Migra
   has its caches filled; the figures of the warm-up run are printed on one line: the first minutes after a restart);
 * locust runs ``bench/locustfile.py`` headless for ``--time`` with ``--users`` users (7 anonymous to 3 members;
   each waits ``--wait`` seconds, uniformly, between requests): home, lists (plain, domain and province), ranked
-  search in Chinese and English, achievement and need pages, events, the API's lists and details; members log in
-  once and also read their dashboard and match list.
+  search in Chinese and English, achievement and need pages, events, the API's lists and details; members arrive
+  signed in (a session made for each, as signing in makes it; ``--log-in``: through the login form at their start)
+  and also read their dashboard and match list.
 
 Prints, per endpoint: requests, requests/s, median, p95 and p99 in ms, failures; then the totals against the goals
 of issue #14 (at least 150 requests/s at 50 users; p95 under 150 ms for lists and details, under 300 ms for search;
@@ -64,6 +65,7 @@ def _arguments() -> argparse.Namespace:
     parser.add_argument("--set-passwords", action="store_true", help="give the chosen members --password first")
     parser.add_argument("--members", type=int, default=40, help="how many members the logged-in users log in as")
     parser.add_argument("--wait", default="0.1,0.4", help="each user's pause between requests: min,max seconds")
+    parser.add_argument("--log-in", action="store_true", help="members sign in through the form (else: sessions)")
     parser.add_argument("--warm-up", default="", help="run the same load this long first, not measured (60s)")
     parser.add_argument("--out", default="", help="folder for locust's CSV files (default: a temporary one)")
     return parser.parse_args()
@@ -75,6 +77,8 @@ def _setup_django() -> None:
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
     os.environ.setdefault("DEBUG", "true")
     os.environ.pop("CACHE_URL", None)
+    # The server's secret too: the members' sessions made here (``_sessions``) are signed with it.
+    os.environ.setdefault("SECRET_KEY", secrets.token_urlsafe(50))
     import django
 
     django.setup()
@@ -123,6 +127,8 @@ def _targets(args: argparse.Namespace) -> dict:
         "members": members,
         "password": args.password,
     }
+    if not args.log_in:
+        targets["sessions"] = _sessions(members)
     counts = {
         "achievements": Achievement.objects.count(),
         "needs": Need.objects.count(),
@@ -135,12 +141,35 @@ def _targets(args: argparse.Namespace) -> dict:
     return targets
 
 
+def _sessions(emails: list[str]) -> dict[str, str]:
+    """A session per member, as signing in makes it (the user's id, backend and password hash), so that members
+    arrive signed in, as most of a running site's members are; ``--log-in`` makes each sign in through the form
+    instead (about 0.7 s of CPU each: the password's PBKDF2)."""
+    from importlib import import_module
+
+    from django.conf import settings
+    from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
+
+    from accounts.models import User
+
+    store = import_module(settings.SESSION_ENGINE).SessionStore
+    sessions = {}
+    for user in User.objects.filter(email__in=emails):
+        session = store()
+        session[SESSION_KEY] = str(user.pk)
+        session[BACKEND_SESSION_KEY] = "django.contrib.auth.backends.ModelBackend"
+        session[HASH_SESSION_KEY] = user.get_session_auth_hash()
+        session.create()
+        sessions[user.email] = session.session_key
+    return sessions
+
+
 def _server_env(args: argparse.Namespace, static_root: str) -> dict[str, str]:
     env = {key: value for key, value in os.environ.items() if key not in ("DEBUG", "DJANGO_SETTINGS_MODULE")}
     env.update(
         DEBUG="false",
         DJANGO_SETTINGS_MODULE="config.settings",
-        SECRET_KEY=secrets.token_urlsafe(50),
+        SECRET_KEY=os.environ["SECRET_KEY"],
         ALLOWED_HOSTS="127.0.0.1,localhost",
         CACHE_URL=f"redis://127.0.0.1:6379/{args.redis_db}",
         STATIC_ROOT=static_root,

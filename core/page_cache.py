@@ -10,7 +10,8 @@ So a change shows at once; what changes without signals (bulk updates) shows wit
 pages are never kept: they depend on who asks.
 
 ``public_page`` wraps a view; ``public_data`` does the same for an API view's data (after authentication and
-throttling ran, so the API's limits still count every request).
+throttling ran, so the API's limits still count every request); ``public_fragment`` keeps a part of a page that
+reads the same for every reader, members included (the posting cards of a list).
 """
 
 from __future__ import annotations
@@ -92,6 +93,18 @@ def public_data(request: HttpRequest, build: Callable[[], Any]) -> Any:
     data = build()
     cache.set(key, data, PAGE_SECONDS)
     return data
+
+
+def public_fragment(request: HttpRequest, name: str, build: Callable[[], str]) -> str:
+    """A part of a page that reads the same for every reader (the caller knows it: the postings on the market, say),
+    kept for members and visitors alike under the page's path and query, the language and the versions; built by
+    ``build`` when not kept."""
+    key = _key(request, f"fragment:{name}")
+    kept = cache.get(key)
+    if kept is None:
+        kept = build()
+        cache.set(key, kept, PAGE_SECONDS)
+    return kept
 
 
 def _keepable(request: HttpRequest, response: HttpResponse) -> bool:

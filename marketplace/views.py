@@ -13,6 +13,7 @@ from django.contrib.auth.models import AnonymousUser
 from django.core.paginator import Page
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.template.loader import render_to_string
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
@@ -23,7 +24,7 @@ from accounts.selectors import user_memberships
 from core.downloads import file_response
 from core.exceptions import ApplicationError
 from core.forms import add_application_error
-from core.page_cache import public_page
+from core.page_cache import public_fragment, public_page
 from reference import cache as reference_cache
 from reference.forms import place_from
 
@@ -108,15 +109,18 @@ def posting_list(request: HttpRequest, kind: str) -> HttpResponse:
         results = results.order_by(*NEWEST_ORDER)  # the order an index serves (migration 0011)
     page = CachedCountPaginator(results, PAGE_SIZE).get_page(request.GET.get("page"))
     searched = (filterset.form.cleaned_data.get("q") or "").strip() if valid else ""
-    if searched:
-        _highlight(page, searched)
     query = request.GET.copy()
     query.pop("page", None)
-    return render(
-        request,
-        "marketplace/posting_list.html",
-        {"kind": spec, "filter": filterset, "page": page, "query": query.urlencode()},
-    )
+    context = {"kind": spec, "filter": filterset, "page": page, "query": query.urlencode()}
+
+    def cards() -> str:
+        if searched:
+            _highlight(page, searched)
+        return render_to_string("marketplace/_posting_results.html", context)
+
+    # The cards of what is on the market read the same for every reader: kept once for all (core.page_cache).
+    context["results"] = cards() if request.GET.get("status") else public_fragment(request, "posting-cards", cards)
+    return render(request, "marketplace/posting_list.html", context)
 
 
 @public_page

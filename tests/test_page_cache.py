@@ -163,3 +163,25 @@ def test_a_visitor_switches_language_without_a_form_token(db):
 
 class _Session(dict):
     modified = False
+
+
+def test_the_cards_of_a_list_are_kept_for_members_too(client, owner, posting):
+    reader = MembershipFactory().user
+    client.force_login(reader)
+    first = client.get(LIST)
+    with CaptureQueriesContext(connection) as captured:
+        again = client.get(LIST)
+    assert posting.title in again.content.decode()
+    assert again.content.decode().count('class="card posting"') == first.content.decode().count('class="card posting"')
+    assert not [q for q in captured if 'FROM "marketplace_achievement"' in q["sql"]]  # neither rows nor count read
+
+
+def test_a_list_of_ones_own_drafts_is_never_shared(client, owner, posting):
+    draft = achievement(owner.organizations.get(), by=owner, title="未公开的固态电解质配方")
+    url = f"{LIST}?status=draft"
+    client.force_login(owner)
+    assert draft.title in client.get(url).content.decode()
+    client.force_login(MembershipFactory().user)
+    assert draft.title not in client.get(url).content.decode()
+    client.logout()
+    assert draft.title not in client.get(url).content.decode()
