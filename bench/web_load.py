@@ -185,27 +185,7 @@ def _server_env(args: argparse.Namespace, static_root: str) -> dict[str, str]:
     return env
 
 
-# gunicorn's configuration: the application is imported once in the master (``--preload``), which also builds
-# what every worker would otherwise build on its first request (the search tokenizer and its lexicon: 6-7 s, and the
-# URLs and templates), so that the forked workers share it and the first searches of a run do not wait seconds.
-GUNICORN_CONFIG = """
-preload_app = True
-
-
-def when_ready(server):
-    from django.db import connections
-    from django.template.loader import get_template
-    from django.urls import get_resolver
-
-    from marketplace.search import query_terms, tokenizer
-
-    tokenizer()
-    query_terms("固态电池 sodium-ion battery")
-    get_resolver().url_patterns
-    for name in ("home.html", "marketplace/posting_list.html", "marketplace/posting_detail.html"):
-        get_template(name)
-    connections.close_all()  # no connection crosses the fork
-"""
+GUNICORN_CONFIG = ROOT / "config" / "gunicorn.conf.py"  # production's: preloaded, tokenizer built in the master
 
 
 def _empty_redis(db: int) -> None:
@@ -363,8 +343,7 @@ def main() -> None:
     collect = [str(BIN / "python"), "manage.py", "collectstatic", "--noinput", "-v", "0"]
     subprocess.run(collect, cwd=ROOT, env=env, check=True)  # noqa: S603 - our own commands
     _empty_redis(args.redis_db)
-    config = work / "gunicorn.conf.py"
-    config.write_text(GUNICORN_CONFIG, encoding="utf-8")
+    config = GUNICORN_CONFIG
     server = None
     try:
         access_log = "-" if os.environ.get("WEB_LOAD_ACCESS_LOG") else "/dev/null"

@@ -80,17 +80,21 @@ def _posting(request: HttpRequest, kind: Kind, pk: int) -> Achievement | Need:
 
 @public_page
 def home(request: HttpRequest) -> HttpResponse:
-    newest = {
-        slug: posting_live(posting_visible_to(model=kind.model, user=request.user)).order_by(*NEWEST_ORDER)[:6]
-        for slug, kind in KINDS.items()
-    }
-    context = {
-        "newest": newest,
-        "counts": live_counts(),  # cached briefly (marketplace.selectors)
-        "top_domains": reference_cache.top_domains(),  # reference data, kept by the process (reference.cache)
-        "clusters": reference_cache.clusters(),
-    }
-    return render(request, "home.html", context)
+    def market() -> str:
+        newest = {
+            slug: posting_live(posting_visible_to(model=kind.model, user=AnonymousUser())).order_by(*NEWEST_ORDER)[:6]
+            for slug, kind in KINDS.items()
+        }
+        context = {
+            "newest": newest,
+            "counts": live_counts(),  # cached briefly (marketplace.selectors)
+            "top_domains": reference_cache.top_domains(),  # reference data, kept by the process (reference.cache)
+            "clusters": reference_cache.clusters(),
+        }
+        return render_to_string("_home_market.html", context)
+
+    # What is on the market reads the same for every reader: kept once for all (core.page_cache).
+    return render(request, "home.html", {"market": public_fragment(request, "home-market", market)})
 
 
 @public_page

@@ -185,3 +185,13 @@ def test_a_list_of_ones_own_drafts_is_never_shared(client, owner, posting):
     assert draft.title not in client.get(url).content.decode()
     client.logout()
     assert draft.title not in client.get(url).content.decode()
+
+
+def test_the_market_on_the_home_page_is_kept_for_members_too(client, posting):
+    client.force_login(MembershipFactory().user)
+    first = client.get("/")
+    with CaptureQueriesContext(connection) as captured:
+        again = client.get("/")
+    assert posting.title in first.content.decode()
+    assert posting.title in again.content.decode()  # (the page is the member's: its form tokens differ each time)
+    assert not [q for q in captured if 'FROM "marketplace_' in q["sql"]]
