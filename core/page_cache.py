@@ -3,11 +3,10 @@ so it is rendered once and served from the shared cache (Redis in production) un
 
 Kept: the answer to a GET by a visitor without a session (no session cookie, no pending message, no credentials),
 when it is a 200 that sets no cookie and did not use a CSRF token (a form's token is one visitor's own: such a page is
-never kept). The key is the path with its query, the language and two version numbers: the postings' version
-(``marketplace.selectors.postings_version``, bumped whenever a posting changes) and the pages' version (bumped
-whenever an organisation, an event or a registration changes, ``pages_changed``, connected in ``CoreConfig.ready``).
-So a change shows at once; what changes without signals (bulk updates) shows within ``PAGE_SECONDS``. Members'
-pages are never kept: they depend on who asks.
+never kept). The key is the path with its query, the language and the pages' version, which every app bumps when
+something public pages show changes (``pages_show`` for its models' saves and deletions, ``pages_changed`` for its
+bulk changes: postings published in a batch, needs expired). So a change shows at once; what changes without any
+signal shows within ``PAGE_SECONDS``. Members' pages are never kept: they depend on who asks.
 
 ``public_page`` wraps a view; ``public_data`` does the same for an API view's data (after authentication and
 throttling ran, so the API's limits still count every request); ``public_fragment`` keeps a part of a page that
@@ -52,10 +51,8 @@ def is_visitor(request: HttpRequest) -> bool:
 
 
 def _key(request: HttpRequest, kind: str) -> str:
-    from marketplace.selectors import postings_version
-
     digest = hashlib.sha256(request.get_full_path().encode()).hexdigest()[:32]
-    return f"{kind}:{postings_version()}:{pages_version()}:{get_language()}:{digest}"
+    return f"{kind}:{pages_version()}:{get_language()}:{digest}"
 
 
 def public_page(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:

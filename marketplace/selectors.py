@@ -27,6 +27,7 @@ from django.utils.functional import cached_property
 
 from accounts.models import User
 from accounts.selectors import staff_may, user_organization_ids
+from core.page_cache import pages_changed
 from core.versions import SharedVersion
 
 from .models import Achievement, Need, PostingTransition, Status
@@ -119,10 +120,14 @@ SIMILAR_SECONDS = 6 * 3600
 POSTINGS_VERSION_KEY = "marketplace:postings-version"
 POSTINGS_VERSION = SharedVersion(POSTINGS_VERSION_KEY)
 postings_version = POSTINGS_VERSION.get
-# A posting was saved, deleted or its domains changed (or a batch published, needs expired): cached counts and
-# visitors' pages are read again, now and once more when the transaction commits.
-postings_changed = POSTINGS_VERSION.changed
 _bump_postings_version = POSTINGS_VERSION.bump
+
+
+def postings_changed(**kwargs: object) -> None:
+    """A posting was saved, deleted or its domains changed (or a batch published, needs expired): cached counts and
+    the pages kept for visitors (``core.page_cache``) are read again, now and once more at commit."""
+    POSTINGS_VERSION.changed()
+    pages_changed()
 
 
 def cached_count(queryset: QuerySet) -> int:

@@ -17,13 +17,15 @@ from .factories import MembershipFactory, OrganizationFactory, UserFactory
 
 @pytest.fixture(autouse=True)
 def _fresh_read_caches():
-    """What a process keeps of reference data and the postings' cached counts start fresh in every test (a test's
-    rows are rolled back; the caches are not)."""
+    """What a process keeps of reference data, the postings' cached counts and the pages kept for visitors start
+    fresh in every test (a test's rows are rolled back; the caches are not)."""
+    from core.page_cache import PAGES_VERSION
     from marketplace.selectors import _bump_postings_version
     from reference import cache as reference_cache
 
     reference_cache.reference_changed()
     _bump_postings_version()
+    PAGES_VERSION.bump()  # and the pages kept for visitors
 
 
 @pytest.fixture
