@@ -25,3 +25,12 @@ class AccountsConfig(AppConfig):
         from .models import Organization
 
         pages_show(Organization)
+        # What is kept per user of their memberships (the header's organisation) is read again after a change.
+        from django.db.models.signals import post_delete, post_save
+
+        from .models import Membership
+        from .selectors import MEMBERSHIPS_VERSION
+
+        for model in (Membership, Organization):
+            for signal in (post_save, post_delete):
+                signal.connect(MEMBERSHIPS_VERSION.changed, sender=model, dispatch_uid=f"memberships-{model.__name__}")

@@ -7,8 +7,13 @@ from django.contrib.auth.models import AnonymousUser
 from django.db.models import Q, QuerySet
 
 from core.audit import note_staff_permission
+from core.versions import SharedVersion
 
 from .models import Membership, Notification, User, normalize_email
+
+# Bumped when a membership or an organisation is saved or deleted (accounts.apps): what is kept per user of them
+# (the header's organisation) is read again.
+MEMBERSHIPS_VERSION = SharedVersion("memberships:version")
 
 
 def user_memberships(*, user: User) -> QuerySet[Membership]:

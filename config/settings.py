@@ -251,6 +251,9 @@ CACHES = {
     if CACHE_URL
     else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
 }
+# Sessions read from the shared cache, written through to the database (no query per member's request); with a
+# process's own memory they stay in the database alone (a session ended in one process would live on in another's).
+SESSION_ENGINE = "django.contrib.sessions.backends.cached_db" if CACHE_URL else "django.contrib.sessions.backends.db"
 SPECTACULAR_SETTINGS = {
     "TITLE": "Technology achievement matchmaking API",
     "DESCRIPTION": "Achievements, needs, matches and events of the technology market.",

@@ -22,10 +22,14 @@ from django.utils import timezone
 
 from accounts.models import Membership, User
 from accounts.selectors import staff_may
+from core.versions import SharedVersion
 
 from .models import Message, ReadMarker, Thread
 
 VIEW_PERMISSION = "conversations.view_thread"
+# Bumped when a message, a thread, a read marker or a membership is saved or deleted (conversations.apps): the
+# unread counts kept per user (the header's) are counted again.
+UNREAD_VERSION = SharedVersion("unread:version")
 
 
 def _organizations(user: User) -> QuerySet[Membership]:

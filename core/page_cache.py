@@ -18,7 +18,7 @@ from __future__ import annotations
 import functools
 import hashlib
 from collections.abc import Callable
-from typing import Any
+from typing import Any, TypeVar
 
 from django.conf import settings
 from django.core.cache import cache
@@ -26,6 +26,8 @@ from django.http import HttpRequest, HttpResponse
 from django.utils.translation import get_language
 
 from .versions import SharedVersion
+
+F = TypeVar("F")
 
 PAGE_SECONDS = 60
 PAGES_VERSION_KEY = "pages:version"
@@ -92,10 +94,10 @@ def public_data(request: HttpRequest, build: Callable[[], Any]) -> Any:
     return data
 
 
-def public_fragment(request: HttpRequest, name: str, build: Callable[[], str]) -> str:
-    """A part of a page that reads the same for every reader (the caller knows it: the postings on the market, say),
-    kept for members and visitors alike under the page's path and query, the language and the versions; built by
-    ``build`` when not kept."""
+def public_fragment(request: HttpRequest, name: str, build: Callable[[], F]) -> F:
+    """A part of a page (rendered HTML, or a dict of such parts) that reads the same for every reader (the caller
+    knows it: the postings on the market, say), kept for members and visitors alike under the page's path and query,
+    the language and the versions; built by ``build`` when not kept."""
     key = _key(request, f"fragment:{name}")
     kept = cache.get(key)
     if kept is None:

@@ -4,9 +4,13 @@ once the number moves, in every process at once, without finding and deleting th
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
+from typing import TypeVar
 
 from django.core.cache import cache
 from django.db import transaction
+
+T = TypeVar("T")
 
 
 class SharedVersion:
@@ -34,3 +38,13 @@ class SharedVersion:
         rows in between must not keep what it built from them)."""
         self.bump()
         transaction.on_commit(self.bump)
+
+    def kept(self, name: str, build: Callable[[], T], seconds: int = 300) -> T:
+        """What ``build`` returns, kept under ``name`` at the current number (for at most ``seconds``): built again
+        once the number moved."""
+        key = f"{self.key}:{self.get()}:{name}"
+        kept = cache.get(key)  # (value,): a value of None is kept too
+        if kept is None:
+            kept = (build(),)
+            cache.set(key, kept, seconds)
+        return kept[0]

@@ -6,11 +6,13 @@ Achievements and needs share every view; the URL says which kind (see ``KINDS``)
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.models import AnonymousUser
 from django.core.paginator import Page
+from django.db.models import QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
@@ -75,7 +77,9 @@ def _kind(slug: str) -> Kind:
 
 
 def _posting(request: HttpRequest, kind: Kind, pk: int) -> Achievement | Need:
-    return get_object_or_404(posting_visible_to(model=kind.model, user=request.user), pk=pk)
+    # One posting: its domains are read when shown (on a posting's page, in the part kept for every reader).
+    visible = posting_visible_to(model=kind.model, user=request.user).prefetch_related(None)
+    return get_object_or_404(visible, pk=pk)
 
 
 @public_page
@@ -100,12 +104,25 @@ def home(request: HttpRequest) -> HttpResponse:
 @public_page
 def posting_list(request: HttpRequest, kind: str) -> HttpResponse:
     spec = _kind(kind)
-    if request.GET.get("status"):
-        queryset = posting_visible_to(model=spec.model, user=request.user)
+    params = request.GET.copy()
+    params.pop("page", None)
+    query = params.urlencode()  # the filters, for the pages' links and a saved search
+    context: dict[str, object] = {"kind": spec, "query": query}
+    if request.GET.get("status"):  # a member's own postings by status: theirs alone
+        context.update(_list_parts(request, spec, posting_visible_to(model=spec.model, user=request.user), query))
     else:
-        # What is on the market is public: the same rows for every reader, asked in the same SQL (one cached count
-        # for all, where a member's "published or ours" made one per organisation, each reading every row).
-        queryset = posting_live(posting_visible_to(model=spec.model, user=AnonymousUser()))
+        # What is on the market is public: the same rows for every reader, asked in the same SQL, and the heading,
+        # the filters and the cards read the same for every reader: built once for all (core.page_cache).
+        def build() -> dict[str, str]:
+            live = posting_live(posting_visible_to(model=spec.model, user=AnonymousUser()))
+            return _list_parts(request, spec, live, query)
+
+        context.update(public_fragment(request, "posting-list", build))
+    return render(request, "marketplace/posting_list.html", context)
+
+
+def _list_parts(request: HttpRequest, spec: Kind, queryset: QuerySet[Any], query: str) -> dict[str, str]:
+    """A list page's heading, filters and cards (what every reader of the same query sees alike)."""
     filterset = spec.filterset(request.GET or None, queryset=queryset, request=request)
     valid = filterset.is_bound and filterset.is_valid()
     results = filterset.qs if valid else queryset
@@ -113,18 +130,14 @@ def posting_list(request: HttpRequest, kind: str) -> HttpResponse:
         results = results.order_by(*NEWEST_ORDER)  # the order an index serves (migration 0011)
     page = CachedCountPaginator(results, PAGE_SIZE).get_page(request.GET.get("page"))
     searched = (filterset.form.cleaned_data.get("q") or "").strip() if valid else ""
-    query = request.GET.copy()
-    query.pop("page", None)
-    context = {"kind": spec, "filter": filterset, "page": page, "query": query.urlencode()}
-
-    def cards() -> str:
-        if searched:
-            _highlight(page, searched)
-        return render_to_string("marketplace/_posting_results.html", context)
-
-    # The cards of what is on the market read the same for every reader: kept once for all (core.page_cache).
-    context["results"] = cards() if request.GET.get("status") else public_fragment(request, "posting-cards", cards)
-    return render(request, "marketplace/posting_list.html", context)
+    if searched:
+        _highlight(page, searched)
+    context = {"kind": spec, "filter": filterset, "page": page, "query": query}
+    return {
+        "heading_html": render_to_string("marketplace/_posting_list_heading.html", context),
+        "filters_html": render_to_string("marketplace/_posting_filters.html", context),
+        "results_html": render_to_string("marketplace/_posting_results.html", context),
+    }
 
 
 @public_page
@@ -145,10 +158,21 @@ def _detail(
         "held_reason_text": services.hold_reason_text(posting.held_reason) if can_edit and posting.held_edit else "",
         "transitions": posting.transitions.select_related("by") if can_edit else [],
         "close_form": CloseForm(),
-        "similar": _similar(request, spec, posting),
         "can_extend": can_edit and isinstance(posting, Need) and posting.extendable,
         "extend_form": extend_form or ExtendDeadlineForm(initial={"deadline": getattr(posting, "deadline", None)}),
     }  # fmt: skip
+
+    def build() -> dict[str, str]:
+        parts = {"kind": spec, "posting": posting, "similar": _similar(request, spec, posting)}
+        return {
+            "public_html": render_to_string("marketplace/_posting_public.html", parts),
+            "similar_html": render_to_string("marketplace/_posting_similar.html", parts),
+        }
+
+    # A posting on the market reads the same for every reader but for the parts above (the owner's actions, the
+    # contact, the matches): its text, facts and similar postings are built once for all (core.page_cache).
+    on_market = posting.status == Status.PUBLISHED and request.method == "GET"
+    context.update(public_fragment(request, "posting", build) if on_market else build())
     return render(request, "marketplace/posting_detail.html", context, status=400 if extend_form else 200)
 
 

@@ -195,3 +195,28 @@ def test_the_market_on_the_home_page_is_kept_for_members_too(client, posting):
     assert posting.title in first.content.decode()
     assert posting.title in again.content.decode()  # (the page is the member's: its form tokens differ each time)
     assert not [q for q in captured if 'FROM "marketplace_' in q["sql"]]
+
+
+def test_a_postings_public_part_is_kept_for_every_reader_but_not_its_contact_nor_the_owners_actions(
+    client, owner, posting
+):
+    detail = reverse("marketplace:detail", kwargs={"kind": "achievements", "pk": posting.pk})
+    edit = reverse("marketplace:edit", kwargs={"kind": "achievements", "pk": posting.pk})
+    client.force_login(owner)
+    page = client.get(detail).content.decode()
+    assert posting.contact_phone and posting.contact_phone in page and edit in page  # the owner's own parts
+    reader = Client()
+    reader.force_login(MembershipFactory().user)
+    for visitor in (reader, Client()):
+        text = visitor.get(detail).content.decode()
+        assert posting.title in text and posting.summary[:10] in text
+        assert posting.contact_phone not in text and edit not in text
+    assert 'FROM "reference_domain"' not in " ".join(q["sql"] for q in _captured(reader, detail))  # facts kept
+    again = client.get(detail).content.decode()
+    assert posting.contact_phone in again and edit in again
+
+
+def _captured(client: Client, url: str) -> list[dict]:
+    with CaptureQueriesContext(connection) as captured:
+        assert client.get(url).status_code == 200
+    return list(captured)

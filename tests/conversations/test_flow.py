@@ -4,10 +4,13 @@ size and rate limits, e-mail notices and their throttle, agreement proposals to 
 from __future__ import annotations
 
 import datetime
+import re
 from decimal import Decimal
 
 import pytest
 from django.core import mail
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
@@ -250,3 +253,25 @@ def test_the_header_count_is_one_query(in_contact, django_assert_num_queries):
     services.message_post(thread=thread, by=users["need"], body="你好")
     with django_assert_num_queries(1):
         assert unread_count(user=users["achievement"]) == 1
+
+
+def _badge(page: str) -> str | None:
+    found = re.search(r'class="nav-messages">[^<]*<span class="badge warn"[^>]*>(\d+)</span>', page)
+    return found.group(1) if found else None
+
+
+def test_the_headers_unread_count_is_kept_and_follows_messages_and_reading(in_contact, client):
+    """The header's count is kept per member (no count query on each page) and moves at a new message and at
+    reading the thread."""
+    users = in_contact["users"]
+    thread = services.match_thread_open(match=in_contact["match"], by=users["need"])
+    services.message_post(thread=thread, by=users["need"], body="您好，想了解样机参数。")
+    client.force_login(users["achievement"])
+    assert _badge(client.get(reverse("matching:list")).content.decode()) == "1"
+    with CaptureQueriesContext(connection) as captured:
+        assert _badge(client.get(reverse("matching:list")).content.decode()) == "1"
+    assert not [q for q in captured if 'FROM "conversations_message"' in q["sql"]]
+    client.get(reverse("conversations:thread", args=[thread.pk]))  # read
+    assert _badge(client.get(reverse("matching:list")).content.decode()) is None
+    services.message_post(thread=thread, by=users["need"], body="参数见附件说明。")
+    assert _badge(client.get(reverse("matching:list")).content.decode()) == "1"
