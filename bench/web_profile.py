@@ -2,7 +2,7 @@
 its SQL counted and timed, and profiled (cProfile).
 
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/techmatch_gen_full .venv/bin/python bench/web_profile.py \\
-        [--repeat 30] [--top 25] [--page NAME] [--member EMAIL] [--password P] [--out profile.prof]
+        [--repeat 30] [--top 25] [--page NAME] [--member EMAIL] [--password P] [--out profile.prof] [--cold]
 
 The database is one ``bench/generate.py`` filled. The pages are those ``bench/locustfile.py`` asks for (home, lists
 plain and filtered, ranked search in Chinese and English, details, events, the API's lists and details, a member's
@@ -11,7 +11,8 @@ cache here, Redis in production), then ``--repeat`` times. Prints per page: mean
 spent in SQL (as the database driver saw it) and the number of queries, so that the Python part is the difference;
 then the functions where the time of all pages went (cProfile, in as many requests again, apart from the timed
 ones: the profiler slows Python down about twice), by own time and by cumulative time. ``--page``
-profiles one page only.
+profiles one page only. ``--cold`` measures first views: before each request the versions that kept pages, parts and
+counts hang on are moved, and the pages read with ids or filters ask for a different posting or filter each time.
 """
 
 from __future__ import annotations
@@ -40,6 +41,10 @@ def _arguments() -> argparse.Namespace:
     parser.add_argument("--member", default="", help="the member whose pages are read (default: the first one)")
     parser.add_argument("--slow", type=float, default=0, help="print the queries that took this many ms or more")
     parser.add_argument("--out", default="", help="write the cProfile statistics to this file")
+    parser.add_argument(
+        "--cold", action="store_true",
+        help="first views: nothing kept (pages, parts, counts), a different posting or filter at each request",
+    )
     return parser.parse_args()
 
 
@@ -64,42 +69,49 @@ def _setup_django() -> None:
     call_command("collectstatic", interactive=False, verbosity=0)  # the manifest production pages are built with
 
 
-def _pages() -> list[tuple[str, str, dict[str, str], bool]]:
-    """(name, URL, headers, logged in) for the pages of the load mix, with real ids from the database."""
+def _pages(variants: int) -> list[tuple[str, list[str], dict[str, str], bool]]:
+    """(name, URLs, headers, logged in) for the pages of the load mix, with real ids from the database: one URL per
+    page, or with ``variants`` more than one, as many different ones for the pages a visitor reads with ids or filters
+    (postings, filtered lists, API records)."""
     from events.models import Event
     from marketplace.models import Achievement, Need, Status
     from reference.models import Domain
 
-    achievement = Achievement.objects.filter(status=Status.PUBLISHED).order_by("pk").values_list("pk", flat=True)[100]
-    need = Need.objects.filter(status=Status.PUBLISHED).order_by("pk").values_list("pk", flat=True)[100]
+    count = max(variants, 1)
+    def ids(model):  # type: ignore[no-untyped-def]
+        published = model.objects.filter(status=Status.PUBLISHED).order_by("pk")
+        return list(published.values_list("pk", flat=True)[100 : 100 + count])
+
+    achievements, needs = ids(Achievement), ids(Need)
     event = Event.objects.filter(status=Event.Status.PUBLISHED).values_list("pk", flat=True).first()
-    domain = Domain.objects.filter(parent__isnull=True).values_list("code", flat=True).first()
-    province = (
-        Achievement.objects.filter(status=Status.PUBLISHED).values_list("province_id", flat=True).order_by("pk").first()
+    domains = list(Domain.objects.filter(parent__isnull=True).values_list("code", flat=True))
+    provinces = list(
+        Achievement.objects.filter(status=Status.PUBLISHED).values_list("province_id", flat=True).order_by().distinct()
     )
+    filters = [f"domain={d}&province={p}" for p, d in itertools.product(sorted(provinces), domains)][:count]
     zh, en = {"HTTP_ACCEPT_LANGUAGE": "zh-hans"}, {"HTTP_ACCEPT_LANGUAGE": "en"}
     pages = [
-        ("home", "/", zh, False),
-        ("list achievements", "/achievements/", zh, False),
-        ("list achievements en", "/achievements/", en, False),
-        ("list achievements p3", "/achievements/?page=3", zh, False),
-        ("list needs", "/needs/", zh, False),
-        ("list domain+province", f"/achievements/?domain={domain}&province={province}", zh, False),
-        ("search zh", "/achievements/?q=%E9%92%A0%E7%A6%BB%E5%AD%90%E7%94%B5%E6%B1%A0", zh, False),
-        ("search en", "/needs/?q=machine+vision+defect+detection", en, False),
-        ("detail achievement", f"/achievements/{achievement}/", zh, False),
-        ("detail need", f"/needs/{need}/", zh, False),
-        ("events list", "/events/", zh, False),
-        ("api list", "/api/v1/achievements/", zh, False),
-        ("api detail", f"/api/v1/achievements/{achievement}/", zh, False),
-        ("member home", "/", zh, True),
-        ("member dashboard", "/home/", zh, True),
-        ("member matches", "/matches/", zh, True),
-        ("member list achievements", "/achievements/", zh, True),
-        ("member detail achievement", f"/achievements/{achievement}/", zh, True),
+        ("home", ["/"], zh, False),
+        ("list achievements", ["/achievements/"], zh, False),
+        ("list achievements en", ["/achievements/"], en, False),
+        ("list achievements p3", ["/achievements/?page=3"], zh, False),
+        ("list needs", ["/needs/"], zh, False),
+        ("list domain+province", [f"/achievements/?{query}" for query in filters], zh, False),
+        ("search zh", ["/achievements/?q=%E9%92%A0%E7%A6%BB%E5%AD%90%E7%94%B5%E6%B1%A0"], zh, False),
+        ("search en", ["/needs/?q=machine+vision+defect+detection"], en, False),
+        ("detail achievement", [f"/achievements/{pk}/" for pk in achievements], zh, False),
+        ("detail need", [f"/needs/{pk}/" for pk in needs], zh, False),
+        ("events list", ["/events/"], zh, False),
+        ("api list", ["/api/v1/achievements/"], zh, False),
+        ("api detail", [f"/api/v1/achievements/{pk}/" for pk in achievements], zh, False),
+        ("member home", ["/"], zh, True),
+        ("member dashboard", ["/home/"], zh, True),
+        ("member matches", ["/matches/"], zh, True),
+        ("member list achievements", ["/achievements/"], zh, True),
+        ("member detail achievement", [f"/achievements/{pk}/" for pk in reversed(achievements)], zh, True),
     ]
     if event:
-        pages.insert(11, ("event detail", f"/events/{event}/", zh, False))
+        pages.insert(11, ("event detail", [f"/events/{event}/"], zh, False))
     return pages
 
 
@@ -142,9 +154,12 @@ def main() -> None:
     from django.db import connection
     from django.test import Client
 
+    from core.page_cache import PAGES_VERSION
+    from marketplace.selectors import POSTINGS_VERSION
+
     if connection.vendor != "postgresql":
         raise SystemExit("Run this on PostgreSQL: set DATABASE_URL (a database bench/generate.py filled).")
-    pages = _pages()
+    pages = _pages(2 * args.repeat + 1 if args.cold else 1)
     if args.page:
         pages = [page for page in pages if page[0] == args.page]
         if not pages:
@@ -156,16 +171,20 @@ def main() -> None:
     print(f"{'page':<28}{'mean ms':>9}{'p95 ms':>9}{'SQL ms':>9}{'queries':>9}{'Python ms':>11}")
     addresses = (f"10.{n // 62500 % 250}.{n // 250 % 250}.{n % 250 + 1}" for n in itertools.count())
     with connection.execute_wrapper(timer):
-        for name, url, headers, logged_in in pages:
+        for name, urls, headers, logged_in in pages:
             client = member if logged_in else anonymous
+            turns = itertools.cycle(urls)
 
             def fetch():  # type: ignore[no-untyped-def]
+                if args.cold:  # what every page shows changed: nothing kept is read (counts, pages, fragments)
+                    POSTINGS_VERSION.bump()
+                    PAGES_VERSION.bump()
                 # each request from its own address, as many visitors' are: the API's throttle counts addresses
-                return client.get(url, REMOTE_ADDR=next(addresses), **headers)  # noqa: B023 - called in this turn
+                return client.get(next(turns), REMOTE_ADDR=next(addresses), **headers)  # noqa: B023 - called now
 
             response = fetch()
             if response.status_code != 200:
-                raise SystemExit(f"{name}: {url} answered {response.status_code}")
+                raise SystemExit(f"{name}: {urls[0]} answered {response.status_code}")
             times: list[float] = []
             timer.count, timer.seconds = 0, 0.0
             for _ in range(args.repeat):

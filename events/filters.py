@@ -10,7 +10,8 @@ from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from core.filters import IdFilter, NamedModelChoiceFilter
+from core.filters import IdFilter, NamedModelChoiceFilter, render_filter_widgets_once
+from reference import cache as reference_cache
 from reference.models import City, Domain
 from reference.selectors import domain_codes_with_descendants
 
@@ -24,13 +25,17 @@ def _day_start(day: datetime.date) -> datetime.datetime:
 
 class EventFilterSet(django_filters.FilterSet):
     kind = django_filters.ChoiceFilter(label=_("Kind"), choices=Event.Kind.choices)
+    # The choices come from what the process keeps of reference data (reference.cache): no query per request.
     domain = NamedModelChoiceFilter(
         label=_("Domain"),
         queryset=Domain.objects.all(),
+        rows=reference_cache.domains,
         method="filter_domain",
         help_text=_("A top-level domain includes its subdomains."),
     )
-    city = NamedModelChoiceFilter(label=_("City"), queryset=City.objects.select_related("province"), field_name="city")
+    city = NamedModelChoiceFilter(
+        label=_("City"), queryset=City.objects.select_related("province"), rows=reference_cache.cities, field_name="city"
+    )
     date_from = django_filters.DateFilter(
         label=_("From"),
         method="filter_date_from",
@@ -47,6 +52,10 @@ class EventFilterSet(django_filters.FilterSet):
     class Meta:
         model = Event
         fields: list[str] = []
+
+    def get_form_class(self) -> type:
+        # The form is rendered on every list page: its menus and inputs are rendered once per value (core.filters).
+        return render_filter_widgets_once(super().get_form_class())
 
     def filter_domain(self, queryset: QuerySet[Event], name: str, value: Domain) -> QuerySet[Event]:
         return queryset.filter(domains__code__in=domain_codes_with_descendants([value.code])).distinct()
