@@ -247,7 +247,7 @@ API_TOKENS_PER_USER: int = env.int("API_TOKENS_PER_USER", default=5)
 # (production, with several web workers), else this process's memory.
 CACHE_URL: str = env.str("CACHE_URL", default="")
 CACHES = {
-    "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": CACHE_URL}
+    "default": {"BACKEND": "core.redis_cache.RedisCache", "LOCATION": CACHE_URL}  # Django's, one client a pool
     if CACHE_URL
     else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
 }

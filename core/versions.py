@@ -13,25 +13,39 @@ from django.db import transaction
 T = TypeVar("T")
 
 
+MEMO_SECONDS = 1.0
+
+
 class SharedVersion:
     """One number under ``key``; it starts at the current time (so that a cache emptied and filled again never
-    meets an old number) and moves up by one at each change."""
+    meets an old number) and moves up by one at each change. A process reads it from the shared cache at most once
+    every ``memo_seconds`` (pages ask for it several times a request): a change made by another process shows there
+    within that time, one made by this process at once."""
 
-    def __init__(self, key: str) -> None:
+    def __init__(self, key: str, memo_seconds: float = MEMO_SECONDS) -> None:
         self.key = key
+        self.memo_seconds = memo_seconds
+        self._memo: tuple[float, int] | None = None  # (when read, the number): this process's
 
     def get(self) -> int:
+        memo = self._memo
+        now = time.monotonic()
+        if memo is not None and now - memo[0] < self.memo_seconds:
+            return memo[1]
         version = cache.get(self.key)
         if version is None:
             cache.add(self.key, int(time.time()), None)
             version = cache.get(self.key) or 0
+        self._memo = (now, int(version))
         return int(version)
 
     def bump(self) -> None:
         try:
-            cache.incr(self.key)
+            version = int(cache.incr(self.key))
         except ValueError:
-            cache.set(self.key, int(time.time()), None)
+            version = int(time.time())
+            cache.set(self.key, version, None)
+        self._memo = (time.monotonic(), version)
 
     def changed(self, **kwargs: object) -> None:
         """A signal receiver: bumped now and once more when the transaction commits (a request that read the old

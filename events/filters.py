@@ -34,7 +34,10 @@ class EventFilterSet(django_filters.FilterSet):
         help_text=_("A top-level domain includes its subdomains."),
     )
     city = NamedModelChoiceFilter(
-        label=_("City"), queryset=City.objects.select_related("province"), rows=reference_cache.cities, field_name="city"
+        label=_("City"),
+        queryset=City.objects.select_related("province"),
+        rows=reference_cache.cities,
+        field_name="city",
     )
     date_from = django_filters.DateFilter(
         label=_("From"),

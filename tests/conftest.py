@@ -17,8 +17,10 @@ from .factories import MembershipFactory, OrganizationFactory, UserFactory
 
 @pytest.fixture(autouse=True)
 def _fresh_read_caches():
-    """What a process keeps of reference data, the postings' cached counts and the pages kept for visitors start
-    fresh in every test (a test's rows are rolled back; the caches are not)."""
+    """What a process keeps of reference data, the postings' cached counts, the pages kept for visitors and what is
+    kept per user start fresh in every test (a test's rows are rolled back; the caches are not)."""
+    from accounts.selectors import MEMBERSHIPS_VERSION
+    from conversations.selectors import UNREAD_VERSION
     from core.page_cache import PAGES_VERSION
     from marketplace.selectors import _bump_postings_version
     from reference import cache as reference_cache
@@ -26,6 +28,9 @@ def _fresh_read_caches():
     reference_cache.reference_changed()
     _bump_postings_version()
     PAGES_VERSION.bump()  # and the pages kept for visitors
+    # and what is kept per user (the header's): ids come back after a rollback, other users' with them
+    MEMBERSHIPS_VERSION.bump()
+    UNREAD_VERSION.bump()
 
 
 @pytest.fixture
