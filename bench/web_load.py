@@ -2,7 +2,7 @@
 
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/techmatch_gen_full .venv/bin/python bench/web_load.py \
         [--users 50] [--spawn-rate 10] [--time 60s] [--workers 4] [--port 8201] [--redis-db 12] \
-        [--password bench-pass-14] [--set-passwords] [--wait 0.1,0.4] [--warm-up 60s]
+        [--password bench-pass-14] [--set-passwords] [--wait 0.1,0.4] [--warm-up 60s] [--cpu-by-page]
 
 The database is one ``bench/generate.py`` filled (its members log in with its ``--password``; ``--set-passwords``
 gives a few members that password first, for a database filled otherwise). Migrations are applied first. Then:
@@ -68,6 +68,10 @@ def _arguments() -> argparse.Namespace:
     parser.add_argument("--log-in", action="store_true", help="members sign in through the form (else: sessions)")
     parser.add_argument("--warm-up", default="", help="run the same load this long first, not measured (60s)")
     parser.add_argument("--out", default="", help="folder for locust's CSV files (default: a temporary one)")
+    parser.add_argument(
+        "--cpu-by-page", action="store_true",
+        help="also print the web workers' CPU time per page of the mix (bench/gunicorn_cpu_by_page.conf.py)",
+    )
     return parser.parse_args()
 
 
@@ -330,6 +334,47 @@ def _report(stats_csv: Path, seconds: float) -> bool:
     return ok and rps >= GOAL_RPS and failures == 0
 
 
+def _page_name(path: str, query: str, member: bool) -> str:
+    """The name locustfile.py gives a request (a member's prefixed with "member")."""
+    kinds = ("achievements", "needs")
+    parts = [part for part in path.split("/") if part]
+    if path.startswith("/api/"):
+        name = "api detail" if parts[-1].isdigit() else "api list"
+    elif path == "/":
+        name = "home"
+    elif path == "/home/":
+        name = "dashboard"
+    elif path == "/matches/":
+        name = "matches"
+    elif parts and parts[0] == "events":
+        name = "event detail" if len(parts) > 1 else "events list"
+    elif parts and parts[0] in kinds and len(parts) > 1:
+        name = "detail " + parts[0][:-1]
+    elif parts and parts[0] in kinds:
+        name = "search" if "q=" in query else "list domain+province" if "domain=" in query else "list " + parts[0]
+    else:
+        name = path
+    return f"member {name}" if member else name
+
+
+def _report_cpu_by_page(folder: Path) -> None:
+    """The web workers' CPU time per page of the mix over the measured run (bench/gunicorn_cpu_by_page.conf.py)."""
+    spent: dict[str, list[float]] = {}
+    for file in folder.glob("*.tsv"):
+        for line in file.read_text(encoding="utf-8").splitlines():
+            path, query, member, ms = line.split("\t")
+            spent.setdefault(_page_name(path, query, member == "1"), []).append(float(ms))
+    total = sum(sum(times) for times in spent.values()) or 1.0
+    print(f"\n{'page (web workers CPU)':<32}{'requests':>9}{'mean ms':>9}{'p95 ms':>9}{'total s':>9}{'share':>7}")
+    for name, times in sorted(spent.items(), key=lambda item: -sum(item[1])):
+        times.sort()
+        p95 = times[max(0, int(len(times) * 0.95) - 1)]
+        print(
+            f"{name:<32}{len(times):>9}{sum(times) / len(times):>9.1f}{p95:>9.1f}{sum(times) / 1000:>9.1f}"
+            f"{sum(times) / total:>7.0%}"
+        )
+
+
 def main() -> None:
     args = _arguments()
     _setup_django()
@@ -344,6 +389,11 @@ def main() -> None:
     subprocess.run(collect, cwd=ROOT, env=env, check=True)  # noqa: S603 - our own commands
     _empty_redis(args.redis_db)
     config = GUNICORN_CONFIG
+    cpu_dir = work / "cpu"
+    if args.cpu_by_page:
+        config = ROOT / "bench" / "gunicorn_cpu_by_page.conf.py"
+        cpu_dir.mkdir()
+        env["WEB_LOAD_CPU_DIR"] = str(cpu_dir)
     server = None
     try:
         access_log = "-" if os.environ.get("WEB_LOAD_ACCESS_LOG") else "/dev/null"
@@ -370,6 +420,8 @@ def main() -> None:
             # similar postings of the pages read, counts, visitors' pages); the first minutes after a restart do not.
             run_locust(args.warm_up, out / "warm_up").wait()
             _report_line("warm-up", out / "warm_up_stats.csv", args.warm_up)
+        for kept in cpu_dir.glob("*.tsv"):  # what the warm-up cost is not counted
+            kept.unlink()
         started = time.monotonic()
         server_cpu = _cpu_seconds(server.pid)
         load = run_locust(args.time, out / "web_load")
@@ -381,6 +433,8 @@ def main() -> None:
     print(f"locust: {args.users} users (spawn {args.spawn_rate}/s) for {args.time}, pause {args.wait} s; CSV in {out}")
     met = _report(out / "web_load_stats.csv", seconds)
     _report_cpu(out / "web_load_stats.csv", server_cpu, locust_cpu, database_cpu)
+    if args.cpu_by_page:
+        _report_cpu_by_page(cpu_dir)
     print("all goals met" if met else "some goals missed")
 
 

@@ -171,7 +171,10 @@ def posting_similar_cached(*, posting: P, limit: int = 5) -> list[P]:
     again whenever any posting changes (as counts are): one closed since drops out when read back, one published
     since joins the list within SIMILAR_SECONDS."""
     model = type(posting)
-    rows = model.objects.select_related("organization", "province", "city").prefetch_related("domains")
+    # What the list of similar postings shows: the title, the organisation's and the province's names (not the
+    # postings' text nor their search documents, the bulk of a row).
+    shown = ("title", "organization__name", "province__name_zh", "province__name_en")
+    rows = model.objects.select_related("organization", "province").only(*shown)
     on_market = posting_live(rows)
     key = f"marketplace:similar:{model._meta.model_name}:{posting.pk}:{posting.updated_at.timestamp()}:{limit}"
     ids = cache.get(key)
