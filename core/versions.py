@@ -4,7 +4,7 @@ once the number moves, in every process at once, without finding and deleting th
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import TypeVar
 
 from django.core.cache import cache
@@ -56,9 +56,14 @@ class SharedVersion:
     def kept(self, name: str, build: Callable[[], T], seconds: int = 300) -> T:
         """What ``build`` returns, kept under ``name`` at the current number (for at most ``seconds``): built again
         once the number moved."""
-        key = f"{self.key}:{self.get()}:{name}"
-        kept = cache.get(key)  # (value,): a value of None is kept too
-        if kept is None:
-            kept = (build(),)
-            cache.set(key, kept, seconds)
-        return kept[0]
+        return kept_at([self], f"{self.key}:{name}", build, seconds)
+
+
+def kept_at(versions: Sequence[SharedVersion], name: str, build: Callable[[], T], seconds: int = 60) -> T:
+    """What ``build`` returns, kept under ``name`` while none of ``versions`` moves (for at most ``seconds``)."""
+    key = "kept:" + ":".join(str(version.get()) for version in versions) + f":{name}"
+    kept = cache.get(key)  # (value,): a value of None is kept too
+    if kept is None:
+        kept = (build(),)
+        cache.set(key, kept, seconds)
+    return kept[0]

@@ -16,17 +16,24 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.template.loader import render_to_string
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
 from accounts import onboarding
-from accounts.models import Membership
-from accounts.selectors import staff_may, user_memberships
+from accounts.models import Membership, User
+from accounts.selectors import MEMBERSHIPS_VERSION, staff_may, user_memberships
 from core.downloads import file_response
+from core.page_cache import PAGES_VERSION
+from core.versions import SharedVersion, kept_at
 from marketplace.models import Status
+from marketplace.selectors import POSTINGS_VERSION
+from matching.selectors import MATCHES_VERSION
 
 from . import selectors, tables
 
 SHOWN = 10
+PANELS_SECONDS = 60
 
 
 def _status_badges(totals: dict[str, dict[str, int]]) -> dict[str, list[tuple[str, str, int]]]:
@@ -49,11 +56,35 @@ def _first_steps(memberships: list[Membership]) -> list[onboarding.Step] | None:
 @login_required
 def home(request: HttpRequest) -> HttpResponse:
     user = request.user
+    staff_reader = staff_may(user, "matching.view_match")
+
+    def panels() -> str:
+        return render_to_string("dashboard/_panels.html", _panels_context(user, staff_reader), request=request)
+
+    if staff_reader:  # staff's queues count what the engine writes in bulk, without signals: built every time
+        html = panels()
+    else:
+        # A member's panels are kept until something they show changes (postings, organisations and events, their
+        # memberships, conversations, matches: each moves its version on a change), at most PANELS_SECONDS.
+        html = kept_at(_panel_versions(), f"dashboard:{user.pk}:{get_language()}", panels, PANELS_SECONDS)
+    return render(request, "dashboard/home.html", {"panels_html": html})
+
+
+def _panel_versions() -> list[SharedVersion]:
+    versions = [POSTINGS_VERSION, PAGES_VERSION, MEMBERSHIPS_VERSION, MATCHES_VERSION]
+    if apps.is_installed("conversations"):
+        from conversations.selectors import UNREAD_VERSION
+
+        versions.append(UNREAD_VERSION)
+    return versions
+
+
+def _panels_context(user: User, staff_reader: bool) -> dict[str, object]:
     memberships = list(user_memberships(user=user))
     organization_ids = [m.organization_id for m in memberships]
     context: dict[str, object] = {
         "memberships": memberships,
-        "is_staff_reader": staff_may(user, "matching.view_match"),
+        "is_staff_reader": staff_reader,
         "statistics_role": selectors.statistics_role(user=user),
         "conversations_enabled": apps.is_installed("conversations"),
     }
@@ -72,9 +103,9 @@ def home(request: HttpRequest) -> HttpResponse:
     organiser_ids = selectors.organiser_organization_ids(user=user)
     if organiser_ids:
         context["organiser_events"] = list(selectors.organiser_events(organization_ids=organiser_ids)[:SHOWN])
-    if context["is_staff_reader"]:
+    if staff_reader:
         context["queues"] = selectors.staff_queues()
-    return render(request, "dashboard/home.html", context)
+    return context
 
 
 @login_required

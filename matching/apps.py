@@ -65,3 +65,11 @@ class MatchingAppConfig(AppConfig):
             matches_withdraw_for_needs(need_ids=[need.pk for need in needs], note=reason)
 
         need_expired.connect(withdraw_matches, weak=False, dispatch_uid="matching.withdraw_matches_of_expired_needs")
+
+        # What members see of their matches, kept (the dashboard's panels), is built again after a change.
+        from django.db.models.signals import post_delete, post_save
+
+        from .selectors import MATCHES_VERSION
+
+        for signal in (post_save, post_delete):
+            signal.connect(MATCHES_VERSION.changed, sender=Match, dispatch_uid=f"matches-version-{id(signal)}")

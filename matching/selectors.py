@@ -9,9 +9,15 @@ from django.db.models import Q, QuerySet
 
 from accounts.models import User
 from accounts.selectors import staff_may, user_organization_ids
+from core.versions import SharedVersion
 from marketplace.models import Achievement, Need
 
 from .models import Match
+
+# Bumped when a match is saved or deleted (matching.apps) and when matches are released in bulk (services): what is
+# kept of what members see of their matches (the dashboard's panels) is built again. Suggestions the engine writes in
+# bulk are for staff only until released, so they do not move it.
+MATCHES_VERSION = SharedVersion("matches:version")
 
 # What the two organisations see: staff's suggestions and rejections stay with staff.
 VISIBLE_TO_SIDES = (Match.Status.APPROVED, Match.Status.DECLINED, Match.Status.IN_CONTACT, Match.Status.DEAL)

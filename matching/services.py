@@ -47,6 +47,7 @@ from marketplace.models import Achievement, CooperationMode, Need
 from marketplace.models import Status as PostingStatus
 
 from .models import Agreement, Match, MatchEvent, MatchingConfig, MatchRun, ReleaseRule
+from .selectors import MATCHES_VERSION
 
 Status = Match.Status
 Decision = Match.Decision
@@ -431,6 +432,7 @@ def matches_release(*, run: MatchRun | None = None, by: User | None = None) -> i
         Match.objects.filter(pk__in=block, status=Status.SUGGESTED).update(
             status=Status.APPROVED, reviewed_by=None, reviewed_at=now, review_reason=note, updated_at=now
         )
+        MATCHES_VERSION.changed()  # released in bulk: no signal (what members see of their matches moved)
         MatchEvent.objects.bulk_create(
             [
                 MatchEvent(match_id=pk, from_status=Status.SUGGESTED, to_status=Status.APPROVED, side="system",

@@ -23,6 +23,7 @@ def _fresh_read_caches():
     from conversations.selectors import UNREAD_VERSION
     from core.page_cache import PAGES_VERSION
     from marketplace.selectors import _bump_postings_version
+    from matching.selectors import MATCHES_VERSION
     from reference import cache as reference_cache
 
     reference_cache.reference_changed()
@@ -31,6 +32,7 @@ def _fresh_read_caches():
     # and what is kept per user (the header's): ids come back after a rollback, other users' with them
     MEMBERSHIPS_VERSION.bump()
     UNREAD_VERSION.bump()
+    MATCHES_VERSION.bump()
 
 
 @pytest.fixture

@@ -5,13 +5,14 @@ from __future__ import annotations
 
 import pytest
 from django.conf import settings
+from django.core.cache import cache
 from django.db import connection
 from django.test import override_settings
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from matching.models import Match
-from tests.factories import DEFAULT_PASSWORD, UserFactory, achievement
+from tests.factories import DEFAULT_PASSWORD, UserFactory, achievement, need
 
 from .conftest import publish
 
@@ -111,6 +112,7 @@ def test_home_query_count_does_not_grow_with_postings(client, market, django_ass
     hefei = market["hefei"]
     client.force_login(hefei)
     client.get(HOME)  # warm what is cached per process (content types, reference names)
+    cache.clear()  # the panels built, not kept (test_the_panels_are_kept_until_a_match_changes)
     with CaptureQueriesContext(connection) as few:
         assert client.get(HOME).status_code == 200
     organization = hefei.organizations.get()
@@ -122,6 +124,25 @@ def test_home_query_count_does_not_grow_with_postings(client, market, django_ass
         response = client.get(HOME)
     counted = {p.title: p.match_counts for p in response.context["posting_panels"][0][1]}
     assert counted["更多成果7"] == [("approved", str(Match.Status.APPROVED.label), 1)]
+
+
+def test_the_panels_are_kept_until_a_match_changes(client, market):
+    hefei, a2 = market["hefei"], market["a2"]
+    shenzhen = market["shenzhen"]
+    another = publish(need(shenzhen.organizations.get(), by=shenzhen, title="深圳机器人需求", domains=("robotics",)))
+    client.force_login(hefei)
+
+    def approved(response) -> int:  # a2's released matches, as the panel counts them
+        counts = {p.pk: p.match_counts for p in response.context["posting_panels"][0][1]}
+        return sum(count for status, _label, count in counts[a2.pk] if status == "approved")
+
+    before = approved(client.get(HOME))
+    with CaptureQueriesContext(connection) as kept:
+        assert "合肥机器人成果" in client.get(HOME).content.decode()
+    assert not [q for q in kept if 'FROM "matching_match"' in q["sql"]]  # the panels were kept
+    Match.objects.create(achievement=a2, need=another, score=0.4, components={}, reasons=[], status="approved",
+                         reviewed_at=a2.published_at)  # fmt: skip
+    assert approved(client.get(HOME)) == before + 1  # a match saved: built again
 
 
 def test_my_organization_shows_match_counts_per_posting(client, market):

@@ -88,6 +88,8 @@ ALLOWED_CJK = {"简体中文"}  # the language menu names each language in itsel
 EMAIL = re.compile(r"[\w.+-]+@[\w-]+(\.[\w-]+)+")
 URL = re.compile(r"(https?://|/)[\w./?=&%#:+-]*")
 LATIN_WORD = re.compile(r"[A-Za-z0-9]*[A-Za-z][A-Za-z0-9]*(?:['’][A-Za-z]+)?")
+# A registration's check-in code (events.models.new_check_in_code): 8 hexadecimal digits, now and then all letters.
+CHECK_IN_CODE = re.compile(r"[0-9A-F]{8}")
 CJK = re.compile(r"[\u3000-\u303f\u3400-\u4dbf\u4e00-\u9fff\uff00-\uffef]+")
 
 SKIPPED_TAGS = {"script", "style", "template"}
@@ -151,6 +153,7 @@ def foreign_latin(piece: str) -> list[str]:
     return [
         word for word in LATIN_WORD.findall(text)
         if len(word) > 1 and word not in ALLOWED_LATIN and not any(c.isdigit() for c in word)
+        and not CHECK_IN_CODE.fullmatch(word)
     ]  # fmt: skip
 
 
