@@ -8,9 +8,11 @@ something public pages show changes (``pages_show`` for its models' saves and de
 bulk changes: postings published in a batch, needs expired). So a change shows at once; what changes without any
 signal shows within ``PAGE_SECONDS``. Members' pages are never kept: they depend on who asks.
 
-``public_page`` wraps a view; ``public_data`` does the same for an API view's data (after authentication and
-throttling ran, so the API's limits still count every request); ``public_fragment`` keeps a part of a page that
-reads the same for every reader, members included (the posting cards of a list).
+``public_page`` wraps a view (behind ``KeptPageMiddleware``, which serves a kept page before sessions, language
+and the rest of the middleware run, and keeps it whole with their headers); ``public_data`` does the same for an
+API view's data (after authentication and throttling ran, so the API's limits still count every request);
+``public_fragment`` keeps a part of a page that reads the same for every reader, members included (the posting
+cards of a list).
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from typing import Any, TypeVar
 from django.conf import settings
 from django.core.cache import cache
 from django.http import HttpRequest, HttpResponse
+from django.utils import translation
 from django.utils.translation import get_language
 
 from .versions import SharedVersion
@@ -33,6 +36,7 @@ PAGE_SECONDS = 60
 PAGES_VERSION_KEY = "pages:version"
 # Response headers kept with a page (the rest are set again by the middleware on every answer).
 KEPT_HEADERS = ("Content-Type", "Content-Language")
+EARLY_KEY = "kept_page_key"  # set on a request that KeptPageMiddleware looked up and did not find
 
 
 PAGES_VERSION = SharedVersion(PAGES_VERSION_KEY)
@@ -41,15 +45,19 @@ pages_version = PAGES_VERSION.get
 pages_changed = PAGES_VERSION.changed
 
 
-def is_visitor(request: HttpRequest) -> bool:
-    """A visitor whose pages are everybody's: a GET without a session, a pending message or credentials."""
+def _plain_visitor(request: HttpRequest) -> bool:
+    """A GET without a session, a pending message or credentials (known before any middleware ran)."""
     return (
         request.method in ("GET", "HEAD")
         and settings.SESSION_COOKIE_NAME not in request.COOKIES
         and "messages" not in request.COOKIES
         and "HTTP_AUTHORIZATION" not in request.META
-        and not request.user.is_authenticated
     )
+
+
+def is_visitor(request: HttpRequest) -> bool:
+    """A visitor whose pages are everybody's: a GET without a session, a pending message or credentials."""
+    return _plain_visitor(request) and not request.user.is_authenticated
 
 
 def _key(request: HttpRequest, kind: str) -> str:
@@ -58,11 +66,15 @@ def _key(request: HttpRequest, kind: str) -> str:
 
 
 def public_page(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
-    """Serve visitors the page kept for them, else build it and keep it (see the module's note)."""
+    """Serve visitors the page kept for them, else build it and keep it (see the module's note). Behind
+    ``KeptPageMiddleware`` (production's settings), the middleware serves and keeps it; the view is only marked."""
 
     @functools.wraps(view)
     def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         if not is_visitor(request):
+            return view(request, *args, **kwargs)
+        if hasattr(request, EARLY_KEY):  # the middleware found none kept: it keeps what the view builds
+            request.keep_page = True  # type: ignore[attr-defined]
             return view(request, *args, **kwargs)
         key = _key(request, "page")
         kept = cache.get(key)
@@ -79,6 +91,37 @@ def public_page(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse
         return response
 
     return wrapper
+
+
+class KeptPageMiddleware:
+    """Serves a visitor's GET the page kept for visitors before sessions, language, CSRF, sign-in, messages and the
+    rest of the middleware run (placed before ``SessionMiddleware``; those it skips would change nothing for a visitor
+    without a session, a pending message or credentials, and their headers were kept with the page: ``Vary``,
+    ``Content-Language``, ``X-Frame-Options``), and keeps, whole with those headers, what a ``public_page`` view
+    built for one. The middleware above it (security headers, CSP) runs for every answer."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        if not _plain_visitor(request):
+            return self.get_response(request)
+        language = translation.get_language_from_request(request)
+        digest = hashlib.sha256(request.get_full_path().encode()).hexdigest()[:32]
+        key = f"early:{pages_version()}:{language}:{digest}"
+        kept = cache.get(key)
+        if kept is not None:
+            content, headers = kept
+            response = HttpResponse(content)
+            for name, value in headers:
+                response[name] = value
+            return response
+        setattr(request, EARLY_KEY, key)
+        response = self.get_response(request)
+        if getattr(request, "keep_page", False) and _keepable(request, response):
+            headers = [(name, value) for name, value in response.items() if name.lower() != "set-cookie"]
+            cache.set(key, (response.content, headers), PAGE_SECONDS)
+        return response
 
 
 def public_data(request: HttpRequest, build: Callable[[], Any]) -> Any:

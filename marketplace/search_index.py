@@ -159,17 +159,25 @@ def index_rebuild(model: type[Achievement] | type[Need], *, chunk: int = 500) ->
 
 
 _PLANNER_STATS_TTL = 300.0  # seconds a process keeps PostgreSQL's token frequencies
+_ESTIMATE_TTL = 60.0  # ... and its estimate of a table's rows
+_estimates: dict[str, tuple[float, float]] = {}
 _planner_stats: dict[str, tuple[float, dict[str, int]]] = {}
 
 
 def _estimated_rows(table: str) -> float:
-    """PostgreSQL's estimate of a table's rows (-1 when unknown, and on SQLite)."""
+    """PostgreSQL's estimate of a table's rows (-1 when unknown, and on SQLite), kept by the process for
+    ``_ESTIMATE_TTL`` seconds (a search and a posting's similar postings ask twice; autovacuum moves it rarely)."""
     if connection.vendor != "postgresql":
         return -1.0
+    kept = _estimates.get(table)
+    if kept and time.monotonic() - kept[0] < _ESTIMATE_TTL:
+        return kept[1]
     with connection.cursor() as cursor:
         cursor.execute("SELECT reltuples FROM pg_class WHERE oid = to_regclass(%s)", [table])
         row = cursor.fetchone()
-    return float(row[0]) if row and row[0] is not None else -1.0
+    estimate = float(row[0]) if row and row[0] is not None else -1.0
+    _estimates[table] = (time.monotonic(), estimate)
+    return estimate
 
 
 def _planner_frequencies(table: str) -> dict[str, int]:

@@ -220,3 +220,16 @@ def _captured(client: Client, url: str) -> list[dict]:
     with CaptureQueriesContext(connection) as captured:
         assert client.get(url).status_code == 200
     return list(captured)
+
+
+def test_a_kept_page_is_served_before_the_middleware_with_the_headers_it_was_built_with(client, posting):
+    built = client.get(LIST, HTTP_ACCEPT_LANGUAGE="en")
+    with CaptureQueriesContext(connection) as captured:
+        kept = client.get(LIST, HTTP_ACCEPT_LANGUAGE="en")
+    assert not captured.captured_queries
+    assert kept.content == built.content
+    assert dict(kept.headers) == dict(built.headers)  # Vary, Content-Language, X-Frame-Options, CSP, ...
+    assert "Accept-Language" in kept["Vary"] and kept["Content-Language"] == "en"
+    assert not kept.cookies  # no session started, no token set
+    chinese = client.get(LIST, HTTP_ACCEPT_LANGUAGE="zh-hans")
+    assert chinese["Content-Language"] == "zh-hans" and chinese.content != built.content
