@@ -49,6 +49,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from decimal import Decimal
 from functools import partial
+from importlib import import_module
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -248,14 +249,18 @@ def _tokenised_once() -> Iterator[None]:
 def _token_indexes_built_after(report: Report) -> Iterator[None]:
     """Without the search rows' token index while the rows are copied in, then built once (a sort, far cheaper
     than keeping it in order through millions of inserts); on PostgreSQL only. The schema is the model's again
-    afterwards (the same index, by the model's own definition)."""
+    afterwards (the same index, by the model's own definition; the filters' indexes by their migration's SQL)."""
     indexes = [(model, index) for model in (AchievementSearchTerm, NeedSearchTerm) for index in model._meta.indexes]
     if connection.vendor != "postgresql":
         yield
         return
+    # and the list filters' indexes (marketplace migration 0012), on the postings and their domains: the same
+    filter_indexes = import_module("marketplace.migrations.0012_filter_count_indexes").INDEXES
     with connection.schema_editor() as editor:
         for model, index in indexes:
             editor.remove_index(model, index)
+        for name in filter_indexes:
+            editor.execute(f'DROP INDEX IF EXISTS "{name}"')
     try:
         yield
     finally:
@@ -265,6 +270,8 @@ def _token_indexes_built_after(report: Report) -> Iterator[None]:
         with connection.schema_editor() as editor:
             for model, index in indexes:
                 editor.add_index(model, index)
+            for name, sql in filter_indexes.items():
+                editor.execute(sql.format(name=name))
         report.add(
             "search index built",
             time.perf_counter() - started,
