@@ -60,9 +60,17 @@ def is_visitor(request: HttpRequest) -> bool:
     return _plain_visitor(request) and not request.user.is_authenticated
 
 
-def _key(request: HttpRequest, kind: str) -> str:
+def _key(request: HttpRequest, kind: str, language: str | None = None) -> str:
     digest = hashlib.sha256(request.get_full_path().encode()).hexdigest()[:32]
-    return f"{kind}:{pages_version()}:{get_language()}:{digest}"
+    return f"{kind}:{pages_version()}:{language or get_language()}:{digest}"
+
+
+def _kept_response(kept: tuple[bytes, list[tuple[str, str]]]) -> HttpResponse:
+    content, headers = kept
+    response = HttpResponse(content)
+    for name, value in headers:
+        response[name] = value
+    return response
 
 
 def public_page(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
@@ -79,11 +87,7 @@ def public_page(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse
         key = _key(request, "page")
         kept = cache.get(key)
         if kept is not None:
-            content, headers = kept
-            response = HttpResponse(content)
-            for name, value in headers:
-                response[name] = value
-            return response
+            return _kept_response(kept)
         response = view(request, *args, **kwargs)
         if _keepable(request, response):
             headers = [(name, response[name]) for name in KEPT_HEADERS if response.has_header(name)]
@@ -106,16 +110,10 @@ class KeptPageMiddleware:
     def __call__(self, request: HttpRequest) -> HttpResponse:
         if not _plain_visitor(request):
             return self.get_response(request)
-        language = translation.get_language_from_request(request)
-        digest = hashlib.sha256(request.get_full_path().encode()).hexdigest()[:32]
-        key = f"early:{pages_version()}:{language}:{digest}"
+        key = _key(request, "early", translation.get_language_from_request(request))
         kept = cache.get(key)
         if kept is not None:
-            content, headers = kept
-            response = HttpResponse(content)
-            for name, value in headers:
-                response[name] = value
-            return response
+            return _kept_response(kept)
         setattr(request, EARLY_KEY, key)
         response = self.get_response(request)
         if getattr(request, "keep_page", False) and _keepable(request, response):
