@@ -16,6 +16,16 @@ from .factories import MembershipFactory, OrganizationFactory, UserFactory
 
 
 @pytest.fixture(autouse=True)
+def _default_language():
+    """Every test starts in the default language: a page requested in Chinese leaves Chinese active in its thread
+    (LocaleMiddleware activates a language per request, nothing deactivates it), and with the tests spread over
+    processes the next one in that thread would read the services' messages in Chinese."""
+    from django.utils import translation
+
+    translation.deactivate()
+
+
+@pytest.fixture(autouse=True)
 def _fresh_read_caches():
     """What a process keeps of reference data, the postings' cached counts, the pages kept for visitors and what is
     kept per user start fresh in every test (a test's rows are rolled back; the caches are not)."""
