@@ -6,13 +6,13 @@ when it is a 200 that sets no cookie and did not use a CSRF token (a form's toke
 never kept). The key is the path with its query, the language and the pages' version, which every app bumps when
 something public pages show changes (``pages_show`` for its models' saves and deletions, ``pages_changed`` for its
 bulk changes: postings published in a batch, needs expired). So a change shows at once; what changes without any
-signal shows within ``PAGE_SECONDS``. Members' pages are never kept: they depend on who asks.
+signal shows within ``PAGE_SECONDS``. Members' pages are never kept whole: they depend on who asks.
 
-``public_page`` wraps a view (behind ``KeptPageMiddleware``, which serves a kept page before sessions, language
-and the rest of the middleware run, and keeps it whole with their headers); ``public_data`` does the same for an
-API view's data (after authentication and throttling ran, so the API's limits still count every request);
-``public_fragment`` keeps a part of a page that reads the same for every reader, members included (the posting
-cards of a list).
+``public_page`` marks a view whose answers to visitors ``KeptPageMiddleware`` keeps (whole, with the headers the
+middleware gave them) and serves again before sessions, language and the rest of the middleware run;
+``public_data`` keeps an API view's data for visitors (after authentication and throttling ran, so the API's limits
+still count every request); ``public_fragment`` keeps a part of a page that reads the same for every reader, members
+included (the posting cards of a list).
 """
 
 from __future__ import annotations
@@ -34,9 +34,6 @@ F = TypeVar("F")
 
 PAGE_SECONDS = 60
 PAGES_VERSION_KEY = "pages:version"
-# Response headers kept with a page (the rest are set again by the middleware on every answer).
-KEPT_HEADERS = ("Content-Type", "Content-Language")
-EARLY_KEY = "kept_page_key"  # set on a request that KeptPageMiddleware looked up and did not find
 
 
 PAGES_VERSION = SharedVersion(PAGES_VERSION_KEY)
@@ -65,34 +62,15 @@ def _key(request: HttpRequest, kind: str, language: str | None = None) -> str:
     return f"{kind}:{pages_version()}:{language or get_language()}:{digest}"
 
 
-def _kept_response(kept: tuple[bytes, list[tuple[str, str]]]) -> HttpResponse:
-    content, headers = kept
-    response = HttpResponse(content)
-    for name, value in headers:
-        response[name] = value
-    return response
-
-
 def public_page(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
-    """Serve visitors the page kept for them, else build it and keep it (see the module's note). Behind
-    ``KeptPageMiddleware`` (production's settings), the middleware serves and keeps it; the view is only marked."""
+    """The view's answers to visitors are everybody's: ``KeptPageMiddleware`` keeps them and serves them again (see
+    the module's note)."""
 
     @functools.wraps(view)
     def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        if not is_visitor(request):
-            return view(request, *args, **kwargs)
-        if hasattr(request, EARLY_KEY):  # the middleware found none kept: it keeps what the view builds
+        if is_visitor(request):
             request.keep_page = True  # type: ignore[attr-defined]
-            return view(request, *args, **kwargs)
-        key = _key(request, "page")
-        kept = cache.get(key)
-        if kept is not None:
-            return _kept_response(kept)
-        response = view(request, *args, **kwargs)
-        if _keepable(request, response):
-            headers = [(name, response[name]) for name in KEPT_HEADERS if response.has_header(name)]
-            cache.set(key, (response.content, headers), PAGE_SECONDS)
-        return response
+        return view(request, *args, **kwargs)
 
     return wrapper
 
@@ -110,11 +88,14 @@ class KeptPageMiddleware:
     def __call__(self, request: HttpRequest) -> HttpResponse:
         if not _plain_visitor(request):
             return self.get_response(request)
-        key = _key(request, "early", translation.get_language_from_request(request))
+        key = _key(request, "page", translation.get_language_from_request(request))
         kept = cache.get(key)
         if kept is not None:
-            return _kept_response(kept)
-        setattr(request, EARLY_KEY, key)
+            content, headers = kept
+            response = HttpResponse(content)
+            for name, value in headers:
+                response[name] = value
+            return response
         response = self.get_response(request)
         if getattr(request, "keep_page", False) and _keepable(request, response):
             headers = [(name, value) for name, value in response.items() if name.lower() != "set-cookie"]
@@ -123,16 +104,8 @@ class KeptPageMiddleware:
 
 
 def public_data(request: HttpRequest, build: Callable[[], Any]) -> Any:
-    """An API view's data for a visitor, kept as ``public_page`` keeps pages; built by ``build`` when not kept."""
-    if not is_visitor(request):
-        return build()
-    key = _key(request, "data")
-    kept = cache.get(key)
-    if kept is not None:
-        return kept
-    data = build()
-    cache.set(key, data, PAGE_SECONDS)
-    return data
+    """An API view's data for a visitor, kept as pages are; built by ``build`` when not kept."""
+    return public_fragment(request, "api-data", build) if is_visitor(request) else build()
 
 
 def public_fragment(request: HttpRequest, name: str, build: Callable[[], F]) -> F:
