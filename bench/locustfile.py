@@ -20,10 +20,14 @@ import re
 from http.cookiejar import Cookie
 from urllib.parse import urlencode, urlparse
 
-from locust import FastHttpUser, between, task
+from locust import FastHttpUser, between, constant_throughput, task
 
 TARGETS = json.loads(open(os.environ["WEB_LOAD_TARGETS"], encoding="utf-8").read())  # noqa: SIM115
 WAIT_MIN, WAIT_MAX = (float(x) for x in os.environ.get("WEB_LOAD_WAIT", "0.1,0.4").split(","))
+# With WEB_LOAD_PACE (requests/s for each user, bench/web_load.py's --rate), each user paces itself to that rate
+# instead of pausing WAIT_MIN-WAIT_MAX after each answer: the load offered is fixed, not as high as the server allows.
+PACE = float(os.environ.get("WEB_LOAD_PACE") or 0)
+WAIT = constant_throughput(PACE) if PACE else between(WAIT_MIN, WAIT_MAX)
 CSRF = re.compile(r'name="csrfmiddlewaretoken" value="([^"]+)"')
 
 SEARCH_ZH = ["固态电池", "钠离子电池 硬碳负极", "缺陷检测", "人工智能 医疗影像", "钙钛矿 光伏", "工业机器人"]
@@ -34,7 +38,7 @@ class Visitor(FastHttpUser):
     """An anonymous visitor."""
 
     weight = 7
-    wait_time = between(WAIT_MIN, WAIT_MAX)
+    wait_time = WAIT
 
     def on_start(self) -> None:
         octets = [random.randint(1, 254) for _ in range(3)]

@@ -2,7 +2,7 @@
 
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/techmatch_gen_full .venv/bin/python bench/web_load.py \
         [--users 50] [--spawn-rate 10] [--time 60s] [--workers 4] [--port 8201] [--redis-db 12] \
-        [--password bench-pass-14] [--set-passwords] [--wait 0.1,0.4] [--warm-up 60s] [--cpu-by-page]
+        [--password bench-pass-14] [--set-passwords] [--wait 0.1,0.4 | --rate 155] [--warm-up 60s] [--cpu-by-page]
 
 The database is one ``bench/generate.py`` filled (its members log in with its ``--password``; ``--set-passwords``
 gives a few members that password first, for a database filled otherwise). Migrations are applied first. Then:
@@ -20,7 +20,11 @@ gives a few members that password first, for a database filled otherwise). Migra
   each waits ``--wait`` seconds, uniformly, between requests): home, lists (plain, domain and province), ranked
   search in Chinese and English, achievement and need pages, events, the API's lists and details; members arrive
   signed in (a session made for each, as signing in makes it; ``--log-in``: through the login form at their start)
-  and also read their dashboard and match list.
+  and also read their dashboard and match list. With ``--rate R``, each user paces itself to R / ``--users``
+  requests a second instead of pausing ``--wait`` (locust's ``constant_throughput``): the load is offered at R
+  requests/s whatever the server does (a user whose answer comes later than its turn asks again at once), so the
+  p95 is the one *at that rate*; with ``--wait`` the users ask again as soon as they can, the server runs saturated
+  and the run gives its highest throughput.
 
 Prints, per endpoint: requests, requests/s, median, p95 and p99 in ms, failures; then the totals against the goals
 of issue #14 (at least 150 requests/s at 50 users; p95 under 150 ms for lists and details, under 300 ms for search;
@@ -65,6 +69,10 @@ def _arguments() -> argparse.Namespace:
     parser.add_argument("--set-passwords", action="store_true", help="give the chosen members --password first")
     parser.add_argument("--members", type=int, default=40, help="how many members the logged-in users log in as")
     parser.add_argument("--wait", default="0.1,0.4", help="each user's pause between requests: min,max seconds")
+    parser.add_argument(
+        "--rate", type=float, default=0.0,
+        help="offer this many requests/s in all, each user paced to rate/users (instead of --wait)",
+    )
     parser.add_argument("--log-in", action="store_true", help="members sign in through the form (else: sessions)")
     parser.add_argument("--warm-up", default="", help="run the same load this long first, not measured (60s)")
     parser.add_argument("--out", default="", help="folder for locust's CSV files (default: a temporary one)")
@@ -406,6 +414,8 @@ def main() -> None:
         _wait_for(f"{host}/", server)
         print(f"gunicorn: {args.workers} sync workers on {host}, production settings, Redis cache DB {args.redis_db}")
         locust_env = {**os.environ, "WEB_LOAD_TARGETS": str(work / "targets.json"), "WEB_LOAD_WAIT": args.wait}
+        if args.rate:
+            locust_env["WEB_LOAD_PACE"] = str(args.rate / args.users)
 
         def run_locust(duration: str, csv_prefix: Path) -> subprocess.Popen:
             return subprocess.Popen(  # noqa: S603 - our own commands
@@ -430,7 +440,8 @@ def main() -> None:
         server_cpu = _cpu_seconds(server.pid) - server_cpu
     finally:
         _stop(server)
-    print(f"locust: {args.users} users (spawn {args.spawn_rate}/s) for {args.time}, pause {args.wait} s; CSV in {out}")
+    pace = f"paced to {args.rate:.0f} requests/s in all" if args.rate else f"pause {args.wait} s"
+    print(f"locust: {args.users} users (spawn {args.spawn_rate}/s) for {args.time}, {pace}; CSV in {out}")
     met = _report(out / "web_load_stats.csv", seconds)
     _report_cpu(out / "web_load_stats.csv", server_cpu, locust_cpu, database_cpu)
     if args.cpu_by_page:

@@ -59,11 +59,19 @@ class SharedVersion:
         return kept_at([self], f"{self.key}:{name}", build, seconds)
 
 
-def kept_at(versions: Sequence[SharedVersion], name: str, build: Callable[[], T], seconds: int = 60) -> T:
-    """What ``build`` returns, kept under ``name`` while none of ``versions`` moves (for at most ``seconds``)."""
+def kept_at(
+    versions: Sequence[SharedVersion],
+    name: str,
+    build: Callable[[], T],
+    seconds: int = 60,
+    keep_if: Callable[[T], bool] | None = None,
+) -> T:
+    """What ``build`` returns, kept under ``name`` while none of ``versions`` moves (for at most ``seconds``); with
+    ``keep_if``, only what it accepts is kept (the rest is built again at the next call)."""
     key = "kept:" + ":".join(str(version.get()) for version in versions) + f":{name}"
     kept = cache.get(key)  # (value,): a value of None is kept too
     if kept is None:
         kept = (build(),)
-        cache.set(key, kept, seconds)
+        if keep_if is None or keep_if(kept[0]):
+            cache.set(key, kept, seconds)
     return kept[0]

@@ -18,7 +18,7 @@ from collections.abc import Callable
 from typing import Any
 
 from django.db.models import F, QuerySet
-from django.utils.translation import gettext
+from django.utils.translation import get_language, gettext
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import mixins, permissions, status, viewsets
@@ -27,14 +27,16 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.serializers import BaseSerializer
 
+from accounts.selectors import MEMBERSHIPS_VERSION
 from core.api import ErrorSerializer, FieldErrorsSerializer, PageNumberPagination
 from core.exceptions import PermissionDenied
-from core.page_cache import public_data
+from core.page_cache import PAGES_VERSION, public_data
+from core.versions import kept_at
 
 from . import services
 from .filters import AchievementFilterSet, NeedFilterSet
 from .models import Achievement, Need
-from .selectors import CachedCountPaginator, needs_with_last_reason, posting_visible_to
+from .selectors import POSTINGS_VERSION, CachedCountPaginator, needs_with_last_reason, posting_visible_to
 from .serializers import (
     AchievementInputSerializer,
     AchievementSerializer,
@@ -54,6 +56,20 @@ class PostingPagination(PageNumberPagination):
     django_paginator_class = CachedCountPaginator
 
 
+MEMBER_DATA_SECONDS = 60
+
+
+def _kept_data(request: Request, build: Callable[[], Any]) -> Any:
+    """A read's data, kept: a visitor's as everybody's (``core.page_cache``); a member's as theirs (their
+    organisations' drafts and contacts are in it) until a posting, an organisation or their memberships change, at
+    most ``MEMBER_DATA_SECONDS``. Staff, whose rights come from permissions no version follows, get it built."""
+    user = request.user
+    if not user.is_authenticated or user.is_staff:
+        return public_data(request, build)
+    name = f"api-data:{user.pk}:{get_language()}:{request.get_full_path()}"
+    return kept_at([POSTINGS_VERSION, PAGES_VERSION, MEMBERSHIPS_VERSION], name, build, MEMBER_DATA_SECONDS)
+
+
 class PostingViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     """What the achievement and need endpoints share; subclasses name the model and serializers."""
 
@@ -70,14 +86,13 @@ class PostingViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
             F("published_at").desc(nulls_last=True), "-created_at", "-pk"
         )
 
-    # A visitor's lists and postings are everybody's: their data is kept (core.page_cache), after authentication and
-    # throttling have run for the request.
+    # Kept after authentication and throttling have run for the request (_kept_data).
     def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        return Response(public_data(request, lambda: super(PostingViewSet, self).list(request, *args, **kwargs).data))
+        return Response(_kept_data(request, lambda: super(PostingViewSet, self).list(request, *args, **kwargs).data))
 
     def retrieve(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         build = lambda: super(PostingViewSet, self).retrieve(request, *args, **kwargs).data  # noqa: E731
-        return Response(public_data(request, build))
+        return Response(_kept_data(request, build))
 
     def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         serializer = self.input_serializer_class(data=request.data, context=self.get_serializer_context())

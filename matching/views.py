@@ -15,26 +15,31 @@ from django.core.paginator import Paginator
 from django.db.models import Count, Prefetch, Q, QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.template.loader import render_to_string
 from django.utils import timezone
+from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from accounts.models import User
-from accounts.selectors import notifications_for, staff_may, user_organization_ids
+from accounts.selectors import MEMBERSHIPS_VERSION, notifications_for, staff_may, user_organization_ids
 from accounts.services import notifications_mark_read
 from core.exceptions import ApplicationError
 from core.forms import add_application_error
+from core.page_cache import PAGES_VERSION
+from core.versions import SharedVersion, kept_at
+from marketplace.selectors import POSTINGS_VERSION
 
 from . import services
 from .explaining import ensure_explained
 from .forms import AgreementForm, DeclineForm
 from .models import Match, MatchEvent
-from .selectors import CONTACT_STATUSES, match_contact_visible, match_visible_to
+from .selectors import CONTACT_STATUSES, MATCHES_VERSION, match_contact_visible, match_visible_to
 from .serializers import localized_reasons, posting_contact
 
 PAGE_SIZE = 20
 NOTIFICATIONS_SHOWN = 20
+LIST_SECONDS = 60
 
 COMPONENT_LABELS = {
     "text": gettext_lazy("Technical content"),
@@ -91,12 +96,45 @@ def _visible(request: HttpRequest) -> QuerySet[Match]:
 
 @login_required
 def match_list(request: HttpRequest) -> HttpResponse:
-    visible = _visible(request)
-    counts = dict(visible.order_by().values_list("status").annotate(count=Count("pk")))
-    statuses = [(value, label, counts[value]) for value, label in Match.Status.choices if counts.get(value)]
+    user = request.user
     chosen_status = request.GET.get("status") if request.GET.get("status") in Match.Status.values else ""
     chosen_side = request.GET.get("side") if request.GET.get("side") in ("achievement", "need") else ""
-    organization_ids = user_organization_ids(user=request.user)
+    page_asked = request.GET.get("page", "")[:12]
+    organization_ids = user_organization_ids(user=user)
+
+    def listed() -> dict[str, Any]:
+        return _match_list_body(request, chosen_status, chosen_side, organization_ids)
+
+    if staff_may(user, "matching.view_match"):  # staff see what the engine writes in bulk, without signals
+        body = listed()
+    else:
+        # A member's list is kept until what it shows changes (matches, postings and organisations, memberships:
+        # each moves its version), at most LIST_SECONDS; not while a match on it still waits for its reasons.
+        name = f"match-list:{user.pk}:{get_language()}:{chosen_status}:{chosen_side}:{page_asked}"
+        body = kept_at(_list_versions(), name, listed, LIST_SECONDS, keep_if=lambda built: built["explained"])
+
+    notifications = list(
+        notifications_for(user=user).filter(read_at__isnull=True).select_related("organization")[:NOTIFICATIONS_SHOWN]
+    )
+    notifications_mark_read(organization_ids=organization_ids, ids=[n.pk for n in notifications])
+    return render(
+        request,
+        "matching/match_list.html",
+        {"total": body["total"], "list_html": body["html"], "notifications": notifications},
+    )
+
+
+def _list_versions() -> list[SharedVersion]:
+    return [MATCHES_VERSION, POSTINGS_VERSION, PAGES_VERSION, MEMBERSHIPS_VERSION]
+
+
+def _match_list_body(
+    request: HttpRequest, chosen_status: str, chosen_side: str, organization_ids: list[int]
+) -> dict[str, Any]:
+    """The list's filters, its page of matches with their bars, and the page links, as HTML; the total."""
+    visible = _visible(request)
+    counts = dict(visible.order_by().values_list("status").annotate(count=Count("pk")))
+    statuses = [(value, str(label), counts[value]) for value, label in Match.Status.choices if counts.get(value)]
     queryset = visible
     if chosen_status:
         queryset = queryset.filter(status=chosen_status)
@@ -105,30 +143,22 @@ def match_list(request: HttpRequest) -> HttpResponse:
     page = Paginator(queryset.order_by("-score", "-pk"), PAGE_SIZE).get_page(request.GET.get("page"))
     ensure_explained(page)  # one batch for the page's matches still without reasons
     rows = [{"match": match, "side": _side(request.user, match), "bars": _bars(match)} for match in page]
-
-    notifications = list(
-        notifications_for(user=request.user)
-        .filter(read_at__isnull=True)
-        .select_related("organization")[:NOTIFICATIONS_SHOWN]
-    )
-    notifications_mark_read(organization_ids=organization_ids, ids=[n.pk for n in notifications])
-
     query = request.GET.copy()
     query.pop("page", None)
-    return render(
-        request,
-        "matching/match_list.html",
-        {
-            "page": page,
-            "rows": rows,
-            "statuses": statuses,
-            "total": sum(counts.values()),
-            "chosen_status": chosen_status,
-            "chosen_side": chosen_side,
-            "notifications": notifications,
-            "query": query.urlencode(),
-        },
-    )
+    context = {
+        "page": page,
+        "rows": rows,
+        "statuses": statuses,
+        "total": sum(counts.values()),
+        "chosen_status": chosen_status,
+        "chosen_side": chosen_side,
+        "query": query.urlencode(),
+    }
+    return {
+        "html": render_to_string("matching/_match_list_body.html", context, request=request),
+        "total": context["total"],
+        "explained": all(match.reasons is not None for match in page),
+    }
 
 
 def _match(request: HttpRequest, pk: int) -> Match:

@@ -233,3 +233,21 @@ def test_a_kept_page_is_served_before_the_middleware_with_the_headers_it_was_bui
     assert not kept.cookies  # no session started, no token set
     chinese = client.get(LIST, HTTP_ACCEPT_LANGUAGE="zh-hans")
     assert chinese["Content-Language"] == "zh-hans" and chinese.content != built.content
+
+
+def test_what_keep_if_refuses_is_built_again_and_what_it_accepts_is_kept(db):
+    from core.versions import SharedVersion, kept_at
+
+    version = SharedVersion("tests:keep-if")
+    built = []
+
+    def build() -> int:
+        built.append(1)
+        return len(built)
+
+    assert kept_at([version], "x", build, keep_if=lambda value: value >= 2) == 1  # refused: not kept
+    assert kept_at([version], "x", build, keep_if=lambda value: value >= 2) == 2  # accepted: kept
+    assert kept_at([version], "x", build, keep_if=lambda value: value >= 2) == 2
+    assert len(built) == 2
+    version.bump()
+    assert kept_at([version], "x", build) == 3

@@ -971,3 +971,33 @@ def test_a_two_megabyte_summary_is_refused_at_once_naming_the_field(clients):
     assert response.status_code == 400
     assert list(response.json()) == ["summary"]
     assert not Achievement.objects.exists()
+
+
+# --- A member's reads, kept for them ---------------------------------------------------------------------------
+
+
+def test_a_members_list_is_kept_for_them_alone_and_follows_their_postings_and_memberships(
+    clients, postings, organization, outsider
+):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    owners = {postings[name].title for name in ("draft", "submitted", "published", "closed", "rejected")}
+    assert titles(clients["owner"].get(list_url())) == owners
+    with CaptureQueriesContext(connection) as queries:
+        again = clients["owner"].get(list_url())
+    assert titles(again) == owners
+    assert not any("marketplace_achievement" in q["sql"] for q in queries.captured_queries)  # kept
+    assert any(item.get("contact_email") == SECRET_EMAIL for item in again.json()["results"])
+    # the same address read by another member: their own list, without the owner's drafts or contacts
+    foreign = clients["outsider"].get(list_url())
+    assert titles(foreign) == {postings["published"].title, postings["foreign_draft"].title}
+    assert not any(CONTACT_KEYS & set(item) for item in foreign.json()["results"] if item["title"] in owners)
+    # a change to a posting shows at once
+    services.posting_update(posting=postings["draft"], by=postings["draft"].created_by, title="钠离子电池正极材料")
+    assert "钠离子电池正极材料" in titles(clients["owner"].get(list_url()))
+    # so does a new membership: the outsider now sees the organisation's drafts
+    MembershipFactory(organization=organization, user=outsider)
+    fresh = APIClient()  # a new request loads the user anew (the user object caches its organisations for a request)
+    fresh.force_authenticate(type(outsider).objects.get(pk=outsider.pk))
+    assert "钠离子电池正极材料" in titles(fresh.get(list_url()))

@@ -326,3 +326,32 @@ def test_the_navigation_links_to_matches_for_members(client, world):
     assert reverse("matching:list") not in page(client.get(reverse("home")))
     client.force_login(world["users"]["need"])
     assert reverse("matching:list") in page(client.get(reverse("home")))
+
+
+# --- A member's list, kept -------------------------------------------------------------------------------------
+
+
+def test_a_members_list_is_served_again_without_building_it_and_follows_a_change(as_role, world):
+    client = as_role("need")
+    first = page(client.get(list_url()))
+    assert TITLES["battery"] in first and "we posted the need" in first
+    with CaptureQueriesContext(connection) as queries:
+        again = page(client.get(list_url()))
+    assert not any("matching_match" in q["sql"] for q in queries.captured_queries)  # kept, not read again
+    assert TITLES["battery"] in again
+    services.match_decline(match=world["matches"]["battery"], by=world["users"]["need"], reason="方向不符")
+    declined = page(client.get(list_url(), {"status": "declined"}))
+    assert TITLES["battery"] in declined  # the decline moved the matches' version: built again
+    assert TITLES["battery"] not in page(client.get(list_url(), {"status": "approved"}))
+
+
+def test_a_members_kept_list_is_theirs_and_in_their_language(as_role, world, client):
+    english = page(as_role("need").get(list_url(), HTTP_ACCEPT_LANGUAGE="en"))
+    assert "we posted the need" in english
+    client.logout()
+    client.force_login(world["users"]["outsider"])
+    text = page(client.get(list_url()))
+    assert TITLES["battery"] not in text and TITLES["foreign"] in text
+    client.force_login(world["users"]["need"])
+    chinese = page(client.get(list_url(), HTTP_ACCEPT_LANGUAGE="zh-hans"))
+    assert "我方发布需求" in chinese and "we posted the need" not in chinese
