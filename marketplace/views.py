@@ -132,7 +132,7 @@ def _list_parts(request: HttpRequest, spec: Kind, queryset: QuerySet[Any], query
     searched = (filterset.form.cleaned_data.get("q") or "").strip() if valid else ""
     if searched:
         _highlight(page, searched)
-    context = {"kind": spec, "filter": filterset, "page": page, "query": query}
+    context = {"kind": spec, "filter": filterset, "page": page, "query": query, "searched": bool(searched)}
     return {
         "heading_html": render_to_string("marketplace/_posting_list_heading.html", context),
         "filters_html": render_to_string("marketplace/_posting_filters.html", context),
