@@ -56,6 +56,8 @@ INSTALLED_APPS = [
     "marketplace",
     "matching",
     "events",
+    "catalogues",  # curated, ordered collections of postings (a conference's catalogue): page, XLSX, printable
+    "auctions",  # achievement auctions: lots, approved bidders, bids under a row lock, closing by a periodic task
     "conversations",  # message threads of matches and enquiries to a posting's owner; reads matching and marketplace
     "dashboard",  # each role's home (/home/, where login lands) and the statistics page; reads every app
     "alerts",  # saved searches, follows and their e-mail digest; reads marketplace and matching, nothing reads it

@@ -29,6 +29,8 @@ api_v1 = [
     path("", include("marketplace.api_urls")),
     path("", include("matching.api_urls")),
     path("", include("events.api_urls")),
+    path("", include("catalogues.api_urls")),
+    path("", include("auctions.api_urls")),
     path("", include("conversations.api_urls")),
 ]
 
@@ -37,6 +39,8 @@ urlpatterns = [
     path("", include("marketplace.urls")),
     path("", include("matching.urls")),
     path("", include("events.urls")),
+    path("", include("catalogues.urls")),
+    path("", include("auctions.urls")),
     path("", include("conversations.urls")),
     path("", include("dashboard.urls")),
     path("alerts/", include("alerts.urls")),
