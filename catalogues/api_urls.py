@@ -1,3 +1,8 @@
-from django.urls import path
+from rest_framework.routers import SimpleRouter
 
-urlpatterns: list = []
+from . import api
+
+router = SimpleRouter()
+router.register("collections", api.CollectionViewSet, basename="collection")
+
+urlpatterns = router.urls

@@ -265,6 +265,15 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    # Choice sets named alike in several apps ("status", "kind"): each gets its own name in the schema.
+    "ENUM_NAME_OVERRIDES": {
+        "PostingStatusEnum": "marketplace.models.Status",
+        "CollectionKindEnum": "catalogues.models.Collection.Kind",
+        "CollectionStatusEnum": "catalogues.models.Collection.Status",
+        "AuctionStatusEnum": "auctions.models.Auction.Status",
+        "LotStatusEnum": "auctions.models.Lot.Status",
+        "BidderRegistrationStatusEnum": "auctions.models.BidderRegistration.Status",
+    },
 }
 
 # --- Headers every response carries ---------------------------------------------------------------------------
@@ -369,6 +378,9 @@ CELERY_BEAT_SCHEDULE = {
         "task": "alerts.tasks.digests_send_task",
         "schedule": crontab(hour=7, minute=30),
     },
+    # Auction lots whose bidding time is over are closed (sold or unsold); a lot missed while no worker ran is
+    # closed by the next run.
+    "auctions-close-due-lots": {"task": "auctions.tasks.close_due_lots_task", "schedule": 5.0},
     # Import jobs whose message was lost or whose worker died.
     "import-jobs-sweep": {
         "task": "marketplace.tasks.import_jobs_sweep_task",
@@ -386,6 +398,9 @@ CELERY_BEAT_SCHEDULE = {
         else {}
     ),
 }
+# Auctions: a bid within this many seconds of a lot's end moves the end to this many seconds after the bid.
+AUCTION_EXTEND_WINDOW_SECONDS: int = env.int("AUCTION_EXTEND_WINDOW_SECONDS", default=120)
+AUCTION_EXTEND_BY_SECONDS: int = env.int("AUCTION_EXTEND_BY_SECONDS", default=120)
 # Postings of verified organisations publish without moderation when this is on.
 MARKETPLACE_VERIFIED_AUTO_PUBLISH: bool = env.bool("MARKETPLACE_VERIFIED_AUTO_PUBLISH", default=True)
 # Conversations (conversations/moderation.py): messages a user may send per minute and per day, enquiries to posting

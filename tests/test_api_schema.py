@@ -17,6 +17,7 @@ import logging
 import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from decimal import Decimal
 from typing import Any
 
 import pytest
@@ -32,6 +33,10 @@ from hypothesis import settings as hypothesis_settings
 from rest_framework.test import APIClient
 
 from accounts.services import api_token_issue
+from auctions import services as auction_services
+from auctions.models import Auction, BidderRegistration, Lot
+from catalogues import services as collection_services
+from catalogues.models import Collection
 from conversations import services as conversation_services
 from conversations.models import Thread
 from events import meetings as event_meetings
@@ -59,6 +64,8 @@ STAFF_PERMISSIONS = {
     "matching": ("view", "add", "change"),
     "events": ("view", "add", "change"),
     "conversations": ("view", "change"),
+    "catalogues": ("view", "add", "change"),
+    "auctions": ("view", "add", "change"),
 }
 
 
@@ -164,6 +171,18 @@ def build_world(staff: Any) -> dict[str, Any]:
     )
     event_meetings.meeting_request(requester=theirs_registration, invitee=mine, by=other, note="")
     event_programme.presentation_apply(event=roadshow, organization=university, by=member, listing=own)
+    collection = collection_services.collection_create(
+        organizer=organiser_org, by=organiser, title="长三角先进技术成果", kind="achievements"
+    )
+    collection_services.collection_add(collection=collection, by=organiser, posting_ids=[own.pk, theirs.pk])
+    collection_services.collection_set_published(collection=collection, by=organiser, published=True)
+    auction = auction_services.auction_create(organizer=organiser_org, by=organiser, title="成果拍卖会")
+    auction_services.lot_add(
+        auction=auction, by=organiser, achievement=theirs, starting_price_wan=Decimal("50"),
+        increment_wan=Decimal("5"), starts_at=timezone.now() - datetime.timedelta(hours=1),
+        ends_at=timezone.now() + datetime.timedelta(days=3),
+    )  # fmt: skip
+    auction_services.auction_set_status(auction=auction, by=organiser, status="published")
     return {"member": member, "staff": staff}
 
 
@@ -255,7 +274,8 @@ def world(
 OBJECTS = {
     "achievements": Achievement, "needs": Need, "events": Event, "matches": Match, "registrations": Registration,
     "presentations": PresentationApplication, "meetings": Meeting, "domains": Domain, "provinces": Province,
-    "clusters": Cluster, "threads": Thread,
+    "clusters": Cluster, "threads": Thread, "collections": Collection,
+    "auctions": Auction, "lots": Lot, "auction-bidders": BidderRegistration,
 }  # fmt: skip
 
 

@@ -29,6 +29,7 @@ import functools
 import json
 import re
 from collections.abc import Callable, Iterator
+from decimal import Decimal
 from html.parser import HTMLParser
 from typing import Any
 
@@ -43,6 +44,8 @@ from django.utils.functional import Promise
 from accounts.models import User
 from alerts import services as alert_services
 from alerts import tokens as alert_tokens
+from auctions import services as auction_services
+from catalogues import services as collection_services
 from conversations import services as conversation_services
 from events import meetings as meeting_services
 from events import outcomes
@@ -65,6 +68,7 @@ USER_TEXT = [
     "华东理工测试大学", "江淮测试汽车公司", "长三角测试技术市场", "张三丰", "李四光", "王五常", "赵六合", "钱七",
     "长三角测试对接会", "长三角测试路演", "松江测试会场", "一号桌", "二号桌", "我们想进一步了解许可条件。",
     "请介绍一下成果的成熟度。", "签约备注", "路演内容介绍", "见面备注", "测试搜索", "检测",
+    "长三角测试成果集", "测试导语", "长三角测试拍卖会",
 ]  # fmt: skip
 
 # Latin words that are the same in both languages: acronyms, file formats, HTTP's words.
@@ -257,6 +261,18 @@ def build_world(language: str) -> dict[str, Any]:
     application = programme_services.presentation_apply(
         event=roadshow, organization=university, by=uni, listing=offer, pitch="路演内容介绍"
     )
+    collection = collection_services.collection_create(
+        organizer=organiser, by=org, title="长三角测试成果集", kind="achievements", description="测试导语"
+    )
+    item = collection_services.collection_add(collection=collection, by=org, posting_ids=[offer.pk])[0]
+    collection = collection_services.collection_set_published(collection=collection, by=org, published=True)
+    auction = auction_services.auction_create(organizer=organiser, by=org, title="长三角测试拍卖会")
+    lot = auction_services.lot_add(
+        auction=auction, by=org, achievement=offer, starting_price_wan=Decimal("50"), increment_wan=Decimal("5"),
+        starts_at=timezone.now() - datetime.timedelta(hours=1), ends_at=timezone.now() + datetime.timedelta(days=3),
+    )  # fmt: skip
+    auction = auction_services.auction_set_status(auction=auction, by=org, status="published")
+    bidder = auction_services.bidder_register(auction=auction, organization=enterprise, by=ent)
     search = alert_services.saved_search_create(user=ent, kind="achievements", data={"q": "检测"}, name="测试搜索")
     follow = alert_services.follow_create(user=uni, target="province", value="310000")
     return {
@@ -265,6 +281,7 @@ def build_world(language: str) -> dict[str, Any]:
         "achievement": offer, "draft": draft, "need": wanted, "match": match, "thread": thread, "proposal": proposal,
         "enquiry": enquiry, "docking": docking, "roadshow": roadshow, "registration": uni_place, "waiting": waiting,
         "meeting": meeting, "application": application, "search": search, "follow": follow,
+        "collection": collection, "collection_item": item, "auction": auction, "lot": lot, "bidder": bidder,
     }  # fmt: skip
 
 
@@ -349,6 +366,26 @@ PAGES: dict[str, Args] = {
     "events:decline-meeting": each("pk:docking", "meeting_pk:meeting"),
     "events:report": each("pk:docking"),
     "events:report-export": lambda w: [{"pk": w["docking"].pk, "fmt": "csv"}],
+    "catalogues:list": NO_ARGS,
+    "catalogues:create": NO_ARGS,
+    "catalogues:detail": each("pk:collection"),
+    "catalogues:catalogue": each("pk:collection"),
+    "catalogues:export": each("pk:collection"),
+    "catalogues:edit": each("pk:collection"),
+    "catalogues:publish": each("pk:collection"),
+    "catalogues:item": each("pk:collection", "item_id:collection_item"),
+    "auctions:list": NO_ARGS,
+    "auctions:create": NO_ARGS,
+    "auctions:detail": each("pk:auction"),
+    "auctions:status": each("pk:auction"),
+    "auctions:add-lot": each("pk:auction"),
+    "auctions:register": each("pk:auction"),
+    "auctions:bidders": each("pk:auction"),
+    "auctions:decide-bidder": each("pk:auction", "registration_pk:bidder"),
+    "auctions:lot": each("pk:lot"),
+    "auctions:bid": each("pk:lot"),
+    "auctions:withdraw-lot": each("pk:lot"),
+    "auctions:lot-state": each("pk:lot"),
     "conversations:inbox": NO_ARGS,
     "conversations:thread": lambda w: [{"pk": w["thread"].pk}, {"pk": w["enquiry"].pk}],
     "conversations:propose": each("pk:thread"),
@@ -449,7 +486,7 @@ def test_every_label_of_a_model_is_translated():
     from django.apps import apps
 
     ours = {"core", "reference", "accounts", "marketplace", "matching", "events", "conversations", "dashboard",
-            "alerts", "demo"}  # fmt: skip
+            "alerts", "demo", "catalogues", "auctions"}  # fmt: skip
     untranslated = []
     for config in apps.get_app_configs():
         if config.label not in ours:

@@ -28,6 +28,9 @@ from django.utils import timezone
 from accounts.models import Membership, Organization, User
 from accounts.services import organization_set_verified
 from accounts.validators import credit_code_check_character
+from auctions.demo import load_demo_auction
+from catalogues.models import Collection
+from catalogues.services import collection_add, collection_create, collection_set_published
 from core.tasks import background_join
 from events.meetings import meeting_accept, meeting_grid_define, meeting_request, whom_to_meet
 from events.models import Event
@@ -47,6 +50,10 @@ from reference.selectors import place_resolve, place_resolve_parts
 DATA_DIR = Path(__file__).resolve().parents[2] / "data"
 STAFF_EMAIL = "admin@demo.techmatch.cn"
 DEMO_RELEASE_THRESHOLD = 0.6
+CATALOGUE_FILE = "catalogue_achievements.jsonl"  # real patents (data/SOURCE.md), the demo collection's 100 postings
+ORGANISER_EMAIL = "g60@demo.techmatch.cn"
+AUCTION_REFS = ["CAT-003", "CAT-008", "CAT-015", "CAT-021"]  # four of the catalogue's patents go to auction
+CATALOGUE_TITLE = "2026长三角及周边六省市先进技术成果100项"
 
 
 class Command(BaseCommand):
@@ -71,6 +78,8 @@ class Command(BaseCommand):
             self._release_by_threshold(staff)
             postings = self._load_postings(staff)
             self._load_event(staff)
+            self._load_collection()
+            self._load_auction()
             self._load_alerts()
         background_join()  # the matching of the new postings, when eager tasks run in the background
         with transaction.atomic():
@@ -254,6 +263,34 @@ class Command(BaseCommand):
                 met.add(other.organization_id)
                 break
 
+    def _load_collection(self) -> None:
+        """The organiser's published catalogue of the 100 patents from six provinces (once)."""
+        organiser = Organization.objects.get(kind="organiser", memberships__user__email=ORGANISER_EMAIL)
+        if Collection.objects.filter(organizer=organiser, title=CATALOGUE_TITLE).exists():
+            return
+        curator = organiser.memberships.first().user
+        collection = collection_create(
+            organizer=organiser, by=curator, title=CATALOGUE_TITLE, kind=Collection.Kind.ACHIEVEMENTS,
+            description=(
+                "长三角G60科创走廊技术交易服务中心为年度成果对接大会遴选的先进技术成果：上海、江苏、浙江、安徽、"
+                "山东、湖北六省市高校和科研院所的100项专利技术，可转让、许可或合作开发。"
+            ),
+        )  # fmt: skip
+        lines = (DATA_DIR / CATALOGUE_FILE).read_text(encoding="utf-8").splitlines()
+        refs = [json.loads(line)["ref"] for line in lines]
+        by_ref = dict(Achievement.objects.filter(external_ref__in=refs).values_list("external_ref", "pk"))
+        collection_add(collection=collection, by=curator, posting_ids=[by_ref[ref] for ref in refs if ref in by_ref])
+        collection_set_published(collection=collection, by=curator, published=True)
+
+    def _load_auction(self) -> None:
+        """The organiser's auction of four of the catalogue's patents, two enterprises approved to bid (once)."""
+        organiser = Organization.objects.get(kind="organiser", memberships__user__email=ORGANISER_EMAIL)
+        lots = Achievement.objects.filter(external_ref__in=AUCTION_REFS).order_by("external_ref")
+        bidders = list(Organization.objects.filter(kind="enterprise", verified=True).order_by("pk"))
+        load_demo_auction(
+            organiser=organiser, by=organiser.memberships.first().user, achievements=list(lots), bidders=bidders
+        )
+
     def _load_postings(self, staff: User) -> int:
         """Publish the demo achievements (spread over the universities and institutes) and needs (enterprises)."""
         created = 0
@@ -261,6 +298,7 @@ class Command(BaseCommand):
         seekers = list(Organization.objects.filter(kind="enterprise").order_by("pk"))
         for model, filename, owners, body in (
             (Achievement, "achievements.jsonl", offerers, "summary"),
+            (Achievement, CATALOGUE_FILE, offerers, "summary"),
             (Need, "needs.jsonl", seekers, "description"),
         ):
             lines = (DATA_DIR / filename).read_text(encoding="utf-8").splitlines()
