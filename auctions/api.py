@@ -26,7 +26,7 @@ from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from core.api import ErrorSerializer, FieldErrorsSerializer, PageNumberPagination
+from core.api import INVALID, NOT_ALLOWED, NOT_LOGGED_IN, ErrorSerializer, PageNumberPagination
 from core.exceptions import PermissionDenied
 
 from . import services
@@ -52,9 +52,6 @@ from .serializers import (
     LotSerializer,
 )
 
-INVALID = OpenApiResponse(FieldErrorsSerializer, description="Invalid input: the fields at fault with their messages.")
-NOT_ALLOWED = OpenApiResponse(ErrorSerializer, description="Not logged in, or the user may not do this.")
-NOT_LOGGED_IN = OpenApiResponse(ErrorSerializer, description="Not logged in.")
 AUCTION_NOT_FOUND = OpenApiResponse(ErrorSerializer, description="No such auction, or the user may not see it.")
 LOT_NOT_FOUND = OpenApiResponse(ErrorSerializer, description="No such lot, or the user may not see it.")
 BIDDER_NOT_FOUND = OpenApiResponse(

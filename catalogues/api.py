@@ -12,7 +12,7 @@ from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from core.api import ErrorSerializer, FieldErrorsSerializer, PageNumberPagination
+from core.api import INVALID, NOT_ALLOWED, ErrorSerializer, PageNumberPagination
 from core.exceptions import PermissionDenied
 
 from . import services
@@ -29,8 +29,6 @@ from .serializers import (
     PublishSerializer,
 )
 
-INVALID = OpenApiResponse(FieldErrorsSerializer, description="Invalid input: the fields at fault with their messages.")
-NOT_ALLOWED = OpenApiResponse(ErrorSerializer, description="Not logged in, or the user may not do this.")
 NOT_FOUND = OpenApiResponse(ErrorSerializer, description="No such collection, or the user may not see it.")
 CHANGED = {200: CollectionDetailSerializer, 400: INVALID, 403: NOT_ALLOWED, 404: NOT_FOUND}
 

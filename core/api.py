@@ -148,6 +148,12 @@ class FieldErrorsSerializer(serializers.Serializer):
     """400 responses: the input fields at fault, each with its messages (documented by the extension below)."""
 
 
+# The responses most endpoints document alike (an app names its own 404 and any error it words otherwise).
+INVALID = OpenApiResponse(FieldErrorsSerializer, description="Invalid input: the fields at fault with their messages.")
+NOT_ALLOWED = OpenApiResponse(ErrorSerializer, description="Not logged in, or the user may not do this.")
+NOT_LOGGED_IN = OpenApiResponse(ErrorSerializer, description="Not logged in.")
+
+
 class FieldErrorsSchema(OpenApiSerializerExtension):
     target_class = FieldErrorsSerializer
 

@@ -42,7 +42,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from accounts.selectors import staff_may, user_organization_ids
-from core.api import ErrorSerializer, FieldErrorsSerializer, PageNumberPagination
+from core.api import INVALID, NOT_ALLOWED, NOT_LOGGED_IN, ErrorSerializer, PageNumberPagination
 from core.exceptions import ApplicationError, PermissionDenied
 
 from . import meetings, outcomes, programme, services
@@ -82,9 +82,6 @@ from .serializers import (
     SuggestionSerializer,
 )
 
-INVALID = OpenApiResponse(FieldErrorsSerializer, description="Invalid input: the fields at fault with their messages.")
-NOT_ALLOWED = OpenApiResponse(ErrorSerializer, description="Not logged in, or the user may not do this.")
-NOT_LOGGED_IN = OpenApiResponse(ErrorSerializer, description="Not logged in.")
 EVENT_NOT_FOUND = OpenApiResponse(ErrorSerializer, description="No such event, or the user may not see it.")
 REGISTRATION_NOT_FOUND = OpenApiResponse(
     ErrorSerializer, description="No such registration, or the user may not see it."
