@@ -9,7 +9,7 @@ from django.db.models import Q, QuerySet
 from core.audit import note_staff_permission
 from core.versions import SharedVersion
 
-from .models import Membership, Notification, User, normalize_email
+from .models import Membership, Notification, Organization, User, normalize_email
 
 # Bumped when a membership or an organisation is saved or deleted (accounts.apps): what is kept per user of them
 # (the header's organisation) is read again.
@@ -64,6 +64,17 @@ def acts_for(user: User, organization_id: int | None, *, permission: str, owner:
     """Whether the user may act for the organisation: a member (an owner, with ``owner``), or platform staff with
     ``permission``."""
     return user.is_authenticated and (staff_may(user, permission) or is_member(user, organization_id, owner=owner))
+
+
+def organisers_acted_for(user: User | AnonymousUser, *, permission: str) -> QuerySet[Organization]:
+    """The organiser organisations the user acts for (events, collections, auctions): their own; staff holding
+    ``permission``, every organiser."""
+    organisers = Organization.objects.filter(kind=Organization.Kind.ORGANISER)
+    if not user.is_authenticated:
+        return organisers.none()
+    if staff_may(user, permission):
+        return organisers
+    return organisers.filter(pk__in=user_organization_ids(user=user))
 
 
 def user_awaiting_verification(*, email: str, password: str) -> User | None:

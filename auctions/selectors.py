@@ -21,7 +21,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import Organization, User
-from accounts.selectors import staff_may, user_organization_ids
+from accounts.selectors import organisers_acted_for, staff_may, user_organization_ids
 from marketplace.models import Achievement
 from marketplace.models import Status as PostingStatus
 
@@ -63,12 +63,7 @@ def can_see_bidders(user: User | AnonymousUser, auction: Auction) -> bool:
 
 def organizer_choices(user: User | AnonymousUser) -> QuerySet[Organization]:
     """The organiser organisations the user may create auctions for: their own (staff: every organiser)."""
-    organisers = Organization.objects.filter(kind=Organization.Kind.ORGANISER)
-    if not user.is_authenticated:
-        return organisers.none()
-    if staff_may(user, "auctions.add_auction"):
-        return organisers
-    return organisers.filter(pk__in=user_organization_ids(user=user))
+    return organisers_acted_for(user, permission="auctions.add_auction")
 
 
 def can_create_auctions(user: User | AnonymousUser) -> bool:

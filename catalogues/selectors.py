@@ -12,7 +12,7 @@ from django.contrib.auth.models import AnonymousUser
 from django.db.models import Count, Prefetch, Q, QuerySet
 
 from accounts.models import Organization, User
-from accounts.selectors import staff_may, user_organization_ids
+from accounts.selectors import organisers_acted_for, staff_may, user_organization_ids
 from marketplace.models import Achievement, Need, Status
 
 from .models import Collection, CollectionItem
@@ -71,10 +71,5 @@ def collection_summary(items: list[CollectionItem]) -> dict[str, Any]:
 
 
 def curator_organizers(user: User | AnonymousUser) -> QuerySet[Organization]:
-    """The organiser organisations the user curates collections for: their own (staff: every organiser)."""
-    organisers = Organization.objects.filter(kind=Organization.Kind.ORGANISER)
-    if not user.is_authenticated:
-        return organisers.none()
-    if staff_may(user, "catalogues.add_collection"):
-        return organisers
-    return organisers.filter(pk__in=user_organization_ids(user=user))
+    """The organiser organisations the user may curate collections for: their own (staff: every organiser)."""
+    return organisers_acted_for(user, permission="catalogues.add_collection")

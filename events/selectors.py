@@ -20,7 +20,7 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from accounts.models import Organization, User
-from accounts.selectors import staff_may, user_organization_ids
+from accounts.selectors import organisers_acted_for, staff_may, user_organization_ids
 from marketplace.models import Achievement, Need
 from marketplace.models import Status as PostingStatus
 from matching.models import Agreement, Match
@@ -72,12 +72,7 @@ def can_create_events(user: User | AnonymousUser) -> bool:
 
 def organizer_choices(user: User | AnonymousUser) -> QuerySet[Organization]:
     """The organiser organisations the user may create events for: their own (staff: every organiser)."""
-    organisers = Organization.objects.filter(kind=Organization.Kind.ORGANISER)
-    if not user.is_authenticated:
-        return organisers.none()
-    if staff_may(user, "events.add_event"):
-        return organisers
-    return organisers.filter(pk__in=user_organization_ids(user=user))
+    return organisers_acted_for(user, permission="events.add_event")
 
 
 def registration_is_open(event: Event, *, now: datetime | None = None) -> bool:
