@@ -32,8 +32,10 @@ run: demo
 lint: $(VENV)/.dev
 	$(VENV)/bin/ruff check .
 
+# Both cores: one pytest-xdist worker per CPU, each with its own test database; a test file stays on one worker, so
+# that a module's world is built once.
 test: $(VENV)/.dev lint
-	$(PY) -m pytest
+	$(PY) -m pytest -n auto --dist loadfile
 
 worker: $(VENV)/.runtime
 	$(VENV)/bin/celery -A config worker --loglevel=INFO

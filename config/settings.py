@@ -48,16 +48,19 @@ INSTALLED_APPS = [
     "django_filters",
     "drf_spectacular",
     "drf_spectacular_sidecar",  # Swagger UI served from here: nothing is loaded from another host
-    # Project apps; dependencies run one way: (dashboard, alerts, conversations) -> events -> matching -> marketplace
-    # -> accounts -> reference -> core. Apps above marketplace add to its pages through marketplace.hooks.
+    # Project apps; dependencies run one way: (dashboard, alerts, conversations) -> events -> matching -> brokers
+    # -> marketplace -> accounts -> reference -> core. Apps above marketplace add to its pages through
+    # marketplace.hooks.
     "core",
     "reference",
     "accounts",
     "marketplace",
+    "brokers",  # service-agency members appointed by an organisation to work chosen listings; matching reads it
     "matching",
     "events",
     "catalogues",  # curated, ordered collections of postings (a conference's catalogue): page, XLSX, printable
     "auctions",  # achievement auctions: lots, approved bidders, bids under a row lock, closing by a periodic task
+    "calls",  # open calls: an organiser's call collects needs; institutions propose; awards become agreements
     "conversations",  # message threads of matches and enquiries to a posting's owner; reads matching and marketplace
     "dashboard",  # each role's home (/home/, where login lands) and the statistics page; reads every app
     "alerts",  # saved searches, follows and their e-mail digest; reads marketplace and matching, nothing reads it
@@ -273,6 +276,9 @@ SPECTACULAR_SETTINGS = {
         "AuctionStatusEnum": "auctions.models.Auction.Status",
         "LotStatusEnum": "auctions.models.Lot.Status",
         "BidderRegistrationStatusEnum": "auctions.models.BidderRegistration.Status",
+        "CallStatusEnum": "calls.models.Call.Status",
+        "CallWindowEnum": "calls.models.Window",
+        "ProposalStatusEnum": "calls.models.Proposal.Status",
     },
 }
 

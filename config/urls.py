@@ -30,7 +30,9 @@ api_v1 = [
     path("", include("matching.api_urls")),
     path("", include("events.api_urls")),
     path("", include("catalogues.api_urls")),
+    path("", include("brokers.api_urls")),
     path("", include("auctions.api_urls")),
+    path("", include("calls.api_urls")),
     path("", include("conversations.api_urls")),
 ]
 
@@ -40,7 +42,9 @@ urlpatterns = [
     path("", include("matching.urls")),
     path("", include("events.urls")),
     path("", include("catalogues.urls")),
+    path("", include("brokers.urls")),
     path("", include("auctions.urls")),
+    path("", include("calls.urls")),
     path("", include("conversations.urls")),
     path("", include("dashboard.urls")),
     path("alerts/", include("alerts.urls")),

@@ -38,7 +38,7 @@ from core.tasks import mail_on_commit
 from marketplace.models import Achievement, Need, Status
 from matching.models import Match
 from matching.selectors import CONTACT_STATUSES
-from matching.services import agreement_record, agreement_terms_check, match_side
+from matching.services import acts_as_broker, agreement_record, agreement_terms_check, match_side
 
 from .models import MESSAGE_MAX, SUBJECT_MAX, Message, ReadMarker, Thread
 from .moderation import enquiry_hold_reason, limit
@@ -125,7 +125,8 @@ def _match_subject(match: Match) -> str:
 def match_thread_open(*, match: Match, by: User) -> Thread:
     """The match's thread, opened on first use: by either side or staff, once both sides accepted."""
     match = Match.objects.select_related("achievement__organization", "need__organization").get(pk=match.pk)
-    if match_side(user=by, match=match) is None and not staff_may(by, VIEW_PERMISSION):
+    side = match_side(user=by, match=match)
+    if (side is None or acts_as_broker(user=by, match=match, side=side)) and not staff_may(by, VIEW_PERMISSION):
         raise PermissionDenied(_("Only the two organisations of a match write to each other."))
     if match.status not in CONTACT_STATUSES:
         raise ApplicationError(_("A conversation opens once both sides have accepted the match."), field="match")

@@ -30,6 +30,7 @@ class AuditEvent(models.Model):
         CONTACT_REVEAL = "contact_reveal", _("contacts viewed")
         STAFF_API_ACTION = "staff_api_action", _("staff action through the API")
         TRANSITION = "transition", _("status change")
+        BROKER = "broker", _("broker appointment")
 
     at = models.DateTimeField(_("at"), default=timezone.now, db_index=True)
     kind = models.CharField(_("kind"), max_length=32, choices=Kind.choices)

@@ -49,6 +49,7 @@ from django.utils import timezone
 
 from accounts.models import Organization, User
 from accounts.selectors import staff_may, user_organization_ids
+from brokers.selectors import brokered_listings
 from events.models import Event, EventAgreement, Meeting, Registration
 from events.selectors import event_calendar_order, event_visible_to
 from marketplace.models import Achievement, Need, Status
@@ -187,15 +188,19 @@ def postings_waiting(*, organization_ids: Iterable[int], limit: int = 10) -> dic
 
 
 def matches_awaiting_answer(*, user: User, organization_ids: Iterable[int]) -> QuerySet[Match]:
-    """Released matches where the organisations' side has not answered yet."""
+    """Released matches where the organisations' side has not answered yet (or the side of a listing the user works
+    as a broker)."""
     organizations = list(organization_ids)
     pending = Match.Decision.PENDING
+    brokered = brokered_listings(user=user)
     return (
         match_visible_to(user=user)
         .filter(status=Match.Status.APPROVED)
         .filter(
             Q(achievement__organization_id__in=organizations, achievement_decision=pending)
             | Q(need__organization_id__in=organizations, need_decision=pending)
+            | Q(achievement_id__in=list(brokered.achievements), achievement_decision=pending)
+            | Q(need_id__in=list(brokered.needs), need_decision=pending)
         )
         .order_by("-reviewed_at", "-score", "-pk")
     )

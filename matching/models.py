@@ -267,6 +267,9 @@ class MatchEvent(models.Model):
         settings.AUTH_USER_MODEL, verbose_name=_("by"), on_delete=models.SET_NULL, null=True, blank=True,
         related_name="+",
     )  # fmt: skip
+    by_broker = models.BooleanField(
+        _("by a broker"), default=False, help_text=_("Done by the side's broker, on the organisation's behalf.")
+    )
     at = models.DateTimeField(_("at"), auto_now_add=True)
     note = models.TextField(_("note"), blank=True, **bounded(NOTE_MAX))
 

@@ -9,6 +9,7 @@ from django.db.models import Q, QuerySet
 
 from accounts.models import User
 from accounts.selectors import staff_may, user_organization_ids
+from brokers.selectors import brokered_listings
 from core.versions import SharedVersion
 from marketplace.models import Achievement, Need
 
@@ -54,7 +55,8 @@ def organizations_matches_q(organizations: Iterable[int]) -> Q:
 
 
 def match_visible_to(*, user: User | AnonymousUser) -> QuerySet[Match]:
-    """The one scoping function for matches: staff see all; members see their organisations' approved matches."""
+    """The one scoping function for matches: staff see all; members see their organisations' released matches, and
+    brokers those of the listings they work (``brokers``)."""
     queryset = Match.objects.select_related(
         "achievement__organization", "need__organization", "achievement__province", "need__province"
     )
@@ -63,7 +65,11 @@ def match_visible_to(*, user: User | AnonymousUser) -> QuerySet[Match]:
     if staff_may(user, "matching.view_match"):
         return queryset
     organizations = user_organization_ids(user=user)
-    return queryset.filter(organizations_matches_q(organizations), released_q())
+    scope = organizations_matches_q(organizations)
+    brokered = brokered_listings(user=user)
+    if brokered:  # a broker: the matches of the listings they were appointed to, besides their own
+        scope |= Q(achievement_id__in=list(brokered.achievements)) | Q(need_id__in=list(brokered.needs))
+    return queryset.filter(scope, released_q())
 
 
 def posting_contact(posting: Achievement | Need) -> dict[str, str]:

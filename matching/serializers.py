@@ -133,7 +133,7 @@ class MatchEventSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = MatchEvent
-        fields = ["action", "side", "from_status", "to_status", "at", "note"]
+        fields = ["action", "side", "by_broker", "from_status", "to_status", "at", "note"]
         read_only_fields = fields
 
 

@@ -37,6 +37,7 @@ from django.utils.translation import gettext as _
 from accounts.models import Organization, User
 from accounts.selectors import staff_may, user_organization_ids
 from accounts.services import organization_notify
+from brokers.selectors import brokered_listings
 from core.audit import Kind as AuditKind
 from core.audit import audit_event, audit_record, audit_record_first
 from core.exceptions import ApplicationError, PermissionDenied
@@ -54,13 +55,33 @@ Decision = Match.Decision
 
 
 def match_side(*, user: User, match: Match) -> str | None:
-    """Which side of the match the user acts for: "achievement", "need" or None."""
+    """Which side of the match the user acts for: "achievement", "need" or None. A member acts for their
+    organisation's side; a broker for the side whose listing they were appointed to (``brokers``)."""
     organizations = user_organization_ids(user=user)
     if match.achievement.organization_id in organizations:
         return "achievement"
     if match.need.organization_id in organizations:
         return "need"
+    brokered = brokered_listings(user=user)
+    if match.achievement_id in brokered.achievements:
+        return "achievement"
+    if match.need_id in brokered.needs:
+        return "need"
     return None
+
+
+def acts_as_broker(*, user: User | None, match: Match, side: str | None) -> bool:
+    """Whether the user acts on the match's ``side`` as its organisation's broker, not as one of its members."""
+    organization = side_organization(match, side)
+    return bool(user and organization and organization.pk not in user_organization_ids(user=user))
+
+
+# What a broker did, told to the organisation they act for (msgids taking the two titles).
+BROKER_TOLD = {
+    "accept": gettext_noop("Your broker accepted: %(need)s ⇄ %(achievement)s"),
+    "decline": gettext_noop("Your broker declined: %(need)s ⇄ %(achievement)s"),
+    "agreement": gettext_noop("Your broker recorded an agreement: %(need)s ⇄ %(achievement)s"),
+}
 
 
 def _lock(match: Match) -> Match:
@@ -69,21 +90,33 @@ def _lock(match: Match) -> Match:
 
 def _record(match: Match, *, before: str, action: str, by: User | None, side: str = "", note: str = "") -> None:
     """Record a change of the match, and the same in the audit log (in the caller's transaction): the organisation
-    is the side that acted (none when staff or the system did)."""
+    is the side that acted (none when staff or the system did); a broker's act is marked as theirs, on the
+    organisation's behalf."""
+    by_broker = acts_as_broker(user=by, match=match, side=side)
     MatchEvent.objects.create(
-        match=match, from_status=before, to_status=match.status, side=side, action=action, by=by, note=note
-    )
+        match=match, from_status=before, to_status=match.status, side=side, action=action, by=by, note=note,
+        by_broker=by_broker,
+    )  # fmt: skip
+    detail = {"from": before, "to": match.status, "action": action, "side": side, "reason": note}
     audit_record(
         AuditKind.TRANSITION,
         actor=by,
-        organization=_side_organization(match, side),
+        organization=side_organization(match, side),
         target=match,
         label=_audit_label(match),
-        detail={"from": before, "to": match.status, "action": action, "side": side, "reason": note},
+        detail={**detail, "broker": True} if by_broker else detail,
     )
+    if by_broker and by is not None and action in BROKER_TOLD:  # the organisation hears what its broker did
+        _notify(
+            side_organization(match, side),
+            match,
+            BROKER_TOLD[action],
+            message(gettext_noop("By %(broker)s, your broker, on your behalf."), broker=by.get_short_name()),
+        )
 
 
-def _side_organization(match: Match, side: str | None) -> Organization | None:
+def side_organization(match: Match, side: str | None) -> Organization | None:
+    """The organisation of the match's ``side`` ("achievement" or "need"; none for staff's)."""
     if side == "achievement":
         return match.achievement.organization
     if side == "need":
@@ -106,7 +139,7 @@ def match_contacts_seen(*, user: User, matches: Iterable[Match]) -> None:
         return audit_event(
             AuditKind.CONTACT_REVEAL,
             actor=user,
-            organization=_side_organization(match, side),
+            organization=side_organization(match, side),
             target=match,
             label=_audit_label(match),
             detail={"side": side or "staff"},

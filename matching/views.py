@@ -24,6 +24,7 @@ from django.views.decorators.http import require_POST
 from accounts.models import User
 from accounts.selectors import MEMBERSHIPS_VERSION, notifications_for, staff_may, user_organization_ids
 from accounts.services import notifications_mark_read
+from brokers.selectors import brokered_listings
 from core.exceptions import ApplicationError
 from core.forms import add_application_error
 from core.page_cache import PAGES_VERSION
@@ -139,7 +140,9 @@ def _match_list_body(
     if chosen_status:
         queryset = queryset.filter(status=chosen_status)
     if chosen_side:
-        queryset = queryset.filter(Q(**{f"{chosen_side}__organization_id__in": organization_ids}))
+        brokered = getattr(brokered_listings(user=request.user), f"{chosen_side}s")
+        ours = Q(**{f"{chosen_side}__organization_id__in": organization_ids})
+        queryset = queryset.filter(ours | Q(**{f"{chosen_side}_id__in": list(brokered)}))
     page = Paginator(queryset.order_by("-score", "-pk"), PAGE_SIZE).get_page(request.GET.get("page"))
     ensure_explained(page)  # one batch for the page's matches still without reasons
     rows = [{"match": match, "side": _side(request.user, match), "bars": _bars(match)} for match in page]
@@ -206,14 +209,17 @@ def _render_detail(
             "event": event,
             "action": ACTION_LABELS.get(event.action, event.action),
             "side": SIDE_LABELS.get(event.side, event.side),
+            "by_broker": event.by_broker,
             "note": event.note if (is_staff or event.side != "staff") else "",
         }
         for event in match.events.all()
     ]
     can_record = (side is not None or is_staff) and match.status in CONTACT_STATUSES
+    broker = services.acts_as_broker(user=user, match=match, side=side)
     context = {
         "match": match,
         "side": side,
+        "broker_for": services.side_organization(match, side) if broker else None,
         "side_label": SIDE_LABELS.get(side or "", ""),
         "side_is_achievement": side == "achievement",
         "side_is_need": side == "need",

@@ -35,6 +35,10 @@ from rest_framework.test import APIClient
 from accounts.services import api_token_issue
 from auctions import services as auction_services
 from auctions.models import Auction, BidderRegistration, Lot
+from brokers import services as broker_services
+from brokers.models import BrokerAppointment
+from calls import services as call_services
+from calls.models import Call, CallNeed, Invitation, Proposal
 from catalogues import services as collection_services
 from catalogues.models import Collection
 from conversations import services as conversation_services
@@ -65,7 +69,9 @@ STAFF_PERMISSIONS = {
     "events": ("view", "add", "change"),
     "conversations": ("view", "change"),
     "catalogues": ("view", "add", "change"),
+    "brokers": ("view", "change"),
     "auctions": ("view", "add", "change"),
+    "calls": ("view", "add", "change"),
 }
 
 
@@ -183,6 +189,18 @@ def build_world(staff: Any) -> dict[str, Any]:
         ends_at=timezone.now() + datetime.timedelta(days=3),
     )  # fmt: skip
     auction_services.auction_set_status(auction=auction, by=organiser, status="published")
+    broker = MembershipFactory(organization=OrganizationFactory(kind="service_agency", name="技术经纪中心")).user
+    broker_services.broker_appoint(organization=university, by=member, broker_email=broker.email,
+                                   achievement_ids=[own.pk])  # fmt: skip
+    call = call_services.call_create(
+        organizer=organiser_org, by=organiser, title="技术需求征集", theme="企业技术需求征集",
+        opens_at=timezone.now() - datetime.timedelta(days=1), closes_at=timezone.now() + datetime.timedelta(days=10),
+    )  # fmt: skip
+    call = call_services.call_set_status(call=call, by=organiser, status="published")
+    entry = call_services.call_need_enter(call=call, need=their_need, by=other)
+    call_services.proposal_submit(
+        call_need=entry, achievement=own, by=member, plan="实施方案", months=6, mode="license"
+    )
     return {"member": member, "staff": staff}
 
 
@@ -275,7 +293,8 @@ OBJECTS = {
     "achievements": Achievement, "needs": Need, "events": Event, "matches": Match, "registrations": Registration,
     "presentations": PresentationApplication, "meetings": Meeting, "domains": Domain, "provinces": Province,
     "clusters": Cluster, "threads": Thread, "collections": Collection,
-    "auctions": Auction, "lots": Lot, "auction-bidders": BidderRegistration,
+    "auctions": Auction, "lots": Lot, "auction-bidders": BidderRegistration, "broker-appointments": BrokerAppointment,
+    "calls": Call, "call-needs": CallNeed, "call-proposals": Proposal, "call-invitations": Invitation,
 }  # fmt: skip
 
 

@@ -163,10 +163,12 @@ def test_recent_conversations_show_when_the_app_is_installed_and_the_home_render
 
 def test_match_counts_of_every_posting_are_one_query(market, django_assert_num_queries):
     from accounts.selectors import user_organization_ids
+    from brokers.selectors import brokered_listings
     from dashboard.selectors import posting_match_counts
 
     shenzhen = market["shenzhen"]
-    organizations = user_organization_ids(user=shenzhen)  # the request's cache, as on a page
+    organizations = user_organization_ids(user=shenzhen)  # the request's caches, as on a page
+    brokered_listings(user=shenzhen)
     shenzhen.has_perm("matching.view_match")  # permissions too are cached per request
     with django_assert_num_queries(1):
         counts = posting_match_counts(user=shenzhen, organization_ids=organizations)

@@ -45,6 +45,8 @@ from accounts.models import User
 from alerts import services as alert_services
 from alerts import tokens as alert_tokens
 from auctions import services as auction_services
+from brokers import services as broker_services
+from calls import services as call_services
 from catalogues import services as collection_services
 from conversations import services as conversation_services
 from events import meetings as meeting_services
@@ -68,7 +70,8 @@ USER_TEXT = [
     "华东理工测试大学", "江淮测试汽车公司", "长三角测试技术市场", "张三丰", "李四光", "王五常", "赵六合", "钱七",
     "长三角测试对接会", "长三角测试路演", "松江测试会场", "一号桌", "二号桌", "我们想进一步了解许可条件。",
     "请介绍一下成果的成熟度。", "签约备注", "路演内容介绍", "见面备注", "测试搜索", "检测",
-    "长三角测试成果集", "测试导语", "长三角测试拍卖会",
+    "长三角测试成果集", "测试导语", "长三角测试拍卖会", "长三角测试技术经纪中心", "孙八方", "测试经纪说明",
+    "长三角测试需求征集", "长三角测试草稿征集", "测试征集主题", "测试解决方案",
 ]  # fmt: skip
 
 # Latin words that are the same in both languages: acronyms, file formats, HTTP's words.
@@ -275,6 +278,27 @@ def build_world(language: str) -> dict[str, Any]:
     bidder = auction_services.bidder_register(auction=auction, organization=enterprise, by=ent)
     search = alert_services.saved_search_create(user=ent, kind="achievements", data={"q": "检测"}, name="测试搜索")
     follow = alert_services.follow_create(user=uni, target="province", value="310000")
+    agent = MembershipFactory(
+        organization=verified(kind="service_agency", name="长三角测试技术经纪中心"), user__full_name="孙八方",
+        user__language=language,
+    ).user  # fmt: skip
+    appointment = broker_services.broker_appoint(
+        organization=university, by=uni, broker_email=agent.email, achievement_ids=[offer.pk], note="测试经纪说明"
+    )
+    call = call_services.call_create(
+        organizer=organiser, by=org, title="长三角测试需求征集", theme="测试征集主题",
+        opens_at=timezone.now() - datetime.timedelta(days=1), closes_at=timezone.now() + datetime.timedelta(days=10),
+        province_codes=["340000"],
+    )  # fmt: skip
+    call = call_services.call_set_status(call=call, by=org, status="published")
+    call_entry = call_services.call_need_enter(call=call, need=wanted, by=ent)
+    call_proposal = call_services.proposal_submit(
+        call_need=call_entry, achievement=offer, by=uni, plan="测试解决方案", months=6, mode="license"
+    )
+    draft_call = call_services.call_create(
+        organizer=organiser, by=org, title="长三角测试草稿征集", theme="测试征集主题",
+        opens_at=timezone.now(), closes_at=timezone.now() + datetime.timedelta(days=10),
+    )  # fmt: skip
     return {
         "users": {"visitor": None, "university": uni, "enterprise": ent, "organiser": org, "staff": staff,
                   "newcomer": visitor_member},
@@ -282,6 +306,7 @@ def build_world(language: str) -> dict[str, Any]:
         "enquiry": enquiry, "docking": docking, "roadshow": roadshow, "registration": uni_place, "waiting": waiting,
         "meeting": meeting, "application": application, "search": search, "follow": follow,
         "collection": collection, "collection_item": item, "auction": auction, "lot": lot, "bidder": bidder,
+        "appointment": appointment, "call": call, "draft_call": draft_call, "call_proposal": call_proposal,
     }  # fmt: skip
 
 
@@ -386,6 +411,23 @@ PAGES: dict[str, Args] = {
     "auctions:bid": each("pk:lot"),
     "auctions:withdraw-lot": each("pk:lot"),
     "auctions:lot-state": each("pk:lot"),
+    "calls:list": NO_ARGS,
+    "calls:create": NO_ARGS,
+    "calls:proposals": NO_ARGS,
+    "calls:decide": each("pk:call_proposal"),
+    "calls:withdraw": each("pk:call_proposal"),
+    "calls:detail": lambda w: [{"pk": w["call"].pk}, {"pk": w["draft_call"].pk}],
+    "calls:edit": lambda w: [{"pk": w["call"].pk}, {"pk": w["draft_call"].pk}],
+    "calls:status": each("pk:call"),
+    "calls:enter": each("pk:call"),
+    "calls:need": each("pk:call", "need_id:need"),
+    "calls:propose": each("pk:call", "need_id:need"),
+    "calls:invite": each("pk:call", "need_id:need"),
+    "calls:remove-need": each("pk:call", "need_id:need"),
+    "brokers:index": NO_ARGS,
+    "brokers:appoint": NO_ARGS,
+    "brokers:detail": each("pk:appointment"),
+    "brokers:revoke": each("pk:appointment"),
     "conversations:inbox": NO_ARGS,
     "conversations:thread": lambda w: [{"pk": w["thread"].pk}, {"pk": w["enquiry"].pk}],
     "conversations:propose": each("pk:thread"),
@@ -486,7 +528,7 @@ def test_every_label_of_a_model_is_translated():
     from django.apps import apps
 
     ours = {"core", "reference", "accounts", "marketplace", "matching", "events", "conversations", "dashboard",
-            "alerts", "demo", "catalogues", "auctions"}  # fmt: skip
+            "alerts", "demo", "catalogues", "auctions", "brokers", "calls"}  # fmt: skip
     untranslated = []
     for config in apps.get_app_configs():
         if config.label not in ours:

@@ -16,7 +16,7 @@ from concurrent.futures import ThreadPoolExecutor
 from decimal import Decimal
 
 import pytest
-from django.db import connection
+from django.db import connection, transaction
 from django.utils import timezone
 
 from auctions import services
@@ -198,3 +198,60 @@ def test_closers_at_once_record_one_sale(organiser_member):  # type: ignore[no-u
     assert lot.status == Lot.Status.SOLD
     assert Agreement.objects.filter(achievement=lot.achievement).count() == 1
     assert Agreement.objects.get(pk=lot.agreement_id).amount_wan == Decimal(120)
+
+
+def _waiting_on_a_lock() -> bool:
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'"
+        )
+        return cursor.fetchone()[0] > 0
+
+
+def test_a_worker_killed_while_closing_sells_nothing_and_the_next_run_sells_the_lot_once(
+    workers, organiser_member
+):  # type: ignore[no-untyped-def]
+    """A real Celery worker is killed (SIGKILL) in the middle of closing a lot (its transaction waits on the
+    auction's row, which the test holds): nothing of the close is written. A new worker takes the next scheduled
+    run, which sells the lot once, to the highest bid, with one agreement."""
+    from auctions.models import Auction
+    from auctions.tasks import close_due_lots_task
+    from config.celery import app
+    from tests.integration.conftest import wait_for
+
+    lot, people = _world(organiser_member, bidders=2)
+    _bid(lot, people[0], 100)
+    _bid(lot, people[1], 130)
+    Lot.objects.filter(pk=lot.pk).update(ends_at=timezone.now() - datetime.timedelta(seconds=1))
+    workers.start(1)
+    held, release = threading.Event(), threading.Event()
+
+    def hold() -> None:
+        try:
+            with transaction.atomic():
+                Auction.objects.select_for_update().get(pk=lot.auction_id)
+                held.set()
+                release.wait(120)
+        finally:
+            connection.close()
+
+    holder = threading.Thread(target=hold)
+    holder.start()
+    assert held.wait(30)
+    close_due_lots_task.delay()
+    wait_for(_waiting_on_a_lock, timeout=60, what="the worker's close to wait on the auction's row")
+    workers.kill()
+    release.set()
+    holder.join(30)
+    lot.refresh_from_db()
+    assert lot.status == Lot.Status.OPEN and lot.agreement_id is None
+    assert not Agreement.objects.filter(achievement=lot.achievement).exists()
+    app.control.purge()  # the killed task's redelivery is not needed: the schedule runs the close again
+    workers.start(1)
+    close_due_lots_task.delay()  # the beat's next run (every few seconds)
+    wait_for(lambda: Lot.objects.get(pk=lot.pk).status != Lot.Status.OPEN, timeout=60, what="the lot to close")
+    assert close_due_lots_task.delay().get(timeout=60) == []  # the run after closes nothing more
+    lot.refresh_from_db()
+    assert lot.status == Lot.Status.SOLD
+    assert Agreement.objects.filter(achievement=lot.achievement).count() == 1
+    assert Agreement.objects.get(pk=lot.agreement_id).amount_wan == Decimal(130)

@@ -29,6 +29,8 @@ from accounts.models import Membership, Organization, User
 from accounts.services import organization_set_verified
 from accounts.validators import credit_code_check_character
 from auctions.demo import load_demo_auction
+from brokers.demo import load_demo_broker
+from calls.demo import load_demo_call
 from catalogues.models import Collection
 from catalogues.services import collection_add, collection_create, collection_set_published
 from core.tasks import background_join
@@ -52,6 +54,8 @@ STAFF_EMAIL = "admin@demo.techmatch.cn"
 DEMO_RELEASE_THRESHOLD = 0.6
 CATALOGUE_FILE = "catalogue_achievements.jsonl"  # real patents (data/SOURCE.md), the demo collection's 100 postings
 ORGANISER_EMAIL = "g60@demo.techmatch.cn"
+UNIVERSITY_EMAIL = "zju@demo.techmatch.cn"  # appoints the service agency's broker
+BROKER_EMAIL = "broker@demo.techmatch.cn"
 AUCTION_REFS = ["CAT-003", "CAT-008", "CAT-015", "CAT-021"]  # four of the catalogue's patents go to auction
 CATALOGUE_TITLE = "2026长三角及周边六省市先进技术成果100项"
 
@@ -84,8 +88,13 @@ class Command(BaseCommand):
         background_join()  # the matching of the new postings, when eager tasks run in the background
         with transaction.atomic():
             self._load_outcomes()
+            self._load_broker()
             self._load_conversations()
+            # After the outcomes (its award is a deal, which they would take for theirs), before the meetings (its
+            # enterprises register for the docking event with the others).
+            load_demo_call(password=options["password"])
             self._load_meetings()
+        background_join()  # the matching of the call's new needs
         self.stdout.write(self.style.SUCCESS(f"Demo data loaded ({postings} new postings)."))
         self.stdout.write("")
         self.stdout.write(self.style.WARNING("Staff (admin) account:"))
@@ -282,6 +291,12 @@ class Command(BaseCommand):
         collection_add(collection=collection, by=curator, posting_ids=[by_ref[ref] for ref in refs if ref in by_ref])
         collection_set_published(collection=collection, by=curator, published=True)
 
+    def _load_broker(self) -> None:
+        """The demo university's broker from the service agency (once)."""
+        university = Organization.objects.get(memberships__user__email=UNIVERSITY_EMAIL)
+        broker = User.objects.get(email=BROKER_EMAIL)
+        load_demo_broker(organization=university, by=User.objects.get(email=UNIVERSITY_EMAIL), broker=broker)
+
     def _load_auction(self) -> None:
         """The organiser's auction of four of the catalogue's patents, two enterprises approved to bid (once)."""
         organiser = Organization.objects.get(kind="organiser", memberships__user__email=ORGANISER_EMAIL)
@@ -294,8 +309,12 @@ class Command(BaseCommand):
     def _load_postings(self, staff: User) -> int:
         """Publish the demo achievements (spread over the universities and institutes) and needs (enterprises)."""
         created = 0
-        offerers = list(Organization.objects.filter(kind__in=["university", "research_institute"]).order_by("pk"))
-        seekers = list(Organization.objects.filter(kind="enterprise").order_by("pk"))
+        # The demo file's organisations only: the same owners however many others (the call's enterprises) exist.
+        demo = [spec["name"] for spec in json.loads((DATA_DIR / "organizations.json").read_text(encoding="utf-8"))]
+        offerers = list(
+            Organization.objects.filter(kind__in=["university", "research_institute"], name__in=demo).order_by("pk")
+        )
+        seekers = list(Organization.objects.filter(kind="enterprise", name__in=demo).order_by("pk"))
         for model, filename, owners, body in (
             (Achievement, "achievements.jsonl", offerers, "summary"),
             (Achievement, CATALOGUE_FILE, offerers, "summary"),
