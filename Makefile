@@ -32,10 +32,11 @@ run: demo
 lint: $(VENV)/.dev
 	$(VENV)/bin/ruff check .
 
-# Both cores: one pytest-xdist worker per CPU, each with its own test database; a test file stays on one worker, so
-# that a module's world is built once.
+# Both cores: one pytest-xdist worker per CPU, each with its own test database. Tests are handed out one by one in
+# pytest-django's order (tests that flush the database last), not by file: a file holding both kinds would flush the
+# data migrations' rows (partner links) before another file's tests read them.
 test: $(VENV)/.dev lint
-	$(PY) -m pytest -n auto --dist loadfile
+	$(PY) -m pytest -n auto
 
 worker: $(VENV)/.runtime
 	$(VENV)/bin/celery -A config worker --loglevel=INFO

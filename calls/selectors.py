@@ -22,7 +22,7 @@ from accounts.models import Organization, User
 from accounts.selectors import organisers_acted_for, staff_may, user_organization_ids
 from marketplace.models import Achievement, Need
 from marketplace.models import Status as PostingStatus
-from matching.models import Match
+from matching.models import Match, MatchingConfig
 
 from .models import Call, CallNeed, Invitation, Proposal, Window
 from .services import PROPOSERS, domain_scope
@@ -118,12 +118,14 @@ def invitations_visible_to(user: User | AnonymousUser) -> QuerySet[Invitation]:
 def suggested_achievements(call_need: CallNeed, limit: int = 10) -> list[Match]:
     """The engine's matches of the need, best first: published achievements of universities and research
     institutes that have not proposed for it nor been invited; not those staff rejected, a side declined or a
-    deadline withdrew. Each match carries its score and its achievement (with the organisation)."""
+    deadline withdrew; nor those scoring under the floor of staff's review queue (``MatchingConfig.queue_floor``), whose
+    fit is too weak to invite anyone on. Each match carries its score and its achievement (with the organisation)."""
     taken = Proposal.objects.filter(call_need=call_need).values("achievement_id")
     invited = Invitation.objects.filter(call_need=call_need).values("achievement_id")
     matches = (
         Match.objects.filter(
             need_id=call_need.need_id,
+            score__gte=MatchingConfig.get_solo().queue_floor,
             achievement__status=PostingStatus.PUBLISHED,
             achievement__organization__kind__in=PROPOSERS,
         )

@@ -279,6 +279,11 @@ SPECTACULAR_SETTINGS = {
         "CallStatusEnum": "calls.models.Call.Status",
         "CallWindowEnum": "calls.models.Window",
         "ProposalStatusEnum": "calls.models.Proposal.Status",
+        "SchedulingModeEnum": "events.models.SchedulingMode",
+        "RequestModeEnum": "events.models.RequestMode",
+        "AgendaStatusEnum": "events.models.AgendaStatus",
+        "SchedulePlanKindEnum": "events.models.SchedulePlan.Kind",
+        "SchedulePlanStatusEnum": "events.models.SchedulePlan.Status",
     },
 }
 
@@ -387,6 +392,9 @@ CELERY_BEAT_SCHEDULE = {
     # Auction lots whose bidding time is over are closed (sold or unsold); a lot missed while no worker ran is
     # closed by the next run.
     "auctions-close-due-lots": {"task": "auctions.tasks.close_due_lots_task", "schedule": 5.0},
+    # Docking events' meeting requests: those past their event's deadline expire; participants who booked nothing
+    # are reminded once before it.
+    "events-meeting-requests": {"task": "events.tasks.meeting_requests_sweep_task", "schedule": 600.0},
     # Import jobs whose message was lost or whose worker died.
     "import-jobs-sweep": {
         "task": "marketplace.tasks.import_jobs_sweep_task",

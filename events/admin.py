@@ -17,7 +17,16 @@ from core.admin import ReadOnlyAdminMixin, ReadOnlyInline, run_for_each
 from core.exceptions import ApplicationError
 
 from . import services
-from .models import Event, EventAgreement, Meeting, MeetingSlot, MeetingTable, PresentationApplication, Registration
+from .models import (
+    Event,
+    EventAgreement,
+    Meeting,
+    MeetingSlot,
+    MeetingTable,
+    PresentationApplication,
+    Registration,
+    SchedulePlan,
+)
 
 
 class RegistrationInline(ReadOnlyInline):
@@ -79,7 +88,9 @@ class EventAdmin(admin.ModelAdmin):
     search_fields = ("title", "organizer__name", "venue")
     autocomplete_fields = ("city",)
     filter_horizontal = ("domains", "clusters")
-    readonly_fields = ("organizer", "kind", "status", "confirmed_count", "created_by", "created_at", "updated_at")
+    readonly_fields = (
+        "organizer", "kind", "status", "agenda_status", "confirmed_count", "created_by", "created_at", "updated_at"
+    )
     date_hierarchy = "starts_at"
     inlines = [MeetingSlotInline, MeetingTableInline, RegistrationInline]
     actions = ["publish_selected", "cancel_selected", "finish_selected"]
@@ -141,8 +152,19 @@ class PresentationApplicationAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
 
 @admin.register(Meeting)
 class MeetingAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
-    list_display = ("__str__", "event", "status", "slot", "table", "created_at")
-    list_filter = ("status", "event")
+    list_display = ("__str__", "event", "status", "slot", "table", "pinned", "created_at")
+    list_filter = ("status", "pinned", "event")
+
+
+@admin.register(SchedulePlan)
+class SchedulePlanAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    """The scheduler's plans, as the organiser previewed and applied them (read-only: the organiser's grid runs,
+    applies and discards them through ``events.scheduling.service``)."""
+
+    list_display = ("event", "kind", "status", "placed_count", "requests_count", "bound", "moved_count",
+                    "solver_status", "solve_seconds", "created_at")  # fmt: skip
+    list_filter = ("kind", "status")
+    search_fields = ("event__title",)
 
 
 @admin.register(EventAgreement)

@@ -21,7 +21,9 @@ Who may do what (after the 404 for events the user may not see):
 * whom to meet, agenda, requesting a meeting: members acting for their organisation's confirmed registration at a
   docking event; accept and decline: the invitee's organisation; grid and moving meetings: the organiser's members
   and staff; /meetings/: the meetings of the user's organisations and of the events they organise (staff: all);
-* edit an event (PATCH), report and recording agreements signed at the event: the organiser's members and staff.
+* edit an event (PATCH), report and recording agreements signed at the event: the organiser's members and staff;
+* the scheduler (events/{id}/schedule/, /schedule-plans/, meetings' pin), publishing the agenda: the organiser's
+  members and staff; cancelling a meeting: the two participants' organisations and the organiser.
 
 A participant's e-mail and check-in code are only for the organiser, staff and the participant's organisation; the
 programme, suggestions, meetings and grids name participants by name and organisation only.
@@ -47,7 +49,8 @@ from core.exceptions import ApplicationError, PermissionDenied
 
 from . import meetings, outcomes, programme, services
 from .filters import EventFilterSet, RegistrationFilterSet
-from .models import Event, Meeting, PresentationApplication, Registration
+from .models import Event, Meeting, PresentationApplication, Registration, SchedulePlan
+from .scheduling import service as scheduling
 from .selectors import (
     acting_registrations,
     applications_visible_to,
@@ -59,8 +62,10 @@ from .selectors import (
     meetings_visible_to,
     registration_visible_to,
     registrations_of,
+    schedule_plans_visible_to,
 )
 from .serializers import (
+    AgendaPublishInputSerializer,
     CheckInSerializer,
     EventAgreementInputSerializer,
     EventAgreementSerializer,
@@ -71,6 +76,7 @@ from .serializers import (
     MeetingGridInputSerializer,
     MeetingGridSerializer,
     MeetingMoveInputSerializer,
+    MeetingPinInputSerializer,
     MeetingRequestInputSerializer,
     MeetingSerializer,
     PresentationApplicationSerializer,
@@ -79,6 +85,8 @@ from .serializers import (
     ProgrammeEntrySerializer,
     RegistrationInputSerializer,
     RegistrationSerializer,
+    SchedulePlanSerializer,
+    ScheduleStartInputSerializer,
     SuggestionSerializer,
 )
 
@@ -88,6 +96,9 @@ REGISTRATION_NOT_FOUND = OpenApiResponse(
 )
 APPLICATION_NOT_FOUND = OpenApiResponse(ErrorSerializer, description="No such application, or the user may not see it.")
 MEETING_NOT_FOUND = OpenApiResponse(ErrorSerializer, description="No such meeting, or the user may not see it.")
+PLAN_NOT_FOUND = OpenApiResponse(
+    ErrorSerializer, description="No such schedule plan, or not one of the user's organisations' events."
+)
 ORGANISER_ONLY = OpenApiResponse(ErrorSerializer, description="Not logged in, or not the event's organiser or staff.")
 ACTING_REGISTRATION = OpenApiParameter(
     "registration",
@@ -228,6 +239,29 @@ def _registration_output(request: Request, registration: Registration) -> dict[s
             responses={200: MeetingGridSerializer, 400: INVALID, 403: ORGANISER_ONLY, 404: EVENT_NOT_FOUND},
         ),
     ],
+    schedule=extend_schema(
+        tags=["meetings"],
+        summary="Run the scheduler",
+        description=(
+            "The organiser asks the scheduler (organiser scheduling mode) for a plan of every accepted meeting: "
+            "`full` places as many as possible, then the best matches; `repair` also moves as few placed meetings as "
+            "possible. Answers 202 with the plan, solved in the background (read it at /schedule-plans/{id}/ until "
+            "`solved_at` is set), then applied or discarded there."
+        ),
+        request=ScheduleStartInputSerializer,
+        responses={202: SchedulePlanSerializer, 400: INVALID, 403: ORGANISER_ONLY, 404: EVENT_NOT_FOUND},
+    ),
+    publish_agenda=extend_schema(
+        tags=["meetings"],
+        summary="Publish the agenda",
+        description=(
+            "The organiser publishes the preliminary or the final agenda (organiser scheduling mode): participants "
+            "then see their meetings' times and tables, and every participating organisation is told. The final "
+            "agenda is published once."
+        ),
+        request=AgendaPublishInputSerializer,
+        responses={200: EventSerializer, 400: INVALID, 403: ORGANISER_ONLY, 404: EVENT_NOT_FOUND},
+    ),
     report=extend_schema(
         tags=["events"],
         summary="The event's report",
@@ -382,6 +416,25 @@ class EventViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
             meetings.meeting_grid_define(event=event, by=request.user, slots=slots,
                                          tables=serializer.validated_data["tables"])  # fmt: skip
         return Response(MeetingGridSerializer(meeting_grid(event), context={"request": request}).data)
+
+    @action(detail=True, methods=["post"], permission_classes=[permissions.IsAuthenticated])
+    def schedule(self, request: Request, pk: str | None = None) -> Response:
+        event = self.get_object()
+        _organizer_only(request, event, _("Only the organiser runs the scheduler."))
+        serializer = ScheduleStartInputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        plan = scheduling.schedule_plan_start(event=event, by=request.user, kind=serializer.validated_data["kind"])
+        data = SchedulePlanSerializer(plan, context={"request": request}).data
+        return Response(data, status=status.HTTP_202_ACCEPTED)
+
+    @action(detail=True, methods=["post"], url_path="publish-agenda", permission_classes=[permissions.IsAuthenticated])
+    def publish_agenda(self, request: Request, pk: str | None = None) -> Response:
+        event = self.get_object()
+        _organizer_only(request, event, _("Only the organiser publishes the agenda."))
+        serializer = AgendaPublishInputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        event = scheduling.agenda_publish(event=event, by=request.user, status=serializer.validated_data["status"])
+        return Response(EventSerializer(self.get_queryset().get(pk=event.pk), context={"request": request}).data)
 
     # --- Outcomes ------------------------------------------------------------------------------------------------
 
@@ -565,6 +618,23 @@ class PresentationApplicationViewSet(mixins.ListModelMixin, mixins.RetrieveModel
         request=MeetingMoveInputSerializer,
         responses={200: MeetingSerializer, 400: INVALID, 403: NOT_ALLOWED, 404: MEETING_NOT_FOUND},
     ),
+    pin=extend_schema(
+        tags=["meetings"],
+        summary="Pin or unpin a meeting",
+        description="The organiser pins a placed meeting: the scheduler keeps it in its slot at its table.",
+        request=MeetingPinInputSerializer,
+        responses={200: MeetingSerializer, 400: INVALID, 403: NOT_ALLOWED, 404: MEETING_NOT_FOUND},
+    ),
+    cancel=extend_schema(
+        tags=["meetings"],
+        summary="Cancel a meeting",
+        description=(
+            "Either participant's organisation (or the organiser) cancels an accepted meeting, freeing its place and "
+            "telling the other side; the requester's organisation withdraws an unanswered request."
+        ),
+        request=None,
+        responses={200: MeetingSerializer, 400: INVALID, 403: NOT_ALLOWED, 404: MEETING_NOT_FOUND},
+    ),
 )
 class MeetingViewSet(
     mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin, viewsets.GenericViewSet
@@ -619,3 +689,74 @@ class MeetingViewSet(
         serializer = MeetingMoveInputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         return self._output(meetings.meeting_move(meeting=meeting, by=request.user, **serializer.validated_data))
+
+    @action(detail=True, methods=["post"])
+    def pin(self, request: Request, pk: str | None = None) -> Response:
+        meeting = self.get_object()
+        _organizer_only(request, meeting.event, _("Only the organiser pins meetings."))
+        serializer = MeetingPinInputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        pinned = serializer.validated_data["pinned"]
+        return self._output(scheduling.meeting_pin(meeting=meeting, by=request.user, pinned=pinned))
+
+    @action(detail=True, methods=["post"])
+    def cancel(self, request: Request, pk: str | None = None) -> Response:
+        return self._output(meetings.meeting_cancel(meeting=self.get_object(), by=request.user))
+
+
+@extend_schema_view(
+    list=extend_schema(
+        tags=["meetings"],
+        summary="List schedule plans",
+        description="The scheduler's plans of the events the user's organisations organise (staff: all), newest first.",
+        responses={200: SchedulePlanSerializer(many=True), 400: INVALID, 403: NOT_LOGGED_IN},
+    ),
+    retrieve=extend_schema(
+        tags=["meetings"],
+        summary="Preview a schedule plan",
+        description=(
+            "What the plan places (meeting, slot, table), moves and leaves out (each with its reason), the upper "
+            "bound, the solver's status and time. Solving until `solved_at` is set."
+        ),
+        responses={200: SchedulePlanSerializer, 403: NOT_LOGGED_IN, 404: PLAN_NOT_FOUND},
+    ),
+    apply=extend_schema(
+        tags=["meetings"],
+        summary="Apply a schedule plan",
+        description=(
+            "Writes the plan, all of it or nothing, and tells everyone whose meeting was placed or moved (once the "
+            "agenda is published). Refused (400) when the meetings changed since the plan was computed: the plan is "
+            "then stale."
+        ),
+        request=None,
+        responses={200: SchedulePlanSerializer, 400: INVALID, 403: NOT_ALLOWED, 404: PLAN_NOT_FOUND},
+    ),
+    discard=extend_schema(
+        tags=["meetings"],
+        summary="Discard a schedule plan",
+        request=None,
+        responses={200: SchedulePlanSerializer, 400: INVALID, 403: NOT_ALLOWED, 404: PLAN_NOT_FOUND},
+    ),
+)
+class SchedulePlanViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    """The scheduler's plans of docking events' meetings, for their organisers."""
+
+    serializer_class = SchedulePlanSerializer
+    permission_classes = [permissions.IsAuthenticated]
+    pagination_class = PageNumberPagination
+    filterset_fields = ["event"]
+
+    def get_queryset(self) -> QuerySet[SchedulePlan]:
+        if getattr(self, "swagger_fake_view", False):
+            return SchedulePlan.objects.none()
+        return schedule_plans_visible_to(self.request.user)
+
+    @action(detail=True, methods=["post"])
+    def apply(self, request: Request, pk: str | None = None) -> Response:
+        plan = scheduling.schedule_plan_apply(plan=self.get_object(), by=request.user)
+        return Response(self.get_serializer(self.get_queryset().get(pk=plan.pk)).data)
+
+    @action(detail=True, methods=["post"])
+    def discard(self, request: Request, pk: str | None = None) -> Response:
+        plan = scheduling.schedule_plan_discard(plan=self.get_object(), by=request.user)
+        return Response(self.get_serializer(self.get_queryset().get(pk=plan.pk)).data)

@@ -15,7 +15,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from .models import Event, Meeting, Registration
+from .models import AgendaStatus, Event, Meeting, Registration, SchedulingMode
 
 PRODID = "-//Tech Match//Events//EN"
 UID_DOMAIN = "techmatch"
@@ -75,13 +75,19 @@ def meeting_uid(meeting: Meeting) -> str:
 
 
 def meeting_vevent(meeting: Meeting, mine: Registration, *, base_url: str = "") -> icalendar.Event:
-    """The VEVENT of an accepted 1:1 meeting, as ``mine`` (one of its two participants) sees it: the slot's times,
-    the table (and the event's place) as the location, the other participant's organisation in the summary."""
+    """The VEVENT of an accepted, placed 1:1 meeting, as ``mine`` (one of its two participants) sees it: the
+    slot's times, the table (and the event's place) as the location, the other participant's organisation in the
+    summary. The UID stays the meeting's whatever happens to it; each move raises SEQUENCE (and LAST-MODIFIED), so
+    that calendar clients replace the old version (RFC 5545, 3.8.7.4). A meeting on a preliminary agenda is
+    TENTATIVE."""
     event = meeting.event
     other = meeting.invitee if meeting.requester_id == mine.pk else meeting.requester
     vevent = icalendar.Event()
     vevent.add("uid", meeting_uid(meeting))
     vevent.add("dtstamp", _utc(timezone.now()))
+    vevent.add("sequence", meeting.sequence)
+    if meeting.placed_at:
+        vevent.add("last-modified", _utc(meeting.placed_at))
     vevent.add("dtstart", _utc(meeting.slot.starts_at))
     vevent.add("dtend", _utc(meeting.slot.ends_at))
     vevent.add("summary", _("Meeting with %(organization)s") % {"organization": other.organization.name})
@@ -93,7 +99,12 @@ def meeting_vevent(meeting: Meeting, mine: Registration, *, base_url: str = "") 
     vevent.add("description", "\n\n".join(lines))
     if base_url:
         vevent.add("url", base_url.rstrip("/") + reverse("events:meet", kwargs={"pk": event.pk}))
-    vevent.add("status", "CANCELLED" if event.status == Event.Status.CANCELLED else "CONFIRMED")
+    if event.status == Event.Status.CANCELLED:
+        vevent.add("status", "CANCELLED")
+    elif event.scheduling_mode == SchedulingMode.ORGANISER and event.agenda_status == AgendaStatus.PRELIMINARY:
+        vevent.add("status", "TENTATIVE")
+    else:
+        vevent.add("status", "CONFIRMED")
     vevent.add("related-to", event_uid(event))
     return vevent
 

@@ -18,7 +18,16 @@ from marketplace.models import Achievement, Need
 from matching.forms import AgreementForm
 from reference.models import City, Cluster, Domain
 
-from .models import Event, Meeting, MeetingSlot, MeetingSuggestions, MeetingTable, Registration
+from .models import (
+    Event,
+    Meeting,
+    MeetingSlot,
+    MeetingSuggestions,
+    MeetingTable,
+    Registration,
+    RequestMode,
+    SchedulingMode,
+)
 from .selectors import participant_postings
 
 DATETIME_WIDGET = {"type": "datetime-local"}
@@ -287,6 +296,57 @@ class MeetingAcceptForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.fields["slot"].queryset = event.meeting_slots.order_by("starts_at")
         self.fields["slot"].label_from_instance = slot_label
+
+
+class SchedulingSettingsForm(forms.Form):
+    """A docking event's meeting modes and limits (``services.event_update`` checks the rules)."""
+
+    scheduling_mode = forms.ChoiceField(label=_("Meeting scheduling"), choices=SchedulingMode.choices)
+    request_mode = forms.ChoiceField(label=_("Meeting requests"), choices=RequestMode.choices)
+    request_deadline = _datetime_field(
+        _("Meeting requests close"), required=False,
+        help_text=_("Requests not answered by then expire. Empty: open until the event ends."),
+    )  # fmt: skip
+    max_open_requests = forms.IntegerField(
+        label=_("Open requests per participant"), min_value=1, max_value=1000, required=False,
+        help_text=_("Empty: no limit."),
+    )  # fmt: skip
+    max_meetings_per_participant = forms.IntegerField(
+        label=_("Meetings per participant"), min_value=1, max_value=1000, required=False,
+        help_text=_("Empty: no limit."),
+    )  # fmt: skip
+    max_consecutive_meetings = forms.IntegerField(
+        label=_("Meetings in a row"), min_value=0, max_value=100, required=False,
+        help_text=_("Then a slot off. Empty or 0: no rule."),
+    )  # fmt: skip
+
+    NAMES = ("scheduling_mode", "request_mode", "request_deadline", "max_open_requests",
+             "max_meetings_per_participant", "max_consecutive_meetings")  # fmt: skip
+
+    def __init__(self, *args: Any, event: Event, **kwargs: Any) -> None:
+        initial = {name: getattr(event, name) for name in self.NAMES}
+        if event.request_deadline:
+            initial["request_deadline"] = timezone.localtime(event.request_deadline)
+        kwargs.setdefault("initial", initial)
+        super().__init__(*args, **kwargs)
+
+    def service_arguments(self) -> dict[str, Any]:
+        return {name: self.cleaned_data.get(name) for name in self.NAMES}
+
+
+class BreaksForm(forms.Form):
+    """The slots a participant takes off."""
+
+    slots = forms.ModelMultipleChoiceField(
+        label=_("Slots you take off"), queryset=MeetingSlot.objects.none(), required=False,
+        widget=forms.CheckboxSelectMultiple,
+    )  # fmt: skip
+
+    def __init__(self, *args: Any, registration: Registration, **kwargs: Any) -> None:
+        kwargs.setdefault("initial", {"slots": list(registration.unavailable_slots.all())})
+        super().__init__(*args, **kwargs)
+        self.fields["slots"].queryset = registration.event.meeting_slots.order_by("starts_at")
+        self.fields["slots"].label_from_instance = slot_label
 
 
 class EventAgreementForm(AgreementForm):

@@ -26,6 +26,24 @@ class MeetingSuggestions(models.TextChoices):
     ALL = "all", _("every suggestion among registered participants")
 
 
+class SchedulingMode(models.TextChoices):
+    """Who places a docking event's accepted meetings in slots and at tables."""
+
+    PARTICIPANTS = "participants", _("participants pick a slot when accepting")
+    ORGANISER = "organiser", _("the organiser schedules every accepted request")
+
+
+class RequestMode(models.TextChoices):
+    APPROVAL = "approval", _("the invitee accepts or declines")
+    AUTOMATIC = "automatic", _("requests are accepted at once")
+
+
+class AgendaStatus(models.TextChoices):
+    NONE = "none", _("not published")
+    PRELIMINARY = "preliminary", _("preliminary agenda published")
+    FINAL = "final", _("final agenda published")
+
+
 class Event(models.Model):
     class Kind(models.TextChoices):
         ROADSHOW = "roadshow", _("roadshow")
@@ -68,6 +86,33 @@ class Event(models.Model):
             "(its release rule), or every suggestion among the registered participants."
         ),
     )
+    # Docking events: how meetings are scheduled and requested (events.scheduling, events.meetings).
+    scheduling_mode = models.CharField(
+        _("meeting scheduling"), max_length=16, choices=SchedulingMode.choices, default=SchedulingMode.PARTICIPANTS,
+        help_text=_("Participants pick a slot when they accept (first come, first served), or the organiser places "
+                    "every accepted meeting with the scheduler and publishes the agenda."),
+    )  # fmt: skip
+    request_mode = models.CharField(
+        _("meeting requests"), max_length=16, choices=RequestMode.choices, default=RequestMode.APPROVAL
+    )
+    agenda_status = models.CharField(
+        _("agenda"), max_length=16, choices=AgendaStatus.choices, default=AgendaStatus.NONE, editable=False
+    )
+    request_deadline = models.DateTimeField(
+        _("meeting requests close"), null=True, blank=True,
+        help_text=_("Requests not answered by then expire. Empty: open until the event ends."),
+    )  # fmt: skip
+    max_open_requests = models.PositiveIntegerField(
+        _("open requests per participant"), null=True, blank=True,
+        help_text=_("How many unanswered requests a participant may have out at once. Empty: no limit."),
+    )  # fmt: skip
+    max_meetings_per_participant = models.PositiveIntegerField(
+        _("meetings per participant"), null=True, blank=True, help_text=_("Empty: no limit.")
+    )
+    max_consecutive_meetings = models.PositiveIntegerField(
+        _("meetings in a row"), null=True, blank=True,
+        help_text=_("A participant meets at most this many times in a row, then has a slot off. Empty or 0: no rule."),
+    )  # fmt: skip
     confirmed_count = models.PositiveIntegerField(_("confirmed places"), default=0, editable=False)
     status = models.CharField(_("status"), max_length=16, choices=Status.choices, default=Status.DRAFT)
     created_by = models.ForeignKey(
@@ -101,6 +146,12 @@ class Event(models.Model):
     @property
     def places_left(self) -> int:
         return max(self.capacity - self.confirmed_count, 0)
+
+    @property
+    def agenda_visible(self) -> bool:
+        """Whether participants see their meetings' times: always when they pick slots themselves; in organiser
+        mode once a preliminary or final agenda is published."""
+        return self.scheduling_mode != SchedulingMode.ORGANISER or self.agenda_status != AgendaStatus.NONE
 
     def registration_problem(self, now: datetime) -> str | None:
         """Why the event takes no registration at ``now``, or None when it does (the one rule pages and the
@@ -136,6 +187,15 @@ class Registration(models.Model):
     created_at = models.DateTimeField(_("registered at"), auto_now_add=True)
     promoted_at = models.DateTimeField(_("promoted from the waiting list at"), null=True, blank=True)
     cancelled_at = models.DateTimeField(_("cancelled at"), null=True, blank=True)
+    # Docking events: the participant's breaks and own limit, and the one reminder to book meetings.
+    unavailable_slots = models.ManyToManyField(
+        "MeetingSlot", blank=True, related_name="unavailable_registrations", verbose_name=_("unavailable slots"),
+        help_text=_("Slots the participant takes off: no meeting is placed there."),
+    )  # fmt: skip
+    max_meetings = models.PositiveIntegerField(
+        _("most meetings"), null=True, blank=True, help_text=_("Empty: the event's limit.")
+    )
+    meeting_reminder_sent_at = models.DateTimeField(_("reminded to book meetings at"), null=True, blank=True)
 
     class Meta:
         ordering = ["created_at", "pk"]
@@ -256,6 +316,7 @@ class Meeting(models.Model):
         ACCEPTED = "accepted", _("accepted")
         DECLINED = "declined", _("declined")
         CANCELLED = "cancelled", _("cancelled")
+        EXPIRED = "expired", _("expired")
 
     event = models.ForeignKey(Event, verbose_name=_("event"), on_delete=models.CASCADE, related_name="meetings")
     requester = models.ForeignKey(
@@ -274,6 +335,12 @@ class Meeting(models.Model):
         related_name="meetings",
     )  # fmt: skip
     note = models.TextField(_("note"), blank=True, **bounded(NOTE_MAX))
+    pinned = models.BooleanField(
+        _("pinned"), default=False, help_text=_("The scheduler keeps a pinned meeting in its slot and at its table.")
+    )
+    # Bumped each time the meeting's place changes, for calendar clients (the VEVENT's SEQUENCE, RFC 5545).
+    sequence = models.PositiveIntegerField(_("revision"), default=0, editable=False)
+    placed_at = models.DateTimeField(_("placed at"), null=True, blank=True, editable=False)
     created_at = models.DateTimeField(_("requested at"), auto_now_add=True)
     responded_at = models.DateTimeField(_("answered at"), null=True, blank=True)
 
@@ -287,9 +354,16 @@ class Meeting(models.Model):
             models.UniqueConstraint(
                 fields=["slot", "table"], condition=Q(status="accepted"), name="meeting_table_once_per_slot"
             ),
+            # Placed (slot and table), or in organiser mode waiting for the schedule (neither).
             models.CheckConstraint(
-                condition=~Q(status="accepted") | Q(slot__isnull=False, table__isnull=False),
+                condition=~Q(status="accepted")
+                | Q(slot__isnull=False, table__isnull=False)
+                | Q(slot__isnull=True, table__isnull=True),
                 name="meeting_accepted_is_placed",
+            ),
+            models.CheckConstraint(
+                condition=Q(pinned=False) | ~Q(status="accepted") | Q(slot__isnull=False),
+                name="meeting_pinned_is_placed",
             ),
             # Two participants have at most one open request or meeting between them, whoever asked.
             models.UniqueConstraint(
@@ -323,6 +397,63 @@ class MeetingSeat(models.Model):
 
     def __str__(self) -> str:
         return f"{self.registration} @ {self.slot}"
+
+
+class SchedulePlan(models.Model):
+    """A schedule the scheduler proposed for a docking event's accepted meetings: what the organiser previews and,
+    unchanged, applies. ``basis`` fingerprints what it was computed from (the accepted meetings, their places and
+    pins, the slots, tables, breaks and limits); applying refuses a plan whose basis no longer holds (stale)."""
+
+    class Kind(models.TextChoices):
+        FULL = "full", _("full schedule")
+        REPAIR = "repair", _("repair (fewest moves)")
+
+    class Status(models.TextChoices):
+        PROPOSED = "proposed", _("proposed")
+        APPLIED = "applied", _("applied")
+        DISCARDED = "discarded", _("discarded")
+        STALE = "stale", _("stale")
+        FAILED = "failed", _("failed")
+
+    class SolverStatus(models.TextChoices):  # events.scheduling.engine.Solution.status
+        OPTIMAL = "optimal", _("proven best")
+        COUNT_OPTIMAL = "count_optimal", _("the most meetings, proven")
+        FEASIBLE = "feasible", _("the best found in time")
+        UNKNOWN = "unknown", _("nothing better than first come, first served in time")
+
+    event = models.ForeignKey(Event, verbose_name=_("event"), on_delete=models.CASCADE, related_name="schedule_plans")
+    kind = models.CharField(_("kind"), max_length=16, choices=Kind.choices, default=Kind.FULL)
+    status = models.CharField(_("status"), max_length=16, choices=Status.choices, default=Status.PROPOSED)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("created by"), on_delete=models.SET_NULL, null=True, blank=True,
+        related_name="+",
+    )  # fmt: skip
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    solved_at = models.DateTimeField(_("solved at"), null=True, blank=True)
+    applied_at = models.DateTimeField(_("applied at"), null=True, blank=True)
+    placements = models.JSONField(_("placements"), default=list, blank=True)  # [{meeting, slot, table}]
+    unplaced = models.JSONField(_("unplaced"), default=list, blank=True)  # [{meeting, reason, people}]
+    requests_count = models.PositiveIntegerField(_("accepted meetings"), default=0)
+    placed_count = models.PositiveIntegerField(_("placed"), default=0)
+    moved_count = models.PositiveIntegerField(_("moved"), default=0)
+    bound = models.PositiveIntegerField(_("upper bound"), default=0)
+    solver_status = models.CharField(_("solver status"), max_length=16, blank=True, choices=SolverStatus.choices)
+    solve_seconds = models.FloatField(_("solve time (s)"), default=0.0)
+    basis = models.CharField(_("basis"), max_length=64, blank=True)
+    error = models.TextField(_("error"), blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        verbose_name = _("schedule plan")
+        verbose_name_plural = _("schedule plans")
+        indexes = [models.Index(fields=["event", "status"], name="schedule_plan_event_status")]
+
+    def __str__(self) -> str:
+        return f"{self.event} · {self.get_kind_display()} · {self.get_status_display()}"
+
+    @property
+    def solving(self) -> bool:
+        return self.status == self.Status.PROPOSED and self.solved_at is None
 
 
 class EventAgreement(models.Model):

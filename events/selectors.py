@@ -27,6 +27,7 @@ from matching.models import Agreement, Match
 from matching.selectors import released_q
 
 from .models import (
+    AgendaStatus,
     Event,
     Meeting,
     MeetingSlot,
@@ -34,6 +35,8 @@ from .models import (
     MeetingTable,
     PresentationApplication,
     Registration,
+    SchedulePlan,
+    SchedulingMode,
 )
 
 PUBLIC_STATUSES = (Event.Status.PUBLISHED, Event.Status.CANCELLED, Event.Status.FINISHED)
@@ -238,6 +241,16 @@ def meetings_visible_to(user: User | AnonymousUser) -> QuerySet[Meeting]:
     )
 
 
+def schedule_plans_visible_to(user: User | AnonymousUser) -> QuerySet[SchedulePlan]:
+    """The scheduler's plans: those of the events the user's organisations organise (staff: all); nobody else's."""
+    queryset = SchedulePlan.objects.select_related("event__organizer", "created_by").order_by("-created_at", "-pk")
+    if not user.is_authenticated:
+        return queryset.none()
+    if staff_may(user, "events.view_scheduleplan"):
+        return queryset
+    return queryset.filter(event__organizer_id__in=user_organization_ids(user=user))
+
+
 def meetings_of(registration: Registration) -> QuerySet[Meeting]:
     """Every meeting or request one participant is in, whatever its status."""
     return _meetings().filter(Q(requester=registration) | Q(invitee=registration))
@@ -274,7 +287,8 @@ def meeting_grid(event: Event) -> MeetingGrid:
 
 def agenda_meetings_for(user: User | AnonymousUser) -> list[tuple[Meeting, Registration]]:
     """The accepted meetings of the user's agenda, each with the user's own side: meetings of the confirmed
-    registrations in the user's name (their e-mail) or made by the user, at the events of ``agenda_events_for``."""
+    registrations in the user's name (their e-mail) or made by the user, at the events of ``agenda_events_for``;
+    placed ones only, and where the organiser schedules, once the agenda is published."""
     if not user.is_authenticated:
         return []
     mine = {
@@ -284,8 +298,9 @@ def agenda_meetings_for(user: User | AnonymousUser) -> list[tuple[Meeting, Regis
         ).filter(Q(person_email__iexact=user.email) | Q(registered_by=user))
     }
     meetings = _meetings().filter(
-        Q(requester_id__in=list(mine)) | Q(invitee_id__in=list(mine)), status=Meeting.Status.ACCEPTED
-    )
+        Q(requester_id__in=list(mine)) | Q(invitee_id__in=list(mine)), status=Meeting.Status.ACCEPTED,
+        slot__isnull=False,
+    ).exclude(event__scheduling_mode=SchedulingMode.ORGANISER, event__agenda_status=AgendaStatus.NONE)  # fmt: skip
     return [(meeting, mine.get(meeting.requester_id) or mine[meeting.invitee_id]) for meeting in meetings]
 
 

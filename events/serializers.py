@@ -28,8 +28,21 @@ from matching.models import Agreement
 from matching.serializers import AgreementInputSerializer, MatchReasonSerializer, reason_language
 from reference.models import City, Cluster, Domain
 
-from .models import Event, Meeting, MeetingSlot, MeetingSuggestions, MeetingTable, PresentationApplication, Registration
-from .selectors import can_see_participant_contact, registration_is_open, waiting_position
+from .models import (
+    AgendaStatus,
+    Event,
+    Meeting,
+    MeetingSlot,
+    MeetingSuggestions,
+    MeetingTable,
+    PresentationApplication,
+    Registration,
+    RequestMode,
+    SchedulePlan,
+    SchedulingMode,
+)
+from .scheduling.service import person_label, reason_text
+from .selectors import can_see_participant_contact, is_event_organizer, registration_is_open, waiting_position
 
 PRIVATE_FIELDS = ("person_email", "check_in_code")
 
@@ -56,6 +69,13 @@ class EventSerializer(serializers.ModelSerializer):
     online_url = serializers.URLField(read_only=True, allow_blank=True, help_text=_("Empty when not online."))
     places_left = serializers.IntegerField(read_only=True)
     registration_open = serializers.SerializerMethodField(help_text=_("Whether the event takes registrations now."))
+    # Named in SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"] (the update's input fields share them).
+    scheduling_mode = serializers.ChoiceField(
+        choices=SchedulingMode.choices, read_only=True,
+        help_text=_("Docking events: participants pick a slot when accepting, or the organiser schedules."),
+    )  # fmt: skip
+    request_mode = serializers.ChoiceField(choices=RequestMode.choices, read_only=True)
+    agenda_status = serializers.ChoiceField(choices=AgendaStatus.choices, read_only=True)
 
     class Meta:
         model = Event
@@ -79,6 +99,13 @@ class EventSerializer(serializers.ModelSerializer):
             "confirmed_count",
             "places_left",
             "registration_open",
+            "scheduling_mode",
+            "request_mode",
+            "agenda_status",
+            "request_deadline",
+            "max_open_requests",
+            "max_meetings_per_participant",
+            "max_consecutive_meetings",
         ]
         read_only_fields = fields
 
@@ -116,6 +143,18 @@ class EventUpdateInputSerializer(serializers.Serializer):
         help_text=_("Raising it gives the new places to the waiting list in order; never below the confirmed places."),
     )  # fmt: skip
     meeting_suggestions = serializers.ChoiceField(choices=MeetingSuggestions.choices, required=False)
+    scheduling_mode = serializers.ChoiceField(choices=SchedulingMode.choices, required=False)
+    request_mode = serializers.ChoiceField(choices=RequestMode.choices, required=False)
+    request_deadline = serializers.DateTimeField(
+        required=False, allow_null=True, help_text=_("Requests not answered by then expire.")
+    )
+    max_open_requests = serializers.IntegerField(min_value=1, max_value=1000, required=False, allow_null=True)
+    max_meetings_per_participant = serializers.IntegerField(
+        min_value=1, max_value=1000, required=False, allow_null=True
+    )
+    max_consecutive_meetings = serializers.IntegerField(
+        min_value=0, max_value=100, required=False, allow_null=True, help_text=_("Empty or 0: no rule.")
+    )
 
     def service_arguments(self) -> dict[str, Any]:
         """The keyword arguments of ``services.event_update``."""
@@ -348,6 +387,9 @@ class MeetingTableSerializer(serializers.ModelSerializer):
 
 
 class MeetingSerializer(serializers.ModelSerializer):
+    """A meeting; its slot and table are null while it waits for the organiser's schedule, and, for participants,
+    until the organiser publishes the agenda (organiser mode)."""
+
     event = RegistrationEventSerializer(read_only=True)
     requester = ParticipantSerializer(read_only=True)
     invitee = ParticipantSerializer(read_only=True)
@@ -357,9 +399,86 @@ class MeetingSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Meeting
-        fields = ["id", "event", "requester", "invitee", "status", "slot", "table", "note", "created_at",
+        fields = ["id", "event", "requester", "invitee", "status", "slot", "table", "pinned", "note", "created_at",
                   "responded_at"]  # fmt: skip
         read_only_fields = fields
+
+    def to_representation(self, instance: Meeting) -> dict[str, Any]:
+        data = super().to_representation(instance)
+        request = self.context.get("request")
+        user = getattr(request, "user", None) or AnonymousUser()
+        if not instance.event.agenda_visible and not is_event_organizer(user, instance.event):
+            data["slot"] = data["table"] = None
+        return data
+
+
+class MeetingPinInputSerializer(serializers.Serializer):
+    pinned = serializers.BooleanField(default=True, help_text=_("True pins the meeting, false unpins it."))
+
+
+class ScheduleStartInputSerializer(serializers.Serializer):
+    kind = serializers.ChoiceField(
+        choices=SchedulePlan.Kind.choices, default=SchedulePlan.Kind.FULL,
+        help_text=_("full: the most meetings, then the best matches; repair: the same, moving as few placed "
+                    "meetings as possible."),
+    )  # fmt: skip
+
+
+class AgendaPublishInputSerializer(serializers.Serializer):
+    status = NamedChoiceField(
+        choices=[(status.value, status.label) for status in (AgendaStatus.PRELIMINARY, AgendaStatus.FINAL)],
+        enum_name="AgendaPublishStatusEnum",
+    )
+
+
+class PlacementSerializer(serializers.Serializer):
+    meeting = serializers.IntegerField(read_only=True)
+    slot = serializers.IntegerField(read_only=True)
+    table = serializers.IntegerField(read_only=True)
+
+
+class UnplacedSerializer(serializers.Serializer):
+    meeting = serializers.IntegerField(read_only=True)
+    reason = serializers.CharField(
+        read_only=True,
+        help_text=_("no_common_slot, max_meetings, busy, break_rule, table_shortage or time_limit."),
+    )
+    text = serializers.CharField(
+        read_only=True, help_text=_("The reason in the request's language, naming the people.")
+    )
+
+
+class SchedulePlanSerializer(serializers.ModelSerializer):
+    """A plan of the scheduler: solving until ``solved_at`` is set; then what it places, moves and leaves out."""
+
+    event = RegistrationEventSerializer(read_only=True)
+    kind = serializers.ChoiceField(choices=SchedulePlan.Kind.choices, read_only=True)  # named in ENUM_NAME_OVERRIDES
+    status = serializers.ChoiceField(choices=SchedulePlan.Status.choices, read_only=True)
+    placements = PlacementSerializer(many=True, read_only=True)
+    unplaced = serializers.SerializerMethodField()
+    solver_status = serializers.CharField(
+        read_only=True,
+        help_text=_("optimal, count_optimal (the most meetings proven), feasible (the time limit came first), "
+                    "unknown; empty while solving."),
+    )  # fmt: skip
+
+    class Meta:
+        model = SchedulePlan
+        fields = ["id", "event", "kind", "status", "created_at", "solved_at", "applied_at", "requests_count",
+                  "placed_count", "moved_count", "bound", "solver_status", "solve_seconds", "placements",
+                  "unplaced"]  # fmt: skip
+        read_only_fields = fields
+
+    @extend_schema_field(UnplacedSerializer(many=True))
+    def get_unplaced(self, plan: SchedulePlan) -> list[dict[str, Any]]:
+        people = {pk for item in plan.unplaced for pk in item.get("people", [])}
+        registrations = Registration.objects.filter(pk__in=people).select_related("organization")
+        names = {registration.pk: person_label(registration) for registration in registrations}
+        return [
+            {"meeting": item["meeting"], "reason": item["reason"],
+             "text": reason_text(item["reason"], [names[pk] for pk in item.get("people", []) if pk in names])}
+            for item in plan.unplaced
+        ]  # fmt: skip
 
 
 class MeetingRequestInputSerializer(serializers.Serializer):

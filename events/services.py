@@ -32,7 +32,7 @@ from core.exceptions import ApplicationError, PermissionDenied, model_validate
 from core.i18n import message
 from core.site import absolute_url
 
-from .models import Event, Meeting, MeetingSeat, Registration
+from .models import Event, Meeting, MeetingSeat, Registration, SchedulingMode
 
 
 def is_organizer(user: User, event: Event) -> bool:
@@ -42,6 +42,9 @@ def is_organizer(user: User, event: Event) -> bool:
 EDITABLE_FIELDS = frozenset({
     "kind", "title", "description", "venue", "city", "city_id", "online_url", "starts_at", "ends_at",
     "registration_opens_at", "registration_closes_at", "capacity", "meeting_suggestions",
+    # Docking events' meetings (events.meetings, events.scheduling)
+    "scheduling_mode", "request_mode", "request_deadline", "max_open_requests", "max_meetings_per_participant",
+    "max_consecutive_meetings",
 })  # fmt: skip
 
 
@@ -126,6 +129,7 @@ def event_update(
             field=sorted(unknown)[0],
         )
     event = Event.objects.select_for_update().get(pk=event.pk)
+    previous_mode = event.scheduling_mode
     if event.status not in (Event.Status.DRAFT, Event.Status.PUBLISHED):
         raise ApplicationError(
             _("A %(status)s event is no longer edited.") % {"status": event.get_status_display()}, field="status"
@@ -147,6 +151,7 @@ def event_update(
             field="capacity",
         )
     _check_scheduled_within(event)
+    _check_meeting_rules(event, previous_mode)
     model_validate(event, exclude=["organizer", "created_by"])
     event.save()
     if domain_codes is not None:
@@ -156,6 +161,23 @@ def event_update(
     _fill_places(event)
     event.refresh_from_db()
     return event
+
+
+def _check_meeting_rules(event: Event, previous_mode: str) -> None:
+    """The meeting settings of a docking event: requests close by the end of the event; participants pick slots
+    again only once no accepted meeting waits for the organiser's schedule."""
+    if event.request_deadline and event.request_deadline > event.ends_at:
+        raise ApplicationError(_("Meeting requests must close by the time the event ends."), field="request_deadline")
+    if (
+        previous_mode == SchedulingMode.ORGANISER
+        and event.scheduling_mode == SchedulingMode.PARTICIPANTS
+        and event.meetings.filter(status=Meeting.Status.ACCEPTED, slot__isnull=True).exists()
+    ):
+        raise ApplicationError(
+            _("Some accepted meetings wait for the organiser's schedule: place them (run the scheduler) before "
+              "participants pick slots again."),
+            field="scheduling_mode",
+        )  # fmt: skip
 
 
 def _check_scheduled_within(event: Event) -> None:
@@ -285,9 +307,11 @@ def _meetings_cancel_for(registration: Registration) -> None:
     Meeting.objects.filter(pk__in=[m.pk for m in meetings]).update(
         status=Meeting.Status.CANCELLED, responded_at=timezone.now()
     )
+    event = registration.event
     for meeting in meetings:
         if meeting.status != Meeting.Status.ACCEPTED:
             continue
+        placed = meeting.slot_id is not None and event.agenda_visible
         other = meeting.invitee if meeting.requester_id == registration.pk else meeting.requester
         organization_notify(
             organization=other.organization,
@@ -296,11 +320,16 @@ def _meetings_cancel_for(registration: Registration) -> None:
                 gettext_noop("%(name)s of %(organization)s no longer comes to %(event)s: your meeting at %(time)s, "
                              "table %(table)s, is cancelled and the slot is free again."),
                 name=registration.person_name, organization=registration.organization.name,
-                event=registration.event.title, time=timezone.localtime(meeting.slot.starts_at).strftime("%m-%d %H:%M"),
-                table=meeting.table.name,
+                event=registration.event.title,
+                time=timezone.localtime(meeting.slot.starts_at).strftime("%m-%d %H:%M") if placed else "-",
+                table=meeting.table.name if placed else "-",
             ),
             link=reverse("events:meet", args=[registration.event_id]),
         )  # fmt: skip
+    if any(meeting.status == Meeting.Status.ACCEPTED for meeting in meetings):
+        from .scheduling.service import schedule_repair_offer  # the scheduler builds on these services
+
+        schedule_repair_offer(event)
 
 
 # --- "Not me": the person a registration names disowns it ------------------------------------------------------

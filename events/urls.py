@@ -1,6 +1,14 @@
 from django.urls import path, re_path
 
-from . import views, views_calendar, views_meetings, views_participants, views_programme, views_report
+from . import (
+    views,
+    views_calendar,
+    views_meetings,
+    views_participants,
+    views_programme,
+    views_report,
+    views_schedule,
+)
 
 app_name = "events"
 
@@ -46,6 +54,23 @@ urlpatterns = [
     path("events/<int:pk>/meet/request/", views_meetings.meeting_request, name="request-meeting"),
     path("events/<int:pk>/meetings/<int:meeting_pk>/accept/", views_meetings.meeting_accept, name="accept-meeting"),
     path("events/<int:pk>/meetings/<int:meeting_pk>/decline/", views_meetings.meeting_decline, name="decline-meeting"),
+    path("events/<int:pk>/meetings/<int:meeting_pk>/cancel/", views_schedule.meeting_cancel, name="cancel-meeting"),
+    path("events/<int:pk>/meetings/<int:meeting_pk>/pin/", views_schedule.meeting_pin, name="pin-meeting"),
+    path("events/<int:pk>/meet/breaks/", views_schedule.breaks_set, name="breaks"),
+    path("events/<int:pk>/agenda/<int:registration_pk>/", views_schedule.agenda_print, name="agenda-print"),
+    # The scheduler (organiser mode)
+    path("events/<int:pk>/grid/settings/", views_schedule.scheduling_settings, name="scheduling-settings"),
+    path("events/<int:pk>/grid/agenda/", views_schedule.agenda_publish, name="publish-agenda"),
+    path("events/<int:pk>/grid/schedule/", views_schedule.schedule_start, name="schedule"),
+    path("events/<int:pk>/grid/schedule/<int:plan_pk>/", views_schedule.schedule_plan_page, name="schedule-plan"),
+    path(
+        "events/<int:pk>/grid/schedule/<int:plan_pk>/apply/", views_schedule.schedule_plan_apply, name="apply-plan"
+    ),
+    path(
+        "events/<int:pk>/grid/schedule/<int:plan_pk>/discard/",
+        views_schedule.schedule_plan_discard,
+        name="discard-plan",
+    ),
     # Outcomes
     path("events/<int:pk>/report/", views_report.report_page, name="report"),
     re_path(r"^events/(?P<pk>\d+)/report\.(?P<fmt>csv|xlsx)$", views_report.report_export, name="report-export"),

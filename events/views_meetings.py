@@ -4,7 +4,7 @@ page (whom to meet, requests, the personal agenda) and the user's agenda as iCal
 Who may do what (after the 404 for events the user may not see; only docking events have meetings, a 404 too):
 
 * grid, adding slots and tables, moving meetings, the printable per-table schedule: the organiser's members and
-  staff (others: 403);
+  staff (others: 403); the scheduler's pages are in ``views_schedule``;
 * meet page, requesting, accepting and declining: members whose organisation has a confirmed registration at the
   event, acting for it (others: 403); a meeting the user may not see is a 404;
 * my agenda .ics: logged-in users.
@@ -29,8 +29,17 @@ from core.forms import add_application_error
 
 from . import meetings
 from .calendar import calendar_for, meeting_vevent
-from .forms import MeetingAcceptForm, MeetingGridForm, MeetingMoveForm, MeetingRequestForm, slot_label
-from .models import Event, Meeting, Registration
+from .forms import (
+    BreaksForm,
+    MeetingAcceptForm,
+    MeetingGridForm,
+    MeetingMoveForm,
+    MeetingRequestForm,
+    SchedulingSettingsForm,
+    slot_label,
+)
+from .models import AgendaStatus, Event, Meeting, Registration, SchedulingMode
+from .scheduling import service as scheduling
 from .selectors import (
     acting_registrations,
     agenda_events_for,
@@ -58,14 +67,25 @@ def _grid_page(
     event: Event,
     grid_form: MeetingGridForm | None = None,
     move_form: MeetingMoveForm | None = None,
+    settings_form: SchedulingSettingsForm | None = None,
 ) -> HttpResponse:
     grid = meeting_grid(event)
-    failed = bool((grid_form and grid_form.errors) or (move_form and move_form.errors))
+    failed = bool(
+        (grid_form and grid_form.errors) or (move_form and move_form.errors) or (settings_form and settings_form.errors)
+    )
+    organiser_mode = event.scheduling_mode == SchedulingMode.ORGANISER
     context = {
         "event": event,
         "grid": grid,
         "grid_form": grid_form or MeetingGridForm(),
         "move_form": move_form or MeetingMoveForm(event=event, meetings=grid.accepted),
+        "settings_form": settings_form or SchedulingSettingsForm(event=event),
+        "organiser_mode": organiser_mode,
+        "unplaced": [meeting for meeting in grid.accepted if meeting.slot_id is None],
+        "placed_count": sum(1 for meeting in grid.accepted if meeting.slot_id is not None),
+        "plans": scheduling.latest_plans(event),
+        "agenda_final": event.agenda_status == AgendaStatus.FINAL,
+        "participants": event.registrations.filter(status=Registration.Status.CONFIRMED).order_by("person_name", "pk"),
     }
     return render(request, "events/meeting_grid.html", context, status=400 if failed else 200)
 
@@ -169,11 +189,14 @@ def meet_page(request: HttpRequest, pk: int) -> HttpResponse:
         "outgoing": [
             m
             for m in mine
-            if m.requester_id == registration.pk and m.status in (Meeting.Status.REQUESTED, Meeting.Status.DECLINED)
+            if m.requester_id == registration.pk
+            and m.status in (Meeting.Status.REQUESTED, Meeting.Status.DECLINED, Meeting.Status.EXPIRED)
         ],
         "agenda": agenda,
         "accept_form": MeetingAcceptForm(event=event),
         "has_slots": event.meeting_slots.exists(),
+        "organiser_mode": event.scheduling_mode == SchedulingMode.ORGANISER,
+        "breaks_form": BreaksForm(registration=registration),
     }
     return render(request, "events/meet.html", context)
 
@@ -196,16 +219,31 @@ def meeting_request(request: HttpRequest, pk: int) -> HttpResponse:
         return _back_to_meet(event, None)
     requester, invitee = form.cleaned_data["requester"], form.cleaned_data["invitee"]
     try:
-        meetings.meeting_request(requester=requester, invitee=invitee, by=request.user, note=form.cleaned_data["note"])
+        meeting = meetings.meeting_request(
+            requester=requester, invitee=invitee, by=request.user, note=form.cleaned_data["note"]
+        )
     except ApplicationError as error:
         messages.error(request, error.message)
     else:
-        messages.success(
-            request,
-            _("Your request to meet %(name)s (%(organization)s) is sent.")
-            % {"name": invitee.person_name, "organization": invitee.organization.name},
-        )
+        if meeting.status == Meeting.Status.ACCEPTED:
+            messages.success(request, _accepted_text(meeting, invitee))
+        else:
+            messages.success(
+                request,
+                _("Your request to meet %(name)s (%(organization)s) is sent.")
+                % {"name": invitee.person_name, "organization": invitee.organization.name},
+            )
     return _back_to_meet(event, requester)
+
+
+def _accepted_text(meeting: Meeting, other: Registration) -> str:
+    if meeting.slot_id is None:
+        return _("Meeting with %(organization)s accepted: the organiser schedules it.") % {
+            "organization": other.organization.name
+        }
+    return _("Meeting with %(organization)s: %(slot)s at table %(table)s.") % {
+        "organization": other.organization.name, "slot": slot_label(meeting.slot), "table": meeting.table.name
+    }  # fmt: skip
 
 
 def _meeting(request: HttpRequest, pk: int, meeting_pk: int) -> Meeting:
@@ -228,12 +266,7 @@ def meeting_accept(request: HttpRequest, pk: int, meeting_pk: int) -> HttpRespon
     except ApplicationError as error:
         messages.error(request, error.message)
     else:
-        messages.success(
-            request,
-            _("Meeting with %(organization)s: %(slot)s at table %(table)s.")
-            % {"organization": meeting.requester.organization.name, "slot": slot_label(meeting.slot),
-               "table": meeting.table.name},
-        )  # fmt: skip
+        messages.success(request, _accepted_text(meeting, meeting.requester))
     return _back_to_meet(meeting.event, meeting.invitee)
 
 

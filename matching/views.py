@@ -54,6 +54,8 @@ SIDE_LABELS = {
     "achievement": gettext_lazy("achievement side"),
     "need": gettext_lazy("need side"),
     "staff": gettext_lazy("platform staff"),
+    "system": gettext_lazy("the platform"),
+    "organiser": gettext_lazy("the organiser"),
 }
 ACTION_LABELS = {
     "approve": gettext_lazy("approved by staff"),
@@ -62,7 +64,13 @@ ACTION_LABELS = {
     "accept": gettext_lazy("accepted"),
     "decline": gettext_lazy("declined"),
     "agreement": gettext_lazy("agreement recorded"),
+    "withdraw": gettext_lazy("withdrawn at the need's deadline"),
+    "restore": gettext_lazy("suggested again"),
+    "award": gettext_lazy("awarded in an open call"),
 }
+# Notes the sides read: what a person typed (a side's reason, an organiser's award). Staff's notes stay with staff,
+# and the platform's own (the release rule, a deadline) are written in English for the log: the action says it.
+NOTES_SHOWN = ("achievement", "need", "organiser")
 
 
 def _bars(match: Match) -> list[dict[str, Any]]:
@@ -210,7 +218,7 @@ def _render_detail(
             "action": ACTION_LABELS.get(event.action, event.action),
             "side": SIDE_LABELS.get(event.side, event.side),
             "by_broker": event.by_broker,
-            "note": event.note if (is_staff or event.side != "staff") else "",
+            "note": event.note if (is_staff or event.side in NOTES_SHOWN) else "",
         }
         for event in match.events.all()
     ]

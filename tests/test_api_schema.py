@@ -46,7 +46,7 @@ from conversations.models import Thread
 from events import meetings as event_meetings
 from events import programme as event_programme
 from events import services as event_services
-from events.models import Event, Meeting, PresentationApplication, Registration
+from events.models import Event, Meeting, PresentationApplication, Registration, SchedulePlan
 from marketplace import services as posting_services
 from marketplace.models import Achievement, Need
 from marketplace.models import Status as PostingStatus
@@ -220,7 +220,8 @@ COVERED = {
     "member": r"^(?!(PUT|PATCH) /api/v1/(achievements|needs)/\{id\}/$)",
     "staff": (
         r"^POST /api/v1/((achievements|needs|matches)/\{id\}/(approve|reject)"
-        r"|events/\{id\}/(check_in|grid|agreements)|presentations/\{id\}/(schedule|decline)|meetings/\{id\}/move)/$"
+        r"|events/\{id\}/(check_in|grid|agreements|schedule|publish-agenda)|presentations/\{id\}/(schedule|decline)"
+        r"|meetings/\{id\}/(move|pin)|schedule-plans/\{id\}/(apply|discard))/$"
         r"|^GET /api/v1/events/\{id\}/(grid|report)/$"
     ),
 }
@@ -294,6 +295,7 @@ OBJECTS = {
     "presentations": PresentationApplication, "meetings": Meeting, "domains": Domain, "provinces": Province,
     "clusters": Cluster, "threads": Thread, "collections": Collection,
     "auctions": Auction, "lots": Lot, "auction-bidders": BidderRegistration, "broker-appointments": BrokerAppointment,
+    "schedule-plans": SchedulePlan,
     "calls": Call, "call-needs": CallNeed, "call-proposals": Proposal, "call-invitations": Invitation,
 }  # fmt: skip
 

@@ -142,3 +142,14 @@ def test_admin_revokes_through_the_service(client, world, staff_user):
 def test_the_broker_s_home_lists_the_matches_waiting_for_their_answer(client, world):
     page = login(client, world["broker"]).get(reverse("dashboard:home")).content.decode()
     assert "高性能钠离子电池硬碳负极材料" in page and "协作机器人一体化关节模组" not in page
+
+
+def test_the_history_reads_in_the_reader_s_language_without_the_platform_s_english_notes(client, world):
+    from matching.models import MatchEvent
+
+    MatchEvent.objects.create(match=world["match"], from_status="suggested", to_status="approved", side="system",
+                              action="release", note="released by the rule: every pair")  # fmt: skip
+    client.cookies["django_language"] = "zh-hans"
+    page = login(client, world["owner"]).get(reverse("matching:detail", args=[world["match"].pk])).content.decode()
+    assert "released by the rule" not in page and "(system)" not in page
+    assert "按平台规则推送" in page

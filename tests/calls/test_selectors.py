@@ -56,9 +56,10 @@ def test_the_engines_suggestions(world):
     third = publish(achievement(member_of(name="第三测试大学").organizations.get(), title="第三成果"))
     company = publish(achievement(world["other_enterprise"].organizations.get(), title="企业成果"))
     unpublished = achievement(member_of(name="第四测试大学").organizations.get(), title="未发布")
+    weak = publish(achievement(member_of(name="第五测试大学").organizations.get(), title="弱相关成果"))
     for listing, score, status in ((world["offer"], 0.9, "suggested"), (world["rival_offer"], 0.7, "approved"),
                                    (third, 0.8, "rejected"), (company, 0.95, "suggested"),
-                                   (unpublished, 0.99, "suggested")):  # fmt: skip
+                                   (unpublished, 0.99, "suggested"), (weak, 0.29, "suggested")):  # fmt: skip
         Match.objects.create(achievement=listing, need=world["need"], score=score, components={}, reasons=[],
                              status=status)  # fmt: skip
     suggested = selectors.suggested_achievements(entry)

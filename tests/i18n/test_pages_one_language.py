@@ -53,6 +53,7 @@ from events import meetings as meeting_services
 from events import outcomes
 from events import programme as programme_services
 from events import services as event_services
+from events.scheduling import service as schedule_services
 from marketplace import services as posting_services
 from marketplace.models import Status as PostingStatus
 from matching import services as match_services
@@ -253,6 +254,11 @@ def build_world(language: str) -> dict[str, Any]:
     )
     meeting = meeting_services.meeting_request(requester=ent_place, invitee=uni_place, by=ent, note="见面备注")
     meeting = meeting_services.meeting_accept(meeting=meeting, by=uni)
+    # The organiser schedules the docking event's meetings: a plan (solved), the preliminary agenda published.
+    docking = event_services.event_update(event=docking, by=org, scheduling_mode="organiser")
+    plan = schedule_services.schedule_plan_start(event=docking, by=org)
+    plan = schedule_services.schedule_plan_solve(plan_id=plan.pk)
+    docking = schedule_services.agenda_publish(event=docking, by=org, status="preliminary")
     outcomes.event_agreement_record(
         event=docking, by=org, achievement=offer, need=wanted, mode="transfer", signed_on=timezone.localdate()
     )
@@ -304,7 +310,7 @@ def build_world(language: str) -> dict[str, Any]:
                   "newcomer": visitor_member},
         "achievement": offer, "draft": draft, "need": wanted, "match": match, "thread": thread, "proposal": proposal,
         "enquiry": enquiry, "docking": docking, "roadshow": roadshow, "registration": uni_place, "waiting": waiting,
-        "meeting": meeting, "application": application, "search": search, "follow": follow,
+        "meeting": meeting, "plan": plan, "application": application, "search": search, "follow": follow,
         "collection": collection, "collection_item": item, "auction": auction, "lot": lot, "bidder": bidder,
         "appointment": appointment, "call": call, "draft_call": draft_call, "call_proposal": call_proposal,
     }  # fmt: skip
@@ -389,6 +395,16 @@ PAGES: dict[str, Args] = {
     "events:request-meeting": each("pk:docking"),
     "events:accept-meeting": each("pk:docking", "meeting_pk:meeting"),
     "events:decline-meeting": each("pk:docking", "meeting_pk:meeting"),
+    "events:cancel-meeting": each("pk:docking", "meeting_pk:meeting"),
+    "events:pin-meeting": each("pk:docking", "meeting_pk:meeting"),
+    "events:breaks": each("pk:docking"),
+    "events:agenda-print": each("pk:docking", "registration_pk:registration"),
+    "events:scheduling-settings": each("pk:docking"),
+    "events:publish-agenda": each("pk:docking"),
+    "events:schedule": each("pk:docking"),
+    "events:schedule-plan": each("pk:docking", "plan_pk:plan"),
+    "events:apply-plan": each("pk:docking", "plan_pk:plan"),
+    "events:discard-plan": each("pk:docking", "plan_pk:plan"),
     "events:report": each("pk:docking"),
     "events:report-export": lambda w: [{"pk": w["docking"].pk, "fmt": "csv"}],
     "catalogues:list": NO_ARGS,
