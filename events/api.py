@@ -66,12 +66,14 @@ from .selectors import (
 )
 from .serializers import (
     AgendaPublishInputSerializer,
+    BreaksInputSerializer,
     CheckInSerializer,
     EventAgreementInputSerializer,
     EventAgreementSerializer,
     EventReportSerializer,
     EventSerializer,
     EventUpdateInputSerializer,
+    LimitInputSerializer,
     MeetingAcceptInputSerializer,
     MeetingGridInputSerializer,
     MeetingGridSerializer,
@@ -488,6 +490,23 @@ class EventViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
         request=None,
         responses={200: RegistrationSerializer, 403: NOT_ALLOWED, 404: REGISTRATION_NOT_FOUND},
     ),
+    breaks=extend_schema(
+        tags=["registrations"],
+        summary="Set the participant's breaks",
+        description=(
+            "The participant's organisation or the organiser lists the meeting slots the participant takes off "
+            "(all of them: a slot not listed is open). The scheduler and acceptances keep to them."
+        ),
+        request=BreaksInputSerializer,
+        responses={200: RegistrationSerializer, 400: INVALID, 403: NOT_ALLOWED, 404: REGISTRATION_NOT_FOUND},
+    ),
+    limit=extend_schema(
+        tags=["registrations"],
+        summary="Set the participant's own maximum of meetings",
+        description="The organiser gives one participant a maximum of meetings of their own (null: the event's).",
+        request=LimitInputSerializer,
+        responses={200: RegistrationSerializer, 400: INVALID, 403: NOT_ALLOWED, 404: REGISTRATION_NOT_FOUND},
+    ),
 )
 class RegistrationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     """Registrations for events, as their organisations and organisers see them."""
@@ -505,6 +524,27 @@ class RegistrationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, view
     @action(detail=True, methods=["post"])
     def cancel(self, request: Request, pk: str | None = None) -> Response:
         registration = services.registration_cancel(registration=self.get_object(), by=request.user)
+        return Response(_registration_output(request, registration))
+
+    @action(detail=True, methods=["post"])
+    def breaks(self, request: Request, pk: str | None = None) -> Response:
+        registration = self.get_object()
+        serializer = BreaksInputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        wanted = set(serializer.validated_data["slots"])
+        slots = list(registration.event.meeting_slots.filter(pk__in=wanted))
+        if len(slots) != len(wanted):
+            raise ApplicationError(_("The slots belong to this event."), field="slots")
+        registration = meetings.registration_breaks_set(registration=registration, by=request.user, slots=slots)
+        return Response(_registration_output(request, registration))
+
+    @action(detail=True, methods=["post"])
+    def limit(self, request: Request, pk: str | None = None) -> Response:
+        serializer = LimitInputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        registration = meetings.registration_limit_set(
+            registration=self.get_object(), by=request.user, max_meetings=serializer.validated_data["max_meetings"]
+        )
         return Response(_registration_output(request, registration))
 
 

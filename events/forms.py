@@ -349,6 +349,29 @@ class BreaksForm(forms.Form):
         self.fields["slots"].label_from_instance = slot_label
 
 
+class ParticipantLimitsForm(forms.Form):
+    """The organiser sets one participant's breaks and own maximum of meetings."""
+
+    registration = forms.ModelChoiceField(label=_("Participant"), queryset=Registration.objects.none())
+    slots = forms.ModelMultipleChoiceField(
+        label=_("Slots they take off"), queryset=MeetingSlot.objects.none(), required=False,
+        widget=forms.CheckboxSelectMultiple,
+    )  # fmt: skip
+    max_meetings = forms.IntegerField(
+        label=_("Their maximum of meetings"), min_value=0, max_value=1000, required=False,
+        help_text=_("Empty: the event's."),
+    )  # fmt: skip
+
+    def __init__(self, *args: Any, event: Event, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["registration"].queryset = event.registrations.filter(
+            status=Registration.Status.CONFIRMED
+        ).select_related("organization").order_by("person_name", "pk")
+        self.fields["registration"].label_from_instance = lambda r: f"{r.person_name} · {r.organization.name}"
+        self.fields["slots"].queryset = event.meeting_slots.order_by("starts_at")
+        self.fields["slots"].label_from_instance = slot_label
+
+
 class EventAgreementForm(AgreementForm):
     """An agreement signed at the event: one of the participants' published achievements, optionally one of their
     published needs (``selectors.participant_postings``; ``search`` narrows the choices to titles containing it)."""

@@ -397,6 +397,20 @@ def registration_breaks_set(*, registration: Registration, by: User, slots: Iter
     return registration
 
 
+@transaction.atomic
+def registration_limit_set(*, registration: Registration, by: User, max_meetings: int | None) -> Registration:
+    """The organiser gives one participant a maximum of meetings of their own (a speaker, a judge; empty: the
+    event's). Meetings already accepted stay; the scheduler and later acceptances keep to the new maximum."""
+    event = Event.objects.select_for_update().get(pk=registration.event_id)
+    if not is_organizer(by, event):
+        raise PermissionDenied(_("Only the organiser sets a participant's maximum of meetings."))
+    if max_meetings is not None and not 0 <= max_meetings <= 1000:
+        raise ApplicationError(_("A maximum of meetings is from 0 to 1000."), field="max_meetings")
+    registration.max_meetings = max_meetings
+    registration.save(update_fields=["max_meetings"])
+    return registration
+
+
 # --- The request life cycle: expiry and reminders (a periodic task) ---------------------------------------------
 
 

@@ -19,6 +19,7 @@ from rest_framework import serializers
 from accounts.models import Organization
 from accounts.selectors import user_primary_membership
 from core.api import NamedChoiceField
+from core.filters import ID_MAX
 from core.limits import BODY_MAX
 from marketplace.models import Achievement, CooperationMode, Need
 from marketplace.models import Status as PostingStatus
@@ -207,6 +208,8 @@ class RegistrationSerializer(serializers.ModelSerializer):
             "created_at",
             "promoted_at",
             "cancelled_at",
+            "unavailable_slots",
+            "max_meetings",
         ]
         read_only_fields = [name for name in fields if name not in PRIVATE_FIELDS]
 
@@ -222,6 +225,20 @@ class RegistrationSerializer(serializers.ModelSerializer):
             for name in PRIVATE_FIELDS:
                 data.pop(name, None)
         return data
+
+
+class BreaksInputSerializer(serializers.Serializer):
+    slots = serializers.ListField(
+        child=serializers.IntegerField(min_value=1, max_value=ID_MAX), max_length=200,
+        help_text=_("The meeting slots the participant takes off (every one: what is not listed is open)."),
+    )  # fmt: skip
+
+
+class LimitInputSerializer(serializers.Serializer):
+    max_meetings = serializers.IntegerField(
+        min_value=0, max_value=1000, allow_null=True,
+        help_text=_("The participant's own maximum of meetings; null: the event's."),
+    )  # fmt: skip
 
 
 class RegistrationInputSerializer(serializers.Serializer):

@@ -60,6 +60,7 @@ urlpatterns = [
     path("events/<int:pk>/agenda/<int:registration_pk>/", views_schedule.agenda_print, name="agenda-print"),
     # The scheduler (organiser mode)
     path("events/<int:pk>/grid/settings/", views_schedule.scheduling_settings, name="scheduling-settings"),
+    path("events/<int:pk>/grid/participant/", views_schedule.participant_limits, name="participant-limits"),
     path("events/<int:pk>/grid/agenda/", views_schedule.agenda_publish, name="publish-agenda"),
     path("events/<int:pk>/grid/schedule/", views_schedule.schedule_start, name="schedule"),
     path("events/<int:pk>/grid/schedule/<int:plan_pk>/", views_schedule.schedule_plan_page, name="schedule-plan"),

@@ -35,6 +35,7 @@ from .forms import (
     MeetingGridForm,
     MeetingMoveForm,
     MeetingRequestForm,
+    ParticipantLimitsForm,
     SchedulingSettingsForm,
     slot_label,
 )
@@ -68,11 +69,10 @@ def _grid_page(
     grid_form: MeetingGridForm | None = None,
     move_form: MeetingMoveForm | None = None,
     settings_form: SchedulingSettingsForm | None = None,
+    participant_form: ParticipantLimitsForm | None = None,
 ) -> HttpResponse:
     grid = meeting_grid(event)
-    failed = bool(
-        (grid_form and grid_form.errors) or (move_form and move_form.errors) or (settings_form and settings_form.errors)
-    )
+    failed = any(form is not None and form.errors for form in (grid_form, move_form, settings_form, participant_form))
     organiser_mode = event.scheduling_mode == SchedulingMode.ORGANISER
     context = {
         "event": event,
@@ -80,6 +80,7 @@ def _grid_page(
         "grid_form": grid_form or MeetingGridForm(),
         "move_form": move_form or MeetingMoveForm(event=event, meetings=grid.accepted),
         "settings_form": settings_form or SchedulingSettingsForm(event=event),
+        "participant_form": participant_form or ParticipantLimitsForm(event=event),
         "organiser_mode": organiser_mode,
         "unplaced": [meeting for meeting in grid.accepted if meeting.slot_id is None],
         "placed_count": sum(1 for meeting in grid.accepted if meeting.slot_id is not None),

@@ -17,6 +17,7 @@ from __future__ import annotations
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -28,7 +29,7 @@ from core.exceptions import ApplicationError, PermissionDenied
 from core.forms import add_application_error
 
 from . import meetings, services
-from .forms import BreaksForm, SchedulingSettingsForm
+from .forms import BreaksForm, ParticipantLimitsForm, SchedulingSettingsForm
 from .models import AgendaStatus, Event, Meeting, Registration, SchedulePlan
 from .scheduling import service as scheduling
 from .selectors import is_event_organizer, meetings_visible_to, registration_visible_to, schedule_plans_visible_to
@@ -54,6 +55,29 @@ def scheduling_settings(request: HttpRequest, pk: int) -> HttpResponse:
             messages.success(request, _("The meeting settings are saved."))
             return redirect("events:grid", pk=event.pk)
     return _grid_page(request, event, settings_form=form)
+
+
+@login_required
+@require_POST
+def participant_limits(request: HttpRequest, pk: int) -> HttpResponse:
+    """The organiser sets one participant's breaks and own maximum of meetings (both services, one transaction)."""
+    event = _organiser_docking(request, pk)
+    form = ParticipantLimitsForm(request.POST, event=event)
+    if form.is_valid():
+        registration = form.cleaned_data["registration"]
+        try:
+            with transaction.atomic():
+                meetings.registration_breaks_set(registration=registration, by=request.user,
+                                                 slots=form.cleaned_data["slots"])  # fmt: skip
+                meetings.registration_limit_set(registration=registration, by=request.user,
+                                                max_meetings=form.cleaned_data["max_meetings"])  # fmt: skip
+        except ApplicationError as error:
+            add_application_error(form, error)
+        else:
+            name = registration.person_name
+            messages.success(request, _("%(name)s's breaks and maximum are saved.") % {"name": name})
+            return redirect("events:grid", pk=event.pk)
+    return _grid_page(request, event, participant_form=form)
 
 
 @login_required

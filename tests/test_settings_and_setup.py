@@ -103,9 +103,22 @@ def test_demo_loader_creates_logins_and_a_staff_account_and_is_idempotent(settin
     assert {"university", "research_institute", "enterprise", "organiser"} <= kinds
     assert Membership.objects.filter(role="owner").count() == Organization.objects.count() >= 6
     assert User.objects.filter(is_staff=True, email="admin@demo.techmatch.cn").count() == 1
-    from events.models import Event
+    from events.demo import DEMO_TITLE
+    from events.models import Event, SchedulePlan
+    from events.scheduling.service import schedule_plan_solve
 
-    event = Event.objects.get()  # one demo event, however often the loader runs
+    # Two demo events, however often the loader runs: the docking event whose participants pick their slots, and the
+    # one the organiser schedules, whose accepted meetings outnumber its places and wait for the proposed plan.
+    scheduled = Event.objects.get(title=DEMO_TITLE)
+    assert scheduled.scheduling_mode == "organiser" and scheduled.agenda_status == "none"
+    waiting = scheduled.meetings.filter(status="accepted", slot__isnull=True)
+    places = scheduled.meeting_slots.count() * scheduled.meeting_tables.count()
+    assert waiting.count() > places
+    plan = SchedulePlan.objects.get(event=scheduled)  # solved by a task after the commit: here, by hand
+    plan = schedule_plan_solve(plan_id=plan.pk)
+    assert (plan.status, plan.placed_count, plan.bound) == ("proposed", places, places)
+    assert len(plan.unplaced) == waiting.count() - places
+    event = Event.objects.exclude(pk=scheduled.pk).get()
     assert (event.status, event.meeting_slots.count(), event.meeting_tables.count()) == ("published", 6, 4)
     # Every organisation but the organiser has its owner registered, and the universities and institutes meet their
     # best-matched enterprises on the grid (once, however often the loader runs).

@@ -177,3 +177,36 @@ def test_the_api(world, django_capture_on_commit_callbacks):
     assert [p["id"] for p in organiser.get(f"/api/v1/schedule-plans/?event={event.pk}").json()["results"]][-1] == (
         started.json()["id"]
     )
+
+
+def test_the_organiser_sets_a_participant_s_breaks_and_maximum_on_the_grid(client, world):
+    place = world["places"]["third"]
+    first_slot = world["event"].meeting_slots.order_by("starts_at").first()
+    form = {"registration": place.pk, "slots": [first_slot.pk], "max_meetings": "1"}
+    assert login(client, world, "participant").post(url("participant-limits", world), form).status_code == 403
+    response = login(client, world, "organiser").post(url("participant-limits", world), form)
+    assert response.status_code == 302
+    place.refresh_from_db()
+    assert list(place.unavailable_slots.all()) == [first_slot] and place.max_meetings == 1
+    bad = client.post(url("participant-limits", world), {**form, "max_meetings": "-3"})
+    assert bad.status_code == 400
+    place.refresh_from_db()
+    assert place.max_meetings == 1
+
+
+def test_the_api_sets_breaks_and_a_participant_s_maximum(world):
+    organiser, participant, outsider = APIClient(), APIClient(), APIClient()
+    organiser.force_authenticate(world["organiser"])
+    participant.force_authenticate(world["participant"])
+    outsider.force_authenticate(world["outsider"])
+    own = world["places"]["participant"]
+    slot = world["event"].meeting_slots.order_by("starts_at").last()
+    breaks = f"/api/v1/registrations/{own.pk}/breaks/"
+    assert outsider.post(breaks, {"slots": [slot.pk]}, format="json").status_code == 404
+    assert participant.post(breaks, {"slots": [999999]}, format="json").status_code == 400
+    done = participant.post(breaks, {"slots": [slot.pk]}, format="json")
+    assert done.status_code == 200 and done.json()["unavailable_slots"] == [slot.pk]
+    limit = f"/api/v1/registrations/{own.pk}/limit/"
+    assert participant.post(limit, {"max_meetings": 3}, format="json").status_code == 403
+    assert organiser.post(limit, {"max_meetings": 3}, format="json").json()["max_meetings"] == 3
+    assert organiser.post(limit, {"max_meetings": None}, format="json").json()["max_meetings"] is None

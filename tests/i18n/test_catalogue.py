@@ -20,6 +20,7 @@ LOCALE = Path(settings.BASE_DIR) / "locale" / "zh_Hans" / "LC_MESSAGES"
 
 @dataclass
 class Entry:
+    msgctxt: str | None = None
     msgid: str = ""
     msgid_plural: str | None = None
     msgstr: dict[int, str] = field(default_factory=dict)
@@ -54,7 +55,11 @@ def parse_po(text: str) -> list[Entry]:
         if line.startswith("#"):
             continue
         keyword, _space, rest = line.partition(" ")
-        if keyword == "msgid":
+        if keyword == "msgctxt":
+            if entry.msgstr:  # no blank line between entries
+                finish()
+            target, entry.msgctxt = ("msgctxt", None), ast.literal_eval(rest)
+        elif keyword == "msgid":
             if entry.msgstr:  # no blank line between entries
                 finish()
             entry.line = number
@@ -68,7 +73,9 @@ def parse_po(text: str) -> list[Entry]:
         elif line.startswith('"') and target is not None:
             part = ast.literal_eval(line)
             name, index = target
-            if name == "msgid":
+            if name == "msgctxt":
+                entry.msgctxt = (entry.msgctxt or "") + part
+            elif name == "msgid":
                 entry.msgid += part
             elif name == "msgid_plural":
                 entry.msgid_plural = (entry.msgid_plural or "") + part
@@ -90,9 +97,11 @@ def test_the_reader_reads_what_it_must():
         'msgid "Left"\nmsgstr ""\n\n'
         '#, fuzzy, python-format\nmsgid "A %(n)s"\nmsgstr "甲 %(n)s"\n\n'
         'msgid "one"\nmsgid_plural "many"\nmsgstr[0] "多"\n\n'
-        'msgid ""\n"two "\n"lines"\nmsgstr ""\n"两"\n"行"\n'
+        'msgid ""\n"two "\n"lines"\nmsgstr ""\n"两"\n"行"\n\n'
+        'msgctxt "plan"\nmsgid "Saved."\nmsgstr "已存"\n'
     )
-    by_id = {e.msgid: e for e in entries}
+    by_id = {e.msgid: e for e in entries if e.msgctxt is None}
+    assert [(e.msgctxt, e.msgstr) for e in entries if e.msgctxt] == [("plan", {0: "已存"})]
     assert by_id["Saved."].msgstr == {0: "已保存。"}
     assert by_id["Left"].msgstr == {0: ""}
     assert "fuzzy" in by_id["A %(n)s"].flags
@@ -114,7 +123,11 @@ def test_the_compiled_catalogue_says_what_the_source_says():
         compiled = gettext.GNUTranslations(fh)
     differ = []
     for entry in catalogue():
-        if entry.msgid_plural is None:
+        if entry.msgctxt is not None:
+            got = compiled.pgettext(entry.msgctxt, entry.msgid)
+            if got != entry.msgstr[0]:
+                differ.append(f"{entry.msgid!r} ({entry.msgctxt}): compiled {got!r}, source {entry.msgstr[0]!r}")
+        elif entry.msgid_plural is None:
             got = compiled.gettext(entry.msgid)
             if got != entry.msgstr[0]:
                 differ.append(f"{entry.msgid!r}: compiled {got!r}, source {entry.msgstr[0]!r}")

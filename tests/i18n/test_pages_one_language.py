@@ -400,6 +400,7 @@ PAGES: dict[str, Args] = {
     "events:breaks": each("pk:docking"),
     "events:agenda-print": each("pk:docking", "registration_pk:registration"),
     "events:scheduling-settings": each("pk:docking"),
+    "events:participant-limits": each("pk:docking"),
     "events:publish-agenda": each("pk:docking"),
     "events:schedule": each("pk:docking"),
     "events:schedule-plan": each("pk:docking", "plan_pk:plan"),

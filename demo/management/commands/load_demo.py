@@ -34,6 +34,7 @@ from calls.demo import load_demo_call
 from catalogues.models import Collection
 from catalogues.services import collection_add, collection_create, collection_set_published
 from core.tasks import background_join
+from events.demo import load_demo_scheduled_event
 from events.meetings import meeting_accept, meeting_grid_define, meeting_request, whom_to_meet
 from events.models import Event
 from events.services import event_create, event_set_status, registration_create
@@ -95,6 +96,9 @@ class Command(BaseCommand):
             load_demo_call(password=options["password"])
             self._load_meetings()
         background_join()  # the matching of the call's new needs
+        with transaction.atomic():
+            self._load_scheduled_event()  # after that matching: whom to meet reads the call's enterprises' matches
+        background_join()  # the scheduler's plan
         self.stdout.write(self.style.SUCCESS(f"Demo data loaded ({postings} new postings)."))
         self.stdout.write("")
         self.stdout.write(self.style.WARNING("Staff (admin) account:"))
@@ -271,6 +275,15 @@ class Command(BaseCommand):
                 meeting_accept(meeting=meeting, by=owners[other.organization_id])
                 met.add(other.organization_id)
                 break
+
+    def _load_scheduled_event(self) -> None:
+        """The organiser's scheduled docking event: the universities and institutes and the enterprises (once)."""
+        organiser = Organization.objects.get(kind="organiser", memberships__user__email=ORGANISER_EMAIL)
+        participants = list(
+            Organization.objects.filter(kind__in=["university", "research_institute", "enterprise"]).order_by("pk")
+        )
+        load_demo_scheduled_event(organiser=organiser, by=User.objects.get(email=ORGANISER_EMAIL),
+                                  participants=participants)  # fmt: skip
 
     def _load_collection(self) -> None:
         """The organiser's published catalogue of the 100 patents from six provinces (once)."""
