@@ -5,6 +5,8 @@ participant's breaks, cancel and printable agenda (scoped: another organisation'
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from django.urls import reverse
 from rest_framework.test import APIClient
@@ -73,9 +75,13 @@ def test_run_preview_and_apply_from_the_grid(client, world, django_capture_on_co
     scheduling.schedule_plan_solve(plan_id=plan.pk)
     page = client.get(response["Location"]).content.decode()
     assert "Meetings placed" in page and "Upper bound" in page and "refresh" not in page and "人0" in page
+    assert re.search(r"Newly placed</dt><dd>1<", page)
     assert client.post(url("apply-plan", world, plan_pk=plan.pk))["Location"] == url("grid", world)
     world["meeting"].refresh_from_db()
     assert world["meeting"].slot is not None
+    # Once applied, the plan says what it placed, not what it would newly place (nothing, against what it wrote).
+    page = client.get(response["Location"]).content.decode()
+    assert "Meetings placed" in page and "Newly placed" not in page
     # Applied: applying or discarding again is refused with a message.
     client.post(url("discard-plan", world, plan_pk=plan.pk))
     assert "This plan is applied." in client.get(url("grid", world)).content.decode()
