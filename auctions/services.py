@@ -348,7 +348,8 @@ def bid_place(*, lot: Lot, organization: Organization, by: User, amount_wan: obj
               "approval."),
             field="organization",
         )  # fmt: skip
-    if lot.leading_bid_id and Bid.objects.filter(pk=lot.leading_bid_id, bidder=organization).exists():
+    outbid = Bid.objects.filter(pk=lot.leading_bid_id).values_list("bidder_id", flat=True).first()
+    if outbid == organization.pk:
         raise ApplicationError(_("Your organisation already holds the highest bid."), field="amount_wan")
     minimum = lot.minimum_bid_wan
     if amount < minimum:
@@ -379,7 +380,22 @@ def bid_place(*, lot: Lot, organization: Organization, by: User, amount_wan: obj
         lot.extensions = F("extensions") + 1
         fields += ["ends_at", "extensions"]
     lot.save(update_fields=fields)
+    if outbid is not None:
+        _tell_outbid(Organization.objects.get(pk=outbid), lot, amount)
     return bid
+
+
+def _tell_outbid(organization: Organization, lot: Lot, amount: Decimal) -> None:
+    """The bidder whose bid no longer leads is told at once (on the lot's page, and by e-mail after the commit)."""
+    organization_notify(
+        organization=organization,
+        subject=message(gettext_noop("You were outbid on %(lot)s"), lot=lot.achievement.title[:100]),
+        body=message(
+            gettext_noop("The highest bid is now %(amount)s (10k CNY); bidding closes at %(time)s."),
+            amount=str(amount), time=f"{timezone.localtime(lot.ends_at):%Y-%m-%d %H:%M:%S}",
+        ),
+        link=reverse("auctions:lot", kwargs={"pk": lot.pk}),
+    )  # fmt: skip
 
 
 # --- Closing ---------------------------------------------------------------------------------------------------

@@ -124,6 +124,25 @@ def test_the_leader_does_not_outbid_itself(world):
     assert refused.value.field == "amount_wan"
 
 
+def test_the_bidder_outbid_is_told_at_once_and_only_they(world, django_capture_on_commit_callbacks):
+    from django.core import mail
+
+    from accounts.models import Notification
+
+    bid(world["lot"], world["bidder"], 100)
+    assert not Notification.objects.filter(subject__icontains="outbid").exists()  # a first bid outbids nobody
+    with django_capture_on_commit_callbacks(execute=True):
+        bid(world["lot"], world["rival"], 110)
+    told = Notification.objects.get(text__subject__msgid="You were outbid on %(lot)s")
+    assert told.organization == world["bidder"].organizations.get()
+    assert "高性能钠离子电池硬碳负极材料" in told.subject_text and "110" in told.body_text
+    assert told.link == f"/auctions/lots/{world['lot'].pk}/"
+    assert [message.to for message in mail.outbox] == [[world["bidder"].email]]
+    bid(world["lot"], world["bidder"], 120)
+    rival_told = Notification.objects.filter(text__subject__msgid="You were outbid on %(lot)s").latest("pk")
+    assert rival_told.organization == world["rival"].organizations.get()
+
+
 def test_a_bid_in_the_last_minutes_extends_the_end(world, settings):
     settings.AUCTION_EXTEND_WINDOW_SECONDS = 120
     settings.AUCTION_EXTEND_BY_SECONDS = 180
