@@ -67,7 +67,7 @@ class BrokerAppointmentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin,
         serializer.is_valid(raise_exception=True)
         data: dict[str, Any] = serializer.validated_data
         organization = Organization.objects.filter(pk=data["organization"]).first()
-        if organization is None or not services.may_appoint(request.user, organization):
+        if organization is None:
             raise PermissionDenied(field="organization")
         appointment = services.broker_appoint(
             organization=organization, by=request.user, broker_email=data["broker_email"],

@@ -398,6 +398,15 @@ def registration_breaks_set(*, registration: Registration, by: User, slots: Iter
 
 
 @transaction.atomic
+def registration_limits_set(
+    *, registration: Registration, by: User, slots: Iterable[MeetingSlot], max_meetings: int | None
+) -> Registration:
+    """The organiser sets one participant's breaks and own maximum of meetings together: both or neither."""
+    registration_breaks_set(registration=registration, by=by, slots=slots)
+    return registration_limit_set(registration=registration, by=by, max_meetings=max_meetings)
+
+
+@transaction.atomic
 def registration_limit_set(*, registration: Registration, by: User, max_meetings: int | None) -> Registration:
     """The organiser gives one participant a maximum of meetings of their own (a speaker, a judge; empty: the
     event's). Meetings already accepted stay; the scheduler and later acceptances keep to the new maximum."""

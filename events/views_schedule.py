@@ -17,7 +17,6 @@ from __future__ import annotations
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
-from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -60,17 +59,15 @@ def scheduling_settings(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 @require_POST
 def participant_limits(request: HttpRequest, pk: int) -> HttpResponse:
-    """The organiser sets one participant's breaks and own maximum of meetings (both services, one transaction)."""
+    """The organiser sets one participant's breaks and own maximum of meetings (``registration_limits_set``)."""
     event = _organiser_docking(request, pk)
     form = ParticipantLimitsForm(request.POST, event=event)
     if form.is_valid():
         registration = form.cleaned_data["registration"]
         try:
-            with transaction.atomic():
-                meetings.registration_breaks_set(registration=registration, by=request.user,
-                                                 slots=form.cleaned_data["slots"])  # fmt: skip
-                meetings.registration_limit_set(registration=registration, by=request.user,
-                                                max_meetings=form.cleaned_data["max_meetings"])  # fmt: skip
+            meetings.registration_limits_set(registration=registration, by=request.user,
+                                             slots=form.cleaned_data["slots"],
+                                             max_meetings=form.cleaned_data["max_meetings"])  # fmt: skip
         except ApplicationError as error:
             add_application_error(form, error)
         else:

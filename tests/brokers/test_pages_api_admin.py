@@ -124,7 +124,9 @@ def test_api_the_broker_sees_the_match_and_acts(api_client, world):
     listed = api_client.get("/api/v1/matches/").json()
     assert [row["id"] for row in listed["results"]] == [world["match"].pk]
     assert listed["results"][0]["my_side"] == "achievement"
-    assert "contact_email" not in str(listed)  # nobody's contact before both sides accept
+    row = listed["results"][0]
+    assert "counterpart_contact" not in row and "contacts" not in row  # nobody's contact before both sides accept
+    assert "secret.example.cn" not in str(listed)
 
 
 def test_admin_revokes_through_the_service(client, world, staff_user):
